@@ -1,0 +1,27 @@
+"""rewardlang: a declarative reward language for GRPO fine-tuning with TRL.
+
+    >>> import rewardlang
+    >>> spec = rewardlang.parse('reward demo\\nrule brief: length ..120 words')
+    >>> spec.rules[0].name
+    'brief'
+
+Importing rewardlang never imports torch, transformers or sentence-transformers.
+"""
+
+from rewardlang.ast import Spec
+from rewardlang.diagnostics import Diagnostic, Severity, Span, SpecError
+from rewardlang.frontend import Analysis, SourceError, analyze, parse, parse_file
+
+__all__ = [
+    "Analysis",
+    "Diagnostic",
+    "Severity",
+    "SourceError",
+    "Span",
+    "Spec",
+    "SpecError",
+    "analyze",
+    "parse",
+    "parse_file",
+]
+__version__ = "0.1.0"

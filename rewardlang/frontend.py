@@ -1,0 +1,87 @@
+"""The front end as one call: source text -> Spec + every diagnostic, sorted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rewardlang import ast
+from rewardlang import syntax as syn
+from rewardlang.check import CheckContext, check_spec
+from rewardlang.diagnostics import Diagnostic, SpecError, sort_diagnostics
+from rewardlang.parser import parse_syntax
+from rewardlang.validate import build_spec
+
+
+@dataclass(frozen=True)
+class Analysis:
+    spec: ast.Spec | None  # None when any error was found
+    diagnostics: list[Diagnostic]
+    syntax: syn.SpecSyntax
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if not d.is_error]
+
+
+def analyze(text: str) -> Analysis:
+    """Parse, validate and check `text`. Never raises on a bad spec."""
+    tree, diagnostics = parse_syntax(text)
+    built = build_spec(tree)
+    diagnostics = diagnostics + built.diagnostics
+    context = CheckContext(
+        spec=built.spec,
+        spans=built.spans,
+        broken_rule_names=tree.broken_rule_names | built.failed_rules,
+        had_syntax_errors=any(d.is_error for d in diagnostics),
+    )
+    diagnostics = sort_diagnostics(diagnostics + check_spec(context))
+    spec = None if any(d.is_error for d in diagnostics) else built.spec
+    return Analysis(spec, diagnostics, tree)
+
+
+class SourceError(OSError):
+    """A spec file could not be read as text (missing, a directory, not UTF-8...)."""
+
+
+def read_source(path: str | Path) -> str:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SourceError(f"{path}: is a directory, not a spec file") from None
+    except PermissionError:
+        raise SourceError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return decode_source(data, str(path))
+
+
+def decode_source(data: bytes, name: str) -> str:
+    if b"\0" in data[:8192]:
+        raise SourceError(f"{name}: binary file, not a spec (found a NUL byte)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SourceError(f"{name}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse(text: str, filename: str = "<spec>") -> ast.Spec:
+    """The validated Spec of `text`, or `SpecError` carrying every diagnostic."""
+    analysis = analyze(text)
+    if analysis.spec is None:
+        raise SpecError(analysis.diagnostics, text, filename)
+    return analysis.spec
+
+
+def parse_file(path: str | Path) -> ast.Spec:
+    """`parse` of a file's text. Raises `SourceError` when the file cannot be read."""
+    return parse(read_source(path), filename=str(path))

@@ -1,0 +1,286 @@
+"""Lowering: Lark's parse tree -> the typed syntax tree of `syntax.py`.
+
+A Lark Transformer wraps any exception raised in a callback in `VisitError`, so
+lowering never raises: problems it can only see here (bad string escapes,
+numbers too large) become diagnostics in the sink it is given.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lark import Token, Transformer, Tree, v_args
+
+from rewardlang import syntax as syn
+from rewardlang.diagnostics import DiagnosticSink, SourceMap, Span, error
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|.)", re.DOTALL)
+
+
+class Lowerer(Transformer[Token, Any]):
+    """Builds syntax nodes. `offset` shifts positions when a statement is parsed on its own."""
+
+    def __init__(self, source: SourceMap, sink: DiagnosticSink, offset: int = 0):
+        super().__init__(visit_tokens=True)
+        self.source = source
+        self.sink = sink
+        self.offset = offset
+
+    # ------------------------------------------------------------ positions
+    def _span(self, item: Any) -> Span:
+        if isinstance(item, Token):
+            return self.source.span(item.start_pos + self.offset, item.end_pos + self.offset)
+        return self.source.span(item.start_pos + self.offset, item.end_pos + self.offset)
+
+    def _tree_span(self, meta: Any, children: list[Any]) -> Span:
+        if not getattr(meta, "empty", True):
+            return self._span(meta)
+        spans = [c.span for c in children if hasattr(c, "span")]
+        return spans[0].to(spans[-1]) if spans else self.source.span(self.offset, self.offset)
+
+    # ------------------------------------------------------------- terminals
+    def NAME(self, token: Token) -> syn.Word:
+        return syn.Word(str(token), self._span(token))
+
+    def COMPARISON(self, token: Token) -> syn.Word:
+        return syn.Word(str(token), self._span(token))
+
+    def NUMBER(self, token: Token) -> syn.Number:
+        text = str(token)
+        span = self._span(token)
+        value: int | float
+        if re.fullmatch(r"\d+", text):
+            value = int(text)
+        else:
+            value = float(text)
+            if value in (float("inf"), float("-inf")):
+                self.sink.add(
+                    error("RL009", f"number `{_shorten(text)}` is too large", span,
+                          label="not a finite number", help="use a number below 1e308")
+                )
+                value = 0.0
+        return syn.Number(value, span)
+
+    def STRING(self, token: Token) -> syn.String:
+        span = self._span(token)
+        return syn.String(self._unescape(str(token)[1:-1], span), span)
+
+    def RAW_STRING(self, token: Token) -> syn.String:
+        return syn.String(str(token)[2:-1], self._span(token), raw=True)
+
+    def _unescape(self, body: str, span: Span) -> str:
+        def replace(match: re.Match[str]) -> str:
+            escape = match.group(1)
+            if escape[0] in "uUx" and len(escape) > 1:
+                code = int(escape[1:], 16)
+                if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+                    return chr(code)
+            elif escape in _ESCAPES:
+                return _ESCAPES[escape]
+            start = span.start + 1 + match.start()
+            self.sink.add(
+                error(
+                    "RL005",
+                    f"unknown escape `\\{_shorten(escape, 8)}` in string",
+                    self.source.span(start, start + 1 + len(escape)),
+                    label="not a valid escape",
+                    help='escapes are \\n \\t \\r \\0 \\\\ \\" \\\' \\xHH \\uHHHH \\UHHHHHHHH; '
+                    'for regular expressions write a raw string: r"\\d+"',
+                )
+            )
+            return match.group(0)
+
+        return _ESCAPE.sub(replace, body)
+
+    # ----------------------------------------------------------------- values
+    def number(self, children: list[syn.Number]) -> syn.Number:
+        return children[0]
+
+    @v_args(meta=True)
+    def negative(self, meta: Any, children: list[syn.Number]) -> syn.Number:
+        return syn.Number(-children[0].value, self._tree_span(meta, children))
+
+    def string(self, children: list[syn.String]) -> syn.String:
+        return children[0]
+
+    def string_list(self, children: list[syn.String]) -> tuple[syn.String, ...]:
+        return tuple(children)
+
+    @v_args(meta=True)
+    def closed_range(self, meta: Any, children: list[syn.Number]) -> syn.Range:
+        return syn.Range(children[0], children[1], self._tree_span(meta, children))
+
+    @v_args(meta=True)
+    def at_least(self, meta: Any, children: list[syn.Number]) -> syn.Range:
+        return syn.Range(children[0], None, self._tree_span(meta, children))
+
+    @v_args(meta=True)
+    def at_most(self, meta: Any, children: list[syn.Number]) -> syn.Range:
+        return syn.Range(None, children[0], self._tree_span(meta, children))
+
+    @v_args(meta=True)
+    def named_target(self, meta: Any, children: list[syn.Word]) -> syn.Target:
+        return syn.Target(children[0].text, False, self._tree_span(meta, children))
+
+    @v_args(meta=True)
+    def column_target(self, meta: Any, children: list[Any]) -> syn.Target:
+        value = children[0]
+        name = value.text if isinstance(value, syn.Word) else value.value
+        return syn.Target(name, True, self._tree_span(meta, children))
+
+    # ---------------------------------------------------------------- options
+    def __default__(self, data: str, children: list[Any], meta: Any) -> Any:
+        # Every option alias in the grammar (`weight`, `scope`, ...) lands here.
+        span = self._tree_span(meta, children)
+        key_span = self.source.span(span.start, span.start + len(data))
+        value: syn.Value = children[0] if children else syn.Flag(key_span)
+        return syn.Option(data, value, key_span, span)
+
+    @v_args(meta=True)
+    def block(self, meta: Any, children: list[syn.Option]) -> tuple[Span, tuple[syn.Option, ...]]:
+        return self._tree_span(meta, children), tuple(children)
+
+    # ------------------------------------------------------------- rule kinds
+    def _kind(self, name: str, meta: Any, children: list[Any], *arg_names: str) -> tuple[syn.Word, tuple]:
+        span = self._tree_span(meta, children)
+        keyword = syn.Word(name, self.source.span(span.start, span.start + len(name)))
+        return keyword, tuple(zip(arg_names, children, strict=True))
+
+    @v_args(meta=True)
+    def length(self, meta: Any, c: list[Any]) -> tuple:
+        return self._kind("length", meta, c, "range", "unit")
+
+    @v_args(meta=True)
+    def phrases(self, meta: Any, c: list[Any]) -> tuple:
+        return self._kind("phrases", meta, c, "phrases")
+
+    @v_args(meta=True)
+    def banned(self, meta: Any, c: list[Any]) -> tuple:
+        return self._kind("banned", meta, c, "phrases")
+
+    @v_args(meta=True)
+    def regex(self, meta: Any, c: list[Any]) -> tuple:
+        return self._kind("regex", meta, c, "pattern")
+
+    @v_args(meta=True)
+    def tags(self, meta: Any, c: list[Any]) -> tuple:
+        return self._kind("tags", meta, c, "tags")
+
+    @v_args(meta=True)
+    def json(self, meta: Any, c: list[Any]) -> tuple:
+        return self._kind("json", meta, c)
+
+    @v_args(meta=True)
+    def relevance(self, meta: Any, c: list[Any]) -> tuple:
+        return self._kind("relevance", meta, c, "target")
+
+    @v_args(meta=True)
+    def overlap(self, meta: Any, c: list[Any]) -> tuple:
+        return self._kind("overlap", meta, c, "target")
+
+    @v_args(meta=True)
+    def similarity(self, meta: Any, c: list[Any]) -> tuple:
+        return self._kind("similarity", meta, c, "metric", "target")
+
+    @v_args(meta=True)
+    def repetition(self, meta: Any, c: list[Any]) -> tuple:
+        return self._kind("repetition", meta, c)
+
+    @v_args(meta=True)
+    def overlong(self, meta: Any, c: list[Any]) -> tuple:
+        return self._kind("overlong", meta, c, "limit", "unit")
+
+    @v_args(meta=True)
+    def equals(self, meta: Any, c: list[Any]) -> tuple:
+        return self._kind("equals", meta, c, "target")
+
+    @v_args(meta=True)
+    def classifier(self, meta: Any, c: list[Any]) -> tuple:
+        return self._kind("classifier", meta, c, "model")
+
+    # ------------------------------------------------------------- statements
+    @v_args(meta=True)
+    def header(self, meta: Any, c: list[Any]) -> syn.Header:
+        return syn.Header(c[0], c[1] if len(c) > 1 else None, self._tree_span(meta, c))
+
+    @v_args(meta=True)
+    def defaults(self, meta: Any, c: list[Any]) -> syn.Defaults:
+        return syn.Defaults(c[0][1], self._tree_span(meta, c))
+
+    @v_args(meta=True)
+    def rule(self, meta: Any, c: list[Any]) -> syn.Rule:
+        name, (kind, arguments) = c[0], c[1]
+        block_span, options = c[2] if len(c) > 2 else (None, ())
+        return syn.Rule(name, kind, arguments, options, self._tree_span(meta, c), block_span)
+
+    @v_args(meta=True)
+    def total(self, meta: Any, c: list[Any]) -> syn.Total:
+        return syn.Total(c[0], self._tree_span(meta, c))
+
+    @v_args(meta=True)
+    def gate(self, meta: Any, c: list[Any]) -> syn.Gate:
+        return syn.Gate(c[0], c[1], c[2], c[3] if len(c) > 3 else None, self._tree_span(meta, c))
+
+    @v_args(meta=True)
+    def clip(self, meta: Any, c: list[Any]) -> syn.Clip:
+        return syn.Clip(c[0], self._tree_span(meta, c))
+
+    def start(self, children: list[Any]) -> list[Any]:
+        return children
+
+    def chunk(self, children: list[Any]) -> list[Any]:
+        return children
+
+    # --------------------------------------------------------------- formulas
+    @v_args(meta=True)
+    def num(self, meta: Any, c: list[syn.Number]) -> syn.Expr:
+        return syn.Expr("num", c[0].span, number=c[0].value)
+
+    @v_args(meta=True)
+    def ref(self, meta: Any, c: list[syn.Word]) -> syn.Expr:
+        return syn.Expr("ref", c[0].span, name=c[0])
+
+    @v_args(meta=True)
+    def call(self, meta: Any, c: list[Any]) -> syn.Expr:
+        args = tuple(a for a in c[1:] if a is not None)
+        return syn.Expr("call", self._tree_span(meta, c), name=c[0], args=args)
+
+    def _operator(self, op: str, meta: Any, c: list[Any]) -> syn.Expr:
+        return syn.Expr(op, self._tree_span(meta, c), args=tuple(c))
+
+    @v_args(meta=True)
+    def neg(self, meta: Any, c: list[Any]) -> syn.Expr:
+        return self._operator("neg", meta, c)
+
+    @v_args(meta=True)
+    def add(self, meta: Any, c: list[Any]) -> syn.Expr:
+        return self._operator("add", meta, c)
+
+    @v_args(meta=True)
+    def sub(self, meta: Any, c: list[Any]) -> syn.Expr:
+        return self._operator("sub", meta, c)
+
+    @v_args(meta=True)
+    def mul(self, meta: Any, c: list[Any]) -> syn.Expr:
+        return self._operator("mul", meta, c)
+
+    @v_args(meta=True)
+    def div(self, meta: Any, c: list[Any]) -> syn.Expr:
+        return self._operator("div", meta, c)
+
+
+def tree_depth(tree: Tree[Token]) -> int:
+    """Depth of a parse tree, computed without recursion (specs can nest absurdly)."""
+    deepest = 0
+    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+    return deepest
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,300 @@
+"""Parsing: source text -> syntax tree + diagnostics.
+
+This is the only module that sees Lark's exceptions; each becomes a diagnostic
+with a code, a span and, where possible, a "did you mean". After a syntax error
+the file is re-read one statement at a time, so every broken statement is
+reported in the same run and the intact ones still get checked.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from rewardlang import syntax as syn
+from rewardlang.ast import RULE_MODELS, options_for
+from rewardlang.diagnostics import Diagnostic, DiagnosticSink, Label, SourceMap, error, suggestion_help
+from rewardlang.lower import Lowerer, tree_depth
+
+MAX_SOURCE_CHARS = 1_000_000
+MAX_NESTING = 100
+
+_STATEMENT_KEYWORDS = ("reward", "defaults", "rule", "total", "gate", "clip")
+_STATEMENT_START = re.compile(rf"^[ \t]*({'|'.join(_STATEMENT_KEYWORDS)})\b", re.MULTILINE)
+_RULE_HEADER = re.compile(r"\brule\s+([A-Za-z_]\w*)\s*:\s*([A-Za-z_]\w*)?")
+
+# How terminals that are not plain keywords read in "expected ..." labels.
+_TERMINAL_NAMES = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": "a string",
+    "RAW_STRING": "a string",
+    "COMPARISON": "a comparison (`<`, `<=`, `>`, `>=`)",
+    "$END": "the end of the statement",
+}
+
+
+@functools.cache
+def _parser() -> Lark:
+    grammar = resources.files("rewardlang").joinpath("grammar.lark").read_text(encoding="utf-8")
+    return Lark(
+        grammar,
+        parser="lalr",
+        start=["start", "chunk"],
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
+
+
+def parse_syntax(text: str) -> tuple[syn.SpecSyntax, list[Diagnostic]]:
+    """Parse a whole spec. Never raises on bad input."""
+    source = SourceMap(text)
+    sink = DiagnosticSink()
+    if len(text) > MAX_SOURCE_CHARS:
+        sink.add(
+            error(
+                "RL008",
+                f"spec is too large ({len(text):,} characters)",
+                source.span(0, 0),
+                help=f"a spec holds at most {MAX_SOURCE_CHARS:,} characters; keep long word lists short",
+            )
+        )
+        return syn.SpecSyntax(), sink.diagnostics
+
+    spec = syn.SpecSyntax(comments=find_comments(text, source))
+    try:
+        tree = _parser().parse(text, start="start")
+    except UnexpectedInput:
+        _parse_by_statement(text, source, sink, spec)
+    else:
+        spec.statements.extend(_lower(tree, source, sink, offset=0))
+    return spec, sink.diagnostics
+
+
+# Strings first, so that a `#` inside a string is not taken for a comment.
+_STRING_OR_COMMENT = re.compile(r"""r?"(?:[^"\\\n]|\\.)*"|r?'(?:[^'\\\n]|\\.)*'|(#[^\n]*)""")
+
+
+def find_comments(text: str, source: SourceMap) -> list[syn.Comment]:
+    return [
+        syn.Comment(match.group(1), source.span(match.start(1), match.end(1)))
+        for match in _STRING_OR_COMMENT.finditer(text)
+        if match.group(1) is not None
+    ]
+
+
+def _lower(tree: Tree[Token], source: SourceMap, sink: DiagnosticSink, offset: int) -> list[syn.Statement]:
+    if tree_depth(tree) > MAX_NESTING:
+        first = tree.children[0] if tree.children else None
+        start = offset + (first.meta.start_pos if isinstance(first, Tree) and not first.meta.empty else 0)
+        sink.add(
+            error(
+                "RL007",
+                "expression is nested too deeply",
+                source.point(start),
+                help=f"at most {MAX_NESTING} levels of nesting; split the formula into simpler parts",
+            )
+        )
+        return []
+    return list(Lowerer(source, sink, offset).transform(tree))
+
+
+def _parse_by_statement(text: str, source: SourceMap, sink: DiagnosticSink, spec: syn.SpecSyntax) -> None:
+    starts = [m.start(1) for m in _STATEMENT_START.finditer(text)]
+    if not starts or not _only_comments(text[: starts[0]]):
+        starts.insert(0, 0)
+    for start, end in zip(starts, starts[1:] + [len(text)], strict=True):
+        chunk = text[start:end]
+        if _only_comments(chunk):
+            continue
+        try:
+            tree = _parser().parse(chunk, start="chunk")
+        except UnexpectedInput as exc:
+            sink.add(_translate(exc, chunk, start, source))
+            if header := _RULE_HEADER.match(chunk):
+                spec.broken_rule_names.add(header.group(1))
+            continue
+        spec.statements.extend(_lower(tree, source, sink, offset=start))
+    _check_header(text, source, sink, spec)
+
+
+def _check_header(text: str, source: SourceMap, sink: DiagnosticSink, spec: syn.SpecSyntax) -> None:
+    """The whole-file grammar demands one leading header; statement-by-statement parsing does not."""
+    headers = [s for s in spec.statements if isinstance(s, syn.Header)]
+    header_broken = any(d.code in ("RL010", "RL006") for d in sink.diagnostics) or re.match(
+        r"\s*(#[^\n]*\s*)*reward\b", text
+    )
+    if not headers and not header_broken:
+        first = len(text) - len(text.lstrip())
+        sink.add(
+            error(
+                "RL010",
+                "a spec must start with `reward NAME`",
+                source.point(first),
+                label="expected `reward`",
+                help="add a header line such as `reward chat` at the top of the file",
+            )
+        )
+    for extra in headers[1:]:
+        sink.add(
+            error(
+                "RL011",
+                "a spec has only one `reward` header",
+                extra.span,
+                labels=(Label(headers[0].span, "first header here"),),
+                help="remove this header or split the file into two specs",
+            )
+        )
+    if headers and spec.statements[0] is not headers[0]:
+        sink.add(
+            error(
+                "RL011",
+                "the `reward` header must come before every other statement",
+                headers[0].span,
+                labels=(Label(spec.statements[0].span, "first statement here"),),
+                help="move this line to the top of the file",
+            )
+        )
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
+
+
+# ------------------------------------------------------------ error messages
+def _translate(exc: UnexpectedInput, chunk: str, offset: int, source: SourceMap) -> Diagnostic:
+    position = offset + (exc.pos_in_stream or 0)
+    if isinstance(exc, UnexpectedCharacters):
+        return _unexpected_character(exc, chunk, position, source)
+    if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+        return _unexpected_token(exc, chunk, offset, source)
+    expected = _describe_expected(getattr(exc, "expected", None) or getattr(exc, "accepts", set()), chunk, len(chunk))
+    end = offset + len(chunk.rstrip())
+    return error(
+        "RL006",
+        "unexpected end of input",
+        source.point(end),
+        label=f"expected {expected}" if expected else "the statement is incomplete",
+        help=_incomplete_help(chunk),
+    )
+
+
+def _unexpected_character(exc: UnexpectedCharacters, chunk: str, position: int, source: SourceMap) -> Diagnostic:
+    char = exc.char
+    if char in "\"'" or (char == "r" and chunk[exc.pos_in_stream + 1 : exc.pos_in_stream + 2] in ("'", '"')):
+        line_end = source.text.find("\n", position)
+        line_end = len(source.text) if line_end == -1 else line_end
+        return error(
+            "RL003",
+            "unterminated string",
+            source.span(position, line_end),
+            label="this string is never closed",
+            help=f"close it with {char if char != 'r' else chunk[exc.pos_in_stream + 1]} on the same line; "
+            "strings cannot span lines (write \\n for a line break)",
+        )
+    shown = char if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
+    return error(
+        "RL004",
+        f"unexpected character `{shown}`",
+        source.point(position),
+        label="this character is not part of the language",
+        help="strings go in quotes; comments start with `#`",
+    )
+
+
+def _unexpected_token(exc: UnexpectedToken, chunk: str, offset: int, source: SourceMap) -> Diagnostic:
+    token = exc.token
+    span = source.span(offset + token.start_pos, offset + token.end_pos)
+    accepts = exc.accepts or exc.expected or set()
+    expected = _describe_expected(accepts, chunk, token.start_pos)
+    keywords = _keywords(accepts, chunk, token.start_pos)
+    shown = str(token) if len(str(token)) <= 40 else str(token)[:39] + "…"
+    label = f"expected {expected}" if expected else ""
+    if "REWARD" in accepts and len(accepts) == 1:
+        return error(
+            "RL010",
+            "a spec must start with `reward NAME`",
+            span,
+            label="expected `reward`",
+            help="add a header line such as `reward chat` at the top of the file",
+        )
+    if token.type == "NAME" and keywords:
+        return error(
+            "RL001",
+            f"unknown keyword `{shown}`",
+            span,
+            label=label,
+            help=suggestion_help(str(token), keywords),
+        )
+    return error("RL002", f"unexpected {_describe_token(token)}", span, label=label, help=_token_help(token, accepts))
+
+
+def _describe_token(token: Token) -> str:
+    if token.type == "NAME":
+        return f"name `{token}`"
+    if token.type == "NUMBER":
+        return f"number `{token}`"
+    if token.type in ("STRING", "RAW_STRING"):
+        text = str(token)
+        return f"string {text if len(text) <= 40 else text[:39] + '…'}"
+    return f"`{token}`"
+
+
+def _token_help(token: Token, accepts: set[str]) -> str:
+    if token.type in ("STRING", "RAW_STRING") and "COMMA" in accepts:
+        return "separate list items with commas"
+    if token.type == "NUMBER" and "DOTDOT" in accepts:
+        return "write a range as `low..high`, `low..` or `..high`"
+    if str(token) == "=" and "COLON" in accepts:
+        return "a rule is written `rule NAME: KIND ...`"
+    return ""
+
+
+def _incomplete_help(chunk: str) -> str:
+    if chunk.count("{") > chunk.count("}"):
+        return "close the options block with `}`"
+    return ""
+
+
+def _keywords(accepts: set[str], chunk: str, position: int) -> list[str]:
+    """The keywords the parser would accept here, narrowed to the rule's kind inside an options block."""
+    parser = _parser()
+    words: list[str] = []
+    for name in accepts:
+        if name in _TERMINAL_NAMES:
+            continue
+        pattern = parser.get_terminal(name).pattern
+        if pattern.type == "str" and re.fullmatch(r"[a-z_]+", pattern.value):
+            words.append(pattern.value)
+    kind = _kind_at(chunk, position)
+    if kind and "weight" in words:
+        allowed = set(options_for(kind))
+        words = [w for w in words if w in allowed]
+    return sorted(words)
+
+
+def _kind_at(chunk: str, position: int) -> str | None:
+    header = _RULE_HEADER.search(chunk[:position])
+    kind = header.group(2) if header else None
+    return kind if kind in RULE_MODELS else None
+
+
+def _describe_expected(accepts: set[str], chunk: str, position: int) -> str:
+    parser = _parser()
+    keywords = _keywords(accepts, chunk, position)
+    others: list[str] = []
+    for name in sorted(accepts):
+        if name in _TERMINAL_NAMES:
+            others.append(_TERMINAL_NAMES[name])
+            continue
+        pattern = parser.get_terminal(name).pattern
+        if pattern.type == "str" and not re.fullmatch(r"[a-z_]+", pattern.value):
+            others.append(f"`{pattern.value}`")
+    words = [f"`{k}`" for k in keywords] + list(dict.fromkeys(others))
+    if len(words) > 12:
+        return "one of " + ", ".join(words[:12]) + ", …"
+    return "one of " + ", ".join(words) if len(words) > 1 else "".join(words)

@@ -1,0 +1,160 @@
+"""Renderers: diagnostics -> rich (rustc/ruff style), short, or JSON text.
+
+Rendering is pure: it returns a string. Colour is applied only by `render_rich`
+when asked, through the `rich` library, imported only then.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from rewardlang.diagnostics import Diagnostic, Span
+
+STYLES = ("rich", "short", "json")
+_WINDOW = 100  # characters of a long source line shown around a span
+_TAB = "    "
+
+
+def render(
+    diagnostics: Sequence[Diagnostic], source: str, filename: str, style: str = "rich", color: bool = False
+) -> str:
+    if style == "short":
+        return "".join(render_short(d, filename) + "\n" for d in diagnostics)
+    if style == "json":
+        return json.dumps([to_json(d, filename) for d in diagnostics], indent=2, ensure_ascii=False) + "\n"
+    return "".join(render_rich(d, source, filename, color=color) + "\n" for d in diagnostics)
+
+
+def render_short(diagnostic: Diagnostic, filename: str) -> str:
+    span = diagnostic.span
+    return f"{filename}:{span.line}:{span.column}: {diagnostic.severity.value}[{diagnostic.code}]: {diagnostic.message}"
+
+
+def to_json(diagnostic: Diagnostic, filename: str) -> dict[str, Any]:
+    return {
+        "file": filename,
+        "severity": diagnostic.severity.value,
+        "code": diagnostic.code,
+        "message": diagnostic.message,
+        "span": _span_json(diagnostic.span),
+        "label": diagnostic.label,
+        "labels": [{"span": _span_json(label.span), "message": label.message} for label in diagnostic.labels],
+        "help": diagnostic.help or None,
+        "note": diagnostic.note or None,
+    }
+
+
+def _span_json(span: Span) -> dict[str, int]:
+    return {
+        "start": span.start,
+        "end": span.end,
+        "line": span.line,
+        "column": span.column,
+        "end_line": span.end_line,
+        "end_column": span.end_column,
+    }
+
+
+# ------------------------------------------------------------------ rich
+Segment = tuple[str, str]  # (text, style name)
+
+
+def render_rich(diagnostic: Diagnostic, source: str, filename: str, color: bool = False) -> str:
+    segments = _rich_segments(diagnostic, source, filename)
+    if not color:
+        return "".join(text for text, _ in segments).rstrip("\n")
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(force_terminal=True, color_system="standard", width=10_000, highlight=False, soft_wrap=True)
+    text = Text()
+    for chunk, style in segments:
+        text.append(chunk, style=_RICH_STYLES.get(style, ""))
+    with console.capture() as capture:
+        console.print(text, end="")
+    return capture.get().rstrip("\n")
+
+
+_RICH_STYLES = {
+    "error": "bold red",
+    "warning": "bold yellow",
+    "title": "bold",
+    "gutter": "bold blue",
+    "secondary": "bold blue",
+    "help": "bold cyan",
+}
+
+
+def _rich_segments(diagnostic: Diagnostic, source: str, filename: str) -> list[Segment]:
+    severity = diagnostic.severity.value
+    lines = source.split("\n")
+    annotations = [(diagnostic.span, diagnostic.label, True)] + [
+        (label.span, label.message, False) for label in diagnostic.labels
+    ]
+    annotations.sort(key=lambda a: (a[0].line, a[0].column))
+    width = len(str(max(a[0].line for a in annotations)))
+    pad = " " * width
+    out: list[Segment] = [
+        (f"{severity}[{diagnostic.code}]", severity),
+        (f": {diagnostic.message}\n", "title"),
+        (f"{pad}--> ", "gutter"),
+        (f"{filename}:{diagnostic.span.line}:{diagnostic.span.column}\n", ""),
+        (f"{pad} |\n", "gutter"),
+    ]
+    previous_line = None
+    for span, message, primary in annotations:
+        if span.line > len(lines):
+            continue
+        if previous_line is not None and span.line > previous_line + 1:
+            out.append((f"{pad} ...\n" if span.line > previous_line + 2 else f"{pad} |\n", "gutter"))
+        text, start, length = _visible(lines[span.line - 1], span)
+        if span.line != previous_line:
+            out += [(f"{span.line:>{width}} | ", "gutter"), (text.rstrip() + "\n", "")]
+        marker = "^" if primary else "-"
+        style = severity if primary else "secondary"
+        out += [(f"{pad} | ", "gutter"), (" " * start, ""), (marker * max(1, length), style)]
+        out.append(((" " + message if message else "") + "\n", style))
+        previous_line = span.line
+    out.append((f"{pad} |\n", "gutter"))
+    for word, text in (("help", diagnostic.help), ("note", diagnostic.note)):
+        if text:
+            out += [(f"{pad} = ", "gutter"), (f"{word}:", "help"), (f" {text}\n", "")]
+    return out
+
+
+def _visible(line: str, span: Span) -> tuple[str, int, int]:
+    """The shown part of a source line, plus the display column and width of the span in it."""
+    start = span.column - 1
+    end = span.end_column - 1 if span.end_line == span.line else len(line)
+    end = max(start + 1, end)
+    prefix = ""
+    if len(line) > 2 * _WINDOW:  # one enormous line: show a window around the span
+        window_start = max(0, start - _WINDOW // 2)
+        prefix = "…" if window_start else ""
+        line = prefix + line[window_start : window_start + _WINDOW] + ("…" if window_start + _WINDOW < len(line) else "")
+        start, end = start - window_start + len(prefix), min(end - window_start + len(prefix), len(line))
+    shown = _expand(line)
+    column = _width(_expand(line[:start]))
+    length = _width(_expand(line[start:end])) if end > start else 1
+    return shown, column, max(1, length)
+
+
+def _expand(text: str) -> str:
+    # Control characters would garble the terminal; show them as U+FFFD.
+    return "".join(_TAB if c == "\t" else ("\ufffd" if unicodedata.category(c) == "Cc" else c) for c in text)
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in text)
+
+
+def summary(errors: int, warnings: int) -> str:
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    return "found " + " and ".join(parts) if parts else ""

@@ -1,0 +1,141 @@
+"""The syntax tree: what the user wrote, with a span on every piece.
+
+`lower.py` builds it from Lark's parse tree; `validate.py` turns it into the
+validated `Spec`; `fmt.py` prints it back in canonical form. It holds values as
+written (options in source order, defaults not yet applied) and never fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from rewardlang.diagnostics import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    value: int | float
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """A bare name used as a value: `words`, `answer`, `rougeL`, a rule name."""
+
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class String:
+    value: str  # escapes decoded
+    span: Span
+    raw: bool = False  # written as r"..."
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    low: Number | None
+    high: Number | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """`last_user`, `prompt`, `system` (named) or `column NAME` (a dataset column)."""
+
+    name: str
+    is_column: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """An option written without a value, such as `ordered`."""
+
+    span: Span
+
+
+Value = Union[Number, Word, String, Range, Target, Flag, tuple[String, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    key: str
+    value: Value
+    key_span: Span
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: Word
+    kind: Word
+    arguments: tuple[tuple[str, Value], ...]  # kind-specific, in source order
+    options: tuple[Option, ...]
+    span: Span
+    block_span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Expr:
+    """A formula node. `op` is one of num, ref, neg, add, sub, mul, div, call."""
+
+    op: str
+    span: Span
+    number: float | None = None
+    name: Word | None = None  # rule reference or function name
+    args: tuple[Expr, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Total:
+    expr: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    rule: Word
+    comparison: Word
+    threshold: Number
+    value: Number | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    range: Range
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Defaults:
+    options: tuple[Option, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    name: Word
+    description: String | None
+    span: Span
+
+
+Statement = Union[Header, Defaults, Rule, Total, Gate, Clip]
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    text: str  # including the leading '#'
+    span: Span
+
+
+@dataclass
+class SpecSyntax:
+    statements: list[Statement] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    # Names of rules whose statement failed to parse: checks must not report
+    # them as unknown when a formula refers to them.
+    broken_rule_names: set[str] = field(default_factory=set)

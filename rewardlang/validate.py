@@ -1,0 +1,380 @@
+"""Validation: syntax tree -> `Spec`, with Pydantic's errors turned into diagnostics.
+
+Each rule is validated on its own, so one bad rule does not hide the errors of
+the next. A span table maps every field path (`("rules", 2, "weight")`) to the
+place in the source it came from; validation errors and later checks look
+their spans up there.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+from pydantic import ValidationError
+
+from rewardlang import ast
+from rewardlang import syntax as syn
+from rewardlang.diagnostics import NO_SPAN, Diagnostic, Label, Span, error, suggestion_help
+
+Path = tuple[str | int, ...]
+
+_DEFAULTABLE = tuple(name for name in ast.Defaults.model_fields if name != "span")
+_NAMED_TARGETS = ("last_user", "prompt", "system")
+
+
+class SpanTable(dict[Path, Span]):
+    """Field path -> source span. Lookups fall back to the nearest enclosing path."""
+
+    def find(self, path: Path) -> Span:
+        for length in range(len(path), 0, -1):
+            span = self.get(path[:length])
+            if span is not None:
+                return span
+        return NO_SPAN
+
+
+def build_spec(tree: syn.SpecSyntax) -> Built:
+    """Validate a syntax tree into a Spec of every statement that is valid on its own."""
+    return _Builder().build(tree)
+
+
+class Built(NamedTuple):
+    spec: ast.Spec  # partial when `failed_rules` or errors exist
+    spans: SpanTable
+    diagnostics: list[Diagnostic]
+    failed_rules: set[str]  # rules that did not validate (formulas may still name them)
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.spans = SpanTable()
+        self.diagnostics: list[Diagnostic] = []
+
+    # ------------------------------------------------------------------ spec
+    def build(self, tree: syn.SpecSyntax) -> Built:
+        headers = [s for s in tree.statements if isinstance(s, syn.Header)]
+        defaults = self._defaults([s for s in tree.statements if isinstance(s, syn.Defaults)])
+        rules: list[ast.RuleBase] = []
+        failed: set[str] = set()
+        for index, rule in enumerate(s for s in tree.statements if isinstance(s, syn.Rule)):
+            # A rule's spans are keyed by its place in the file until it validates,
+            # then by its place in the Spec (failed rules leave gaps).
+            outer, self.spans = self.spans, SpanTable()
+            validated = self._rule(index, rule, defaults)
+            rule_spans, self.spans = self.spans, outer
+            if validated is None:
+                failed.add(rule.name.text)
+                continue
+            for path, span in rule_spans.items():
+                self.spans[("rules", len(rules), *path[2:])] = span
+            rules.append(validated)
+        data: dict[str, Any] = {
+            "name": headers[0].name.text if headers else "spec",
+            "description": headers[0].description.value if headers and headers[0].description else None,
+            "defaults": ast.Defaults.model_validate({key: value for key, (value, _) in defaults.items()}),
+            "rules": rules,
+            "gates": [
+                gate
+                for i, statement in enumerate(s for s in tree.statements if isinstance(s, syn.Gate))
+                if (gate := self._gate(i, statement)) is not None
+            ],
+            "span": headers[0].span if headers else NO_SPAN,
+        }
+        if headers:
+            self.spans[("name",)] = headers[0].name.span
+        for key, (_, span) in defaults.items():
+            self.spans[("defaults", key)] = span
+        if (total := self._single(tree, syn.Total, "total")) is not None:
+            if (expr := self._expr(total.expr, ("total",))) is not None:
+                data["total"] = expr
+        if (clip := self._single(tree, syn.Clip, "clip")) is not None:
+            data["clip"] = self._range(clip.range, ("clip",))
+        return Built(ast.Spec.model_validate(data), self.spans, self.diagnostics, failed)
+
+    def _single(self, tree: syn.SpecSyntax, kind: type, word: str) -> Any:
+        found = [s for s in tree.statements if isinstance(s, kind)]
+        for extra in found[1:]:
+            self.diagnostics.append(
+                error(
+                    "RL103",
+                    f"`{word}` is given twice",
+                    extra.span,
+                    labels=(Label(found[0].span, "first given here"),),
+                    help=f"a spec has at most one `{word}`; merge them",
+                )
+            )
+        return found[0] if found else None
+
+    # -------------------------------------------------------------- defaults
+    def _defaults(self, blocks: list[syn.Defaults]) -> dict[str, tuple[Any, Span]]:
+        merged: dict[str, tuple[Any, Span]] = {}
+        for block in blocks:
+            for option in self._unique_options(block.options):
+                if option.key not in _DEFAULTABLE:
+                    self.diagnostics.append(
+                        error(
+                            "RL102",
+                            f"option `{option.key}` cannot be set in `defaults`",
+                            option.key_span,
+                            label="not a shared option",
+                            help=f"`defaults` accepts {_listing(_DEFAULTABLE)}; set `{option.key}` on each rule",
+                        )
+                    )
+                    continue
+                merged[option.key] = (self._value(option.value, ("defaults", option.key)), option.span)
+        try:
+            ast.Defaults.model_validate({key: value for key, (value, _) in merged.items()})
+        except ValidationError as exc:
+            for key, (_, span) in merged.items():
+                self.spans[("defaults", key)] = span
+            self._report(exc, prefix=("defaults",), kind=None)
+            bad = {err["loc"][0] for err in exc.errors()}
+            merged = {key: value for key, value in merged.items() if key not in bad}
+        return merged
+
+    def _unique_options(self, options: tuple[syn.Option, ...]) -> list[syn.Option]:
+        seen: dict[str, syn.Option] = {}
+        for option in options:
+            if option.key in seen:
+                self.diagnostics.append(
+                    error(
+                        "RL103",
+                        f"option `{option.key}` is given twice",
+                        option.span,
+                        labels=(Label(seen[option.key].span, "first given here"),),
+                        help="remove one of them",
+                    )
+                )
+                continue
+            seen[option.key] = option
+        return list(seen.values())
+
+    # ----------------------------------------------------------------- rules
+    def _rule(self, index: int, rule: syn.Rule, defaults: dict[str, tuple[Any, Span]]) -> ast.RuleBase | None:
+        kind = rule.kind.text
+        model = ast.RULE_MODELS[kind]
+        path: Path = ("syntax_rules", index)
+        self.spans[path] = rule.span
+        self.spans[(*path, "name")] = rule.name.span
+        self.spans[(*path, "kind")] = rule.kind.span
+        data: dict[str, Any] = {"kind": kind, "name": rule.name.text, "span": rule.span}
+        for name, value in rule.arguments:
+            data[name] = self._value(value, (*path, name), field=name)
+        for option in self._unique_options(rule.options):
+            data[option.key] = self._value(option.value, (*path, option.key), field=option.key)
+            self.spans[(*path, option.key)] = option.span
+        for key, (value, span) in defaults.items():
+            if key in model.model_fields and key not in data:
+                data[key] = value
+                self.spans[(*path, key)] = span
+        if self._check_names(data, path):
+            return None
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            self._report(exc, prefix=path, kind=kind)
+            return None
+
+    def _check_names(self, data: dict[str, Any], path: Path) -> int:
+        """Targets and formula functions are plain names in the grammar; give them good errors."""
+        target = data.get("target")
+        if isinstance(target, dict) and target.get("kind") not in (*_NAMED_TARGETS, "column"):
+            name = target["kind"]
+            help = suggestion_help(name, _NAMED_TARGETS)
+            self.diagnostics.append(
+                error(
+                    "RL110",
+                    f"unknown target `{name}`",
+                    self.spans.find((*path, "target")),
+                    label=f"expected {_listing((*_NAMED_TARGETS, 'column NAME'))}",
+                    help=help or f"for a dataset column write `column {name}`",
+                )
+            )
+            return 1
+        return 0
+
+    # ----------------------------------------------------------------- values
+    def _value(self, value: syn.Value, path: Path, field: str = "") -> Any:
+        self.spans[path] = value[0].span.to(value[-1].span) if isinstance(value, tuple) else value.span
+        if isinstance(value, syn.Number):
+            return value.value
+        if isinstance(value, syn.Word):
+            return value.text
+        if isinstance(value, syn.String):
+            return value.value
+        if isinstance(value, syn.Flag):
+            return True
+        if isinstance(value, syn.Range):
+            return self._range(value, path)
+        if isinstance(value, syn.Target):
+            if value.is_column:
+                return {"kind": "column", "column": value.name, "span": value.span}
+            return {"kind": value.name, "span": value.span}
+        items = []
+        for position, item in enumerate(value):
+            self.spans[(*path, position)] = item.span
+            items.append({"text": item.value, "span": item.span})
+        return items
+
+    def _range(self, value: syn.Range, path: Path) -> dict[str, Any]:
+        self.spans[path] = value.span
+        if value.low is not None:
+            self.spans[(*path, "low")] = value.low.span
+        if value.high is not None:
+            self.spans[(*path, "high")] = value.high.span
+        return {
+            "low": value.low.value if value.low else None,
+            "high": value.high.value if value.high else None,
+            "span": value.span,
+        }
+
+    def _gate(self, index: int, gate: syn.Gate) -> ast.Gate | None:
+        path: Path = ("gates", index)
+        self.spans[path] = gate.span
+        self.spans[(*path, "rule")] = gate.rule.span
+        self.spans[(*path, "threshold")] = gate.threshold.span
+        data: dict[str, Any] = {
+            "rule": gate.rule.text,
+            "comparison": gate.comparison.text,
+            "threshold": gate.threshold.value,
+            "span": gate.span,
+        }
+        if gate.value is not None:
+            data["value"] = gate.value.value
+            self.spans[(*path, "value")] = gate.value.span
+        try:
+            return ast.Gate.model_validate(data)
+        except ValidationError as exc:
+            self._report(exc, prefix=path, kind=None)
+            return None
+
+    def _expr(self, expr: syn.Expr, path: Path) -> dict[str, Any] | None:
+        self.spans[path] = expr.span
+        if expr.op == "num":
+            return {"op": "num", "value": expr.number, "span": expr.span}
+        if expr.op == "ref":
+            assert expr.name is not None
+            return {"op": "ref", "rule": expr.name.text, "span": expr.span}
+        args = [self._expr(arg, (*path, i)) for i, arg in enumerate(expr.args)]
+        if any(arg is None for arg in args):
+            return None
+        if expr.op == "neg":
+            return {"op": "neg", "operand": args[0], "span": expr.span}
+        if expr.op != "call":
+            return {"op": expr.op, "left": args[0], "right": args[1], "span": expr.span}
+        assert expr.name is not None
+        function = expr.name.text
+        if function not in ast.FUNCTION_ARITY:
+            self.diagnostics.append(
+                error(
+                    "RL112",
+                    f"unknown function `{function}`",
+                    expr.name.span,
+                    label=f"expected {_listing(ast.FUNCTION_ARITY)}",
+                    help=suggestion_help(function, ast.FUNCTION_ARITY),
+                )
+            )
+            return None
+        low, high = ast.FUNCTION_ARITY[function]
+        if not low <= len(args) <= high:
+            wanted = str(low) if low == high else f"at least {low}"
+            self.diagnostics.append(
+                error(
+                    "RL113",
+                    f"`{function}` takes {wanted} argument{'s' if high > 1 else ''}, not {len(args)}",
+                    expr.span,
+                    help="clip(x, low, high) limits x to [low, high]" if function == "clip" else "",
+                )
+            )
+            return None
+        return {"op": "call", "function": function, "args": args, "span": expr.span}
+
+    # ------------------------------------------------------------- reporting
+    def _report(self, exc: ValidationError, prefix: Path, kind: str | None) -> None:
+        reported: set[Any] = set()
+        for err in exc.errors(include_url=False):
+            loc = tuple(part for part in err["loc"] if not _is_union_tag(part))
+            if loc[:1] in reported:
+                continue  # one error per field: unions report once per member
+            reported.add(loc[:1])
+            self.diagnostics.append(self._diagnose(err, loc, prefix, kind))
+
+    def _diagnose(self, err: Any, loc: Path, prefix: Path, kind: str | None) -> Diagnostic:
+        kind_name = err["type"]
+        field = next((str(part) for part in reversed(loc) if isinstance(part, str) and part != "text"), "value")
+        span = self.spans.find((*prefix, *loc))
+        where = f"`{kind}` rules" if kind else ("`defaults`" if prefix == ("defaults",) else "this spec")
+        value = err.get("input")
+        ctx = err.get("ctx") or {}
+        if kind_name == "extra_forbidden":
+            option = str(loc[-1])
+            accepted = ast.options_for(kind) if kind else []
+            return error(
+                "RL102",
+                f"option `{option}` does not apply to {where}",
+                _key_span(span, option),
+                label=f"not an option of {where}",
+                help=(suggestion_help(option, accepted) + " " if suggestion_help(option, accepted) else "")
+                + f"{where} accept {_listing(accepted)}",
+            )
+        if kind_name == "literal_error":
+            expected = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+            return error(
+                "RL104",
+                f"unknown {field} `{value}`",
+                span,
+                label=f"expected {_listing(expected)}",
+                help=suggestion_help(str(value), expected),
+            )
+        if kind_name in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+            bound = {"greater_than_equal": "at least", "greater_than": "greater than",
+                     "less_than_equal": "at most", "less_than": "less than"}[kind_name]
+            limit = next(iter(ctx.values()), "")
+            return error(
+                "RL105",
+                f"`{field}` is out of range",
+                span,
+                label=f"must be {bound} {_number(limit)}",
+                help=_range_help(field),
+            )
+        if kind_name in ("int_from_float", "int_type", "int_parsing"):
+            return error("RL106", f"`{field}` must be a whole number", span, label=f"`{_number(value)}` is not whole")
+        if kind_name in ("string_too_short", "too_short"):
+            return error(
+                "RL107",
+                f"`{field}` is empty",
+                span,
+                label="empty",
+                help="remove it, or write the text to look for" if field in ("phrases", "tags", "keys") else "",
+            )
+        return error("RL100", f"invalid value for `{field}`", span, label="not accepted here")
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and (part.startswith(("constrained-", "function-")) or part in ("int", "str"))
+
+
+def _key_span(span: Span, key: str) -> Span:
+    return Span(span.start, span.start + len(key), span.line, span.column, span.line, span.column + len(key))
+
+
+def _listing(words: Any) -> str:
+    quoted = [f"`{w}`" for w in words]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _range_help(field: str) -> str:
+    if field == "weight":
+        return "weights scale a rule's score in the total; use a value between -100 and 100"
+    if field in ("each", "cap", "present", "absent", "outside", "value"):
+        return "rule scores are kept between -100 and 100"
+    return ""
