@@ -384,7 +384,7 @@ def _refs(expr: ast.Expr | None) -> Iterator[ast.Ref | ast.Num | ast.Binary]:
 @check
 def references(ctx: CheckContext) -> Iterator[Diagnostic]:
     known = set(ctx.spec.rule_names) | ctx.broken_rule_names
-    names = ctx.spec.rule_names
+    names = sorted(known)
     used: set[str] = set()
     for node in _refs(ctx.spec.total):
         if isinstance(node, ast.Ref):

@@ -207,7 +207,8 @@ class Lowerer(Transformer[Token, Any]):
 
     @v_args(meta=True)
     def defaults(self, meta: Any, c: list[Any]) -> syn.Defaults:
-        return syn.Defaults(c[0][1], self._tree_span(meta, c))
+        block_span, options = c[0]
+        return syn.Defaults(options, self._tree_span(meta, c), block_span)
 
     @v_args(meta=True)
     def rule(self, meta: Any, c: list[Any]) -> syn.Rule:

@@ -114,6 +114,7 @@ class Clip:
 class Defaults:
     options: tuple[Option, ...]
     span: Span
+    block_span: Span | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,322 @@
+"""The canonical form of a spec (`rewardc fmt`).
+
+Formatting works on the syntax tree, so a spec with semantic errors still
+formats; only syntax errors stop it. Every comment is kept: a comment on its
+own line stays before the statement or option that follows it, a comment at
+the end of a line stays at the end of that line. Blank lines between
+statements are kept (collapsed to one). Formatting is idempotent and the
+result validates to the same Spec.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rewardlang import syntax as syn
+from rewardlang.diagnostics import Diagnostic, Span
+from rewardlang.parser import parse_syntax
+
+WIDTH = 88
+INDENT = "    "
+LIST_INDENT = INDENT * 2
+MAX_INLINE_OPTIONS = 3
+
+_TEMPLATES = {
+    "length": "length {range} {unit}",
+    "phrases": "phrases {phrases}",
+    "banned": "banned {phrases}",
+    "regex": "regex {pattern}",
+    "tags": "tags {tags}",
+    "json": "json",
+    "relevance": "relevance to {target}",
+    "overlap": "overlap to {target}",
+    "similarity": "similarity {metric} to {target}",
+    "repetition": "repetition",
+    "overlong": "overlong {limit} {unit}",
+    "equals": "equals {target}",
+    "classifier": "classifier {model}",
+}
+_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "num": 4, "ref": 4, "call": 4}
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
+
+
+def format_source(text: str) -> tuple[str | None, list[Diagnostic]]:
+    """The canonical text, or None plus the syntax errors that prevent formatting."""
+    tree, diagnostics = parse_syntax(text)
+    errors = [d for d in diagnostics if d.is_error]
+    if errors:
+        return None, errors
+    return _Formatter(text, tree).format(), []
+
+
+# ------------------------------------------------------------------ values
+def format_number(value: float) -> str:
+    if isinstance(value, int):
+        return str(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def format_string(value: str, raw: bool = False) -> str:
+    if raw and "\n" not in value:
+        if '"' not in value:
+            return f'r"{value}"'
+        if "'" not in value:
+            return f"r'{value}'"
+    out = []
+    for char in value:
+        if char in _STRING_ESCAPES:
+            out.append(_STRING_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\x{ord(char):02x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def format_range(value: syn.Range) -> str:
+    low = format_number(value.low.value) if value.low else ""
+    high = format_number(value.high.value) if value.high else ""
+    return f"{low}..{high}"
+
+
+def format_value(value: syn.Value) -> str:
+    if isinstance(value, syn.Number):
+        return format_number(value.value)
+    if isinstance(value, syn.Word):
+        return value.text
+    if isinstance(value, syn.String):
+        return format_string(value.value, value.raw)
+    if isinstance(value, syn.Range):
+        return format_range(value)
+    if isinstance(value, syn.Target):
+        if not value.is_column:
+            return value.name
+        return f"column {value.name if _IDENTIFIER.fullmatch(value.name) else format_string(value.name)}"
+    if isinstance(value, syn.Flag):
+        return ""
+    return ", ".join(format_string(item.value, item.raw) for item in value)
+
+
+def format_option(option: syn.Option) -> str:
+    value = format_value(option.value)
+    return f"{option.key} {value}" if value else option.key
+
+
+def format_expr(expr: syn.Expr) -> str:
+    if expr.op == "num":
+        return format_number(expr.number or 0)
+    if expr.op == "ref":
+        return expr.name.text if expr.name else ""
+    if expr.op == "call":
+        return f"{expr.name.text if expr.name else ''}({', '.join(format_expr(a) for a in expr.args)})"
+    if expr.op == "neg":
+        operand = expr.args[0]
+        inner = format_expr(operand)
+        return f"-({inner})" if _PRECEDENCE[operand.op] < _PRECEDENCE["neg"] else f"-{inner}"
+    left, right = expr.args
+    precedence = _PRECEDENCE[expr.op]
+    left_text = format_expr(left)
+    right_text = format_expr(right)
+    if _PRECEDENCE[left.op] < precedence:
+        left_text = f"({left_text})"
+    # Operators are left-associative: a right operand of equal precedence keeps
+    # its parentheses, so the formatted formula parses to the same tree.
+    if _PRECEDENCE[right.op] <= precedence:
+        right_text = f"({right_text})"
+    return f"{left_text} {_SYMBOLS[expr.op]} {right_text}"
+
+
+# ---------------------------------------------------------------- comments
+@dataclass
+class _Notes:
+    """Comments attached to one printed element."""
+
+    leading: list[syn.Comment] = field(default_factory=list)
+    trailing: list[syn.Comment] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Element:
+    key: tuple  # ("stmt", i) | ("opt", i, j) | ("open", i) | ("close", i)
+    start: int
+    end: int
+
+
+class _Formatter:
+    def __init__(self, text: str, tree: syn.SpecSyntax):
+        self.text = text
+        self.statements = tree.statements
+        self.notes: dict[tuple, _Notes] = {}
+        self.end_notes: list[syn.Comment] = []
+        self._attach(tree.comments)
+
+    # -------------------------------------------------------- attachment
+    def _elements(self) -> list[_Element]:
+        elements = []
+        for i, statement in enumerate(self.statements):
+            elements.append(_Element(("stmt", i), statement.span.start, statement.span.end))
+            options, block = _block_of(statement)
+            if block is None:
+                continue
+            elements.append(_Element(("open", i), block.start, block.start + 1))
+            elements += [_Element(("opt", i, j), o.span.start, o.span.end) for j, o in enumerate(options)]
+            elements.append(_Element(("close", i), block.end - 1, block.end))
+        return sorted(elements, key=lambda e: (e.start, e.key[0] != "stmt"))
+
+    def _attach(self, comments: list[syn.Comment]) -> None:
+        elements = self._elements()
+        for comment in comments:
+            line_start = self.text.rfind("\n", 0, comment.span.start) + 1
+            own_line = not self.text[line_start : comment.span.start].strip()
+            if not own_line:
+                before = [e for e in elements if e.end <= comment.span.start and e.end > line_start]
+                target = max(before, key=lambda e: (e.end, e.key[0] != "stmt")) if before else None
+                if target is not None and self._ends_a_line(target):
+                    self._notes(target.key).trailing.append(comment)
+                    continue
+            following = [e for e in elements if e.start > comment.span.start]
+            if not following:
+                self.end_notes.append(comment)
+                continue
+            target = following[0]
+            enclosing = self._enclosing_statement(comment.span.start)
+            if enclosing is not None and target.key[0] not in ("opt", "close"):
+                # Inside a statement's head (say, between list items): keep it above the statement.
+                target = _Element(("stmt", enclosing), 0, 0)
+            self._notes(target.key).leading.append(comment)
+
+    def _ends_a_line(self, element: _Element) -> bool:
+        """Whether the printed form puts a line break right after `element`."""
+        kind = element.key[0]
+        if kind in ("opt", "open", "close"):
+            return True
+        statement = self.statements[element.key[1]]
+        return _block_of(statement)[1] is None
+
+    def _enclosing_statement(self, offset: int) -> int | None:
+        for i, statement in enumerate(self.statements):
+            if statement.span.start < offset < statement.span.end:
+                return i
+        return None
+
+    def _notes(self, key: tuple) -> _Notes:
+        return self.notes.setdefault(key, _Notes())
+
+    def _has_inner_notes(self, i: int) -> bool:
+        """Comments that need the block printed over several lines."""
+        closing = self.notes.get(("close", i), _Notes())
+        return bool(closing.leading) or any(key[1] == i and key[0] in ("opt", "open") for key in self.notes)
+
+    # ----------------------------------------------------------- printing
+    def format(self) -> str:
+        lines: list[str] = []
+        previous_end: int | None = None
+        for i, statement in enumerate(self.statements):
+            notes = self.notes.get(("stmt", i), _Notes())
+            first_start = notes.leading[0].span.start if notes.leading else statement.span.start
+            if previous_end is not None and (
+                isinstance(self.statements[i - 1], syn.Header) or self._blank_between(previous_end, first_start)
+            ):
+                lines.append("")
+            lines += self._comment_lines(notes.leading, "", statement.span.start)
+            lines += self._statement(i, statement)
+            previous_end = statement.span.end
+        if self.end_notes:
+            if previous_end is not None and self._blank_between(previous_end, self.end_notes[0].span.start):
+                lines.append("")
+            lines += self._comment_lines(self.end_notes, "", len(self.text))
+        return "\n".join(lines) + "\n" if lines else ""
+
+    def _blank_between(self, start: int, end: int) -> bool:
+        return bool(re.search(r"\n[ \t]*\n", self.text[start:end]))
+
+    def _comment_lines(self, comments: list[syn.Comment], indent: str, before: int) -> list[str]:
+        lines: list[str] = []
+        for k, comment in enumerate(comments):
+            lines.append(indent + comment.text.rstrip())
+            following = comments[k + 1].span.start if k + 1 < len(comments) else before
+            if self._blank_between(comment.span.end, following):
+                lines.append("")
+        return lines
+
+    def _trailing(self, key: tuple) -> str:
+        notes = self.notes.get(key)
+        if not notes or not notes.trailing:
+            return ""
+        return "  " + "  ".join(c.text.rstrip() for c in notes.trailing)
+
+    def _statement(self, i: int, statement: syn.Statement) -> list[str]:
+        if isinstance(statement, syn.Header):
+            description = f" {format_string(statement.description.value)}" if statement.description else ""
+            return [f"reward {statement.name.text}{description}" + self._trailing(("stmt", i))]
+        if isinstance(statement, syn.Total):
+            return [f"total = {format_expr(statement.expr)}" + self._trailing(("stmt", i))]
+        if isinstance(statement, syn.Gate):
+            then = f" then {format_number(statement.value.value)}" if statement.value else ""
+            text = f"gate {statement.rule.text} {statement.comparison.text} {format_number(statement.threshold.value)}"
+            return [text + then + self._trailing(("stmt", i))]
+        if isinstance(statement, syn.Clip):
+            return [f"clip {format_range(statement.range)}" + self._trailing(("stmt", i))]
+        if isinstance(statement, syn.Defaults):
+            return self._with_block(i, ["defaults"], statement.options)
+        return self._with_block(i, self._rule_head(statement), statement.options, statement.block_span is not None)
+
+    def _rule_head(self, rule: syn.Rule) -> list[str]:
+        arguments = dict(rule.arguments)
+        values = {name: format_value(value) for name, value in arguments.items()}
+        head = f"rule {rule.name.text}: " + _TEMPLATES[rule.kind.text].format(**values)
+        listed = next((v for v in arguments.values() if isinstance(v, tuple)), None)
+        if len(head) + 2 <= WIDTH or listed is None:
+            return [head]
+        # A long list: the kind on the first line, items filled below it.
+        first = f"rule {rule.name.text}: {rule.kind.text}"
+        lines, current = [first], ""
+        items = [format_string(item.value, item.raw) for item in listed]
+        for k, item in enumerate(items):
+            piece = item + ("," if k + 1 < len(items) else "")
+            if current and len(LIST_INDENT) + len(current) + 1 + len(piece) > WIDTH:
+                lines.append(LIST_INDENT + current)
+                current = piece
+            else:
+                current = f"{current} {piece}" if current else piece
+        lines.append(LIST_INDENT + current)
+        return lines
+
+    def _with_block(self, i: int, head: list[str], options: tuple[syn.Option, ...], has_block: bool = True) -> list[str]:
+        if not has_block:
+            head[-1] += self._trailing(("stmt", i))
+            return head
+        texts = [format_option(o) for o in options]
+        inline = f"{head[-1]} {{ {'  '.join(texts)} }}" if texts else f"{head[-1]} {{}}"
+        if (
+            len(head) == 1
+            and len(texts) <= MAX_INLINE_OPTIONS
+            and len(inline) <= WIDTH
+            and not self._has_inner_notes(i)
+        ):
+            return [inline + self._trailing(("close", i)) + self._trailing(("stmt", i))]
+        lines = head[:-1] + [head[-1] + " {" + self._trailing(("open", i))]
+        previous_end = None
+        for j, (option, text) in enumerate(zip(options, texts, strict=True)):
+            notes = self.notes.get(("opt", i, j), _Notes())
+            first_start = notes.leading[0].span.start if notes.leading else option.span.start
+            if previous_end is not None and self._blank_between(previous_end, first_start):
+                lines.append("")
+            lines += self._comment_lines(notes.leading, INDENT, option.span.start)
+            lines.append(INDENT + text + self._trailing(("opt", i, j)))
+            previous_end = option.span.end
+        close_notes = self.notes.get(("close", i), _Notes())
+        lines += self._comment_lines(close_notes.leading, INDENT, len(self.text))
+        lines.append("}" + self._trailing(("close", i)))
+        return lines
+
+
+def _block_of(statement: syn.Statement) -> tuple[tuple[syn.Option, ...], Span | None]:
+    if isinstance(statement, syn.Rule | syn.Defaults):
+        return statement.options, statement.block_span
+    return (), None
