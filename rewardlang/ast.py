@@ -63,7 +63,7 @@ class Phrase(Node):
 
 class Target(Node):
     kind: TargetKind
-    column: str | None = None
+    column: Text | None = None
 
     def describe(self) -> str:
         return f"column {self.column}" if self.kind == "column" else self.kind

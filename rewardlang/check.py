@@ -17,7 +17,6 @@ from rewardlang.scores import PENALTY_KINDS, score_range
 from rewardlang.text import normalize
 from rewardlang.validate import SpanTable
 
-RESERVED_NAMES = frozenset({"total"})
 _TAG_NAME = re.compile(r"[A-Za-z_][\w.:-]*")
 _WHOLE_UNITS = frozenset({"words", "characters", "tokens", "sentences"})
 
@@ -48,31 +47,6 @@ def check_spec(context: CheckContext) -> list[Diagnostic]:
 
 
 # ---------------------------------------------------------------- structure
-@check
-def duplicate_rule_names(ctx: CheckContext) -> Iterator[Diagnostic]:
-    first: dict[str, int] = {}
-    for index, rule in enumerate(ctx.spec.rules):
-        if rule.name in RESERVED_NAMES:
-            yield error(
-                "RL119",
-                f"`{rule.name}` is a reserved name",
-                ctx.span(index, "name"),
-                label="cannot name a rule",
-                help=f"`{rule.name}` names the combined score in training logs; pick another name",
-            )
-        if rule.name in first:
-            yield error(
-                "RL101",
-                f"rule `{rule.name}` is defined twice",
-                ctx.span(index, "name"),
-                label="defined again here",
-                labels=(Label(ctx.span(first[rule.name], "name"), "first defined here"),),
-                help="rule names must be unique: each is logged as `rewards/<name>/mean`",
-            )
-        else:
-            first[rule.name] = index
-
-
 @check
 def has_rules(ctx: CheckContext) -> Iterator[Diagnostic]:
     if not ctx.spec.rules and not ctx.had_syntax_errors:
@@ -386,10 +360,12 @@ def references(ctx: CheckContext) -> Iterator[Diagnostic]:
     known = set(ctx.spec.rule_names) | ctx.broken_rule_names
     names = sorted(known)
     used: set[str] = set()
+    unknown = False
     for node in _refs(ctx.spec.total):
         if isinstance(node, ast.Ref):
             used.add(node.rule)
             if node.rule not in known:
+                unknown = True
                 yield _unknown_rule(node.rule, node.span, names)
         elif isinstance(node, ast.Binary) and node.op == "div" and isinstance(node.right, ast.Num):
             if node.right.value == 0:
@@ -398,8 +374,8 @@ def references(ctx: CheckContext) -> Iterator[Diagnostic]:
         used.add(gate.rule)
         if gate.rule not in known:
             yield _unknown_rule(gate.rule, ctx.spans.find(("gates", index, "rule")), names)
-    if ctx.spec.total is None or ctx.had_syntax_errors:
-        return
+    if ctx.spec.total is None or ctx.had_syntax_errors or unknown:
+        return  # a misspelled reference would also make its rule look unused
     for index, rule in enumerate(ctx.spec.rules):
         if rule.name not in used:
             yield warning(

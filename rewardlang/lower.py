@@ -51,16 +51,13 @@ class Lowerer(Transformer[Token, Any]):
         text = str(token)
         span = self._span(token)
         value: int | float
-        if re.fullmatch(r"\d+", text):
-            value = int(text)
-        else:
-            value = float(text)
-            if value in (float("inf"), float("-inf")):
-                self.sink.add(
-                    error("RL009", f"number `{_shorten(text)}` is too large", span,
-                          label="not a finite number", help="use a number below 1e308")
-                )
-                value = 0.0
+        value: int | float = int(text) if text.isdigit() else float(text)
+        if abs(value) > 1e308:  # also catches float overflow to inf
+            self.sink.add(
+                error("RL009", f"number `{_shorten(text)}` is too large", span,
+                      label="not a finite number", help="use a number below 1e308")
+            )
+            value = 0.0  # the statement holding it is dropped by the parser
         return syn.Number(value, span)
 
     def STRING(self, token: Token) -> syn.String:
@@ -272,13 +269,14 @@ class Lowerer(Transformer[Token, Any]):
         return self._operator("div", meta, c)
 
 
-def tree_depth(tree: Tree[Token]) -> int:
-    """Depth of a parse tree, computed without recursion (specs can nest absurdly)."""
-    deepest = 0
+def deepest_node(tree: Tree[Token]) -> tuple[int, Tree[Token]]:
+    """(depth, node) of the deepest node of a parse tree, found without recursion (specs can nest absurdly)."""
+    deepest = (0, tree)
     stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
-        deepest = max(deepest, depth)
+        if depth > deepest[0]:
+            deepest = (depth, node)
         stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
     return deepest
 

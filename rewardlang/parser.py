@@ -18,7 +18,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from rewardlang import syntax as syn
 from rewardlang.ast import RULE_MODELS, options_for
 from rewardlang.diagnostics import Diagnostic, DiagnosticSink, Label, SourceMap, error, suggestion_help
-from rewardlang.lower import Lowerer, tree_depth
+from rewardlang.lower import Lowerer, deepest_node
 
 MAX_SOURCE_CHARS = 1_000_000
 MAX_NESTING = 100
@@ -72,7 +72,7 @@ def parse_syntax(text: str) -> tuple[syn.SpecSyntax, list[Diagnostic]]:
     except UnexpectedInput:
         _parse_by_statement(text, source, sink, spec)
     else:
-        spec.statements.extend(_lower(tree, source, sink, offset=0))
+        spec.statements.extend(_lower(tree, source, sink, 0, spec.broken_rule_names))
     return spec, sink.diagnostics
 
 
@@ -88,20 +88,43 @@ def find_comments(text: str, source: SourceMap) -> list[syn.Comment]:
     ]
 
 
-def _lower(tree: Tree[Token], source: SourceMap, sink: DiagnosticSink, offset: int) -> list[syn.Statement]:
-    if tree_depth(tree) > MAX_NESTING:
-        first = tree.children[0] if tree.children else None
-        start = offset + (first.meta.start_pos if isinstance(first, Tree) and not first.meta.empty else 0)
-        sink.add(
-            error(
-                "RL007",
-                "expression is nested too deeply",
-                source.point(start),
-                help=f"at most {MAX_NESTING} levels of nesting; split the formula into simpler parts",
+def _lower(
+    tree: Tree[Token], source: SourceMap, sink: DiagnosticSink, offset: int, broken: set[str]
+) -> list[syn.Statement]:
+    """Lower each statement of a `start` or `chunk` tree on its own.
+
+    A statement nested too deeply for the (recursive) transformer is reported
+    instead; a statement in which lowering found an error (a bad escape, a
+    number too large) is dropped, so later phases do not report its stand-in
+    values a second time.
+    """
+    statements: list[syn.Statement] = []
+    lowerer = Lowerer(source, sink, offset)
+    for child in tree.children:
+        if not isinstance(child, Tree):
+            continue
+        depth, node = deepest_node(child)
+        if child.data == "rule" and depth > MAX_NESTING:
+            broken.add(str(child.children[0]))
+        if depth > MAX_NESTING:
+            position = offset + (node.meta.start_pos if not node.meta.empty else child.meta.start_pos)
+            sink.add(
+                error(
+                    "RL007",
+                    "expression is nested too deeply",
+                    source.point(position),
+                    label=f"more than {MAX_NESTING} levels deep here",
+                    help="split the formula into simpler parts",
+                )
             )
-        )
-        return []
-    return list(Lowerer(source, sink, offset).transform(tree))
+            continue
+        before = len(sink.diagnostics)
+        statement = lowerer.transform(child)
+        if len(sink.diagnostics) == before:
+            statements.append(statement)
+        elif child.data == "rule":
+            broken.add(str(child.children[0]))
+    return statements
 
 
 def _parse_by_statement(text: str, source: SourceMap, sink: DiagnosticSink, spec: syn.SpecSyntax) -> None:
@@ -119,23 +142,22 @@ def _parse_by_statement(text: str, source: SourceMap, sink: DiagnosticSink, spec
             if header := _RULE_HEADER.match(chunk):
                 spec.broken_rule_names.add(header.group(1))
             continue
-        spec.statements.extend(_lower(tree, source, sink, offset=start))
+        spec.statements.extend(_lower(tree, source, sink, start, spec.broken_rule_names))
     _check_header(text, source, sink, spec)
 
 
 def _check_header(text: str, source: SourceMap, sink: DiagnosticSink, spec: syn.SpecSyntax) -> None:
     """The whole-file grammar demands one leading header; statement-by-statement parsing does not."""
     headers = [s for s in spec.statements if isinstance(s, syn.Header)]
-    header_broken = any(d.code in ("RL010", "RL006") for d in sink.diagnostics) or re.match(
-        r"\s*(#[^\n]*\s*)*reward\b", text
-    )
-    if not headers and not header_broken:
-        first = len(text) - len(text.lstrip())
+    first_code = _first_code_offset(text)
+    # A header that failed to parse has been reported already.
+    header_written = text.startswith("reward", first_code) and not _is_name_char(text, first_code + 6)
+    if not headers and not header_written:
         sink.add(
             error(
                 "RL010",
                 "a spec must start with `reward NAME`",
-                source.point(first),
+                source.point(first_code),
                 label="expected `reward`",
                 help="add a header line such as `reward chat` at the top of the file",
             )
@@ -160,6 +182,21 @@ def _check_header(text: str, source: SourceMap, sink: DiagnosticSink, spec: syn.
                 help="move this line to the top of the file",
             )
         )
+
+
+def _first_code_offset(text: str) -> int:
+    """Offset of the first character that is neither whitespace nor in a comment."""
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.lstrip()
+        if stripped and not stripped.startswith("#"):
+            return offset + len(line) - len(stripped)
+        offset += len(line)
+    return 0  # no code at all: point at the start
+
+
+def _is_name_char(text: str, offset: int) -> bool:
+    return offset < len(text) and (text[offset].isalnum() or text[offset] == "_")
 
 
 def _only_comments(text: str) -> bool:

@@ -19,6 +19,7 @@ from rewardlang.diagnostics import NO_SPAN, Diagnostic, Label, Span, error, sugg
 
 Path = tuple[str | int, ...]
 
+RESERVED_NAMES = frozenset({"total"})
 _DEFAULTABLE = tuple(name for name in ast.Defaults.model_fields if name != "span")
 _NAMED_TARGETS = ("last_user", "prompt", "system")
 
@@ -57,7 +58,9 @@ class _Builder:
         defaults = self._defaults([s for s in tree.statements if isinstance(s, syn.Defaults)])
         rules: list[ast.RuleBase] = []
         failed: set[str] = set()
-        for index, rule in enumerate(s for s in tree.statements if isinstance(s, syn.Rule)):
+        syntax_rules = [s for s in tree.statements if isinstance(s, syn.Rule)]
+        self._check_rule_names(syntax_rules)
+        for index, rule in enumerate(syntax_rules):
             # A rule's spans are keyed by its place in the file until it validates,
             # then by its place in the Spec (failed rules leave gaps).
             outer, self.spans = self.spans, SpanTable()
@@ -90,7 +93,43 @@ class _Builder:
                 data["total"] = expr
         if (clip := self._single(tree, syn.Clip, "clip")) is not None:
             data["clip"] = self._range(clip.range, ("clip",))
-        return Built(ast.Spec.model_validate(data), self.spans, self.diagnostics, failed)
+        try:
+            spec = ast.Spec.model_validate(data)
+        except ValidationError as exc:
+            self._report(exc, prefix=(), kind=None)
+            data.pop("total", None)
+            data.pop("clip", None)
+            spec = ast.Spec.model_validate(data)
+        return Built(spec, self.spans, self.diagnostics, failed)
+
+    def _check_rule_names(self, rules: list[syn.Rule]) -> None:
+        """Over every rule written, valid or not: a duplicate is a duplicate either way."""
+        first: dict[str, syn.Rule] = {}
+        for rule in rules:
+            name = rule.name.text
+            if name in RESERVED_NAMES:
+                self.diagnostics.append(
+                    error(
+                        "RL119",
+                        f"`{name}` is a reserved name",
+                        rule.name.span,
+                        label="cannot name a rule",
+                        help=f"`{name}` names the combined score in training logs; pick another name",
+                    )
+                )
+            if name in first:
+                self.diagnostics.append(
+                    error(
+                        "RL101",
+                        f"rule `{name}` is defined twice",
+                        rule.name.span,
+                        label="defined again here",
+                        labels=(Label(first[name].name.span, "first defined here"),),
+                        help="rule names must be unique: each is logged as `rewards/<name>/mean`",
+                    )
+                )
+            else:
+                first[name] = rule
 
     def _single(self, tree: syn.SpecSyntax, kind: type, word: str) -> Any:
         found = [s for s in tree.statements if isinstance(s, kind)]
@@ -294,6 +333,8 @@ class _Builder:
     def _report(self, exc: ValidationError, prefix: Path, kind: str | None) -> None:
         reported: set[Any] = set()
         for err in exc.errors(include_url=False):
+            if _wrong_union_member(err):
+                continue
             loc = tuple(part for part in err["loc"] if not _is_union_tag(part))
             if loc[:1] in reported:
                 continue  # one error per field: unions report once per member
@@ -349,6 +390,14 @@ class _Builder:
                 help="remove it, or write the text to look for" if field in ("phrases", "tags", "keys") else "",
             )
         return error("RL100", f"invalid value for `{field}`", span, label="not accepted here")
+
+
+def _wrong_union_member(err: Any) -> bool:
+    """For `int | str` fields, the error of the member the input was not meant for."""
+    value = err.get("input")
+    if err["type"] in ("int_type", "int_parsing", "int_from_float"):
+        return isinstance(value, str)
+    return err["type"] == "string_type" and not isinstance(value, str)
 
 
 def _is_union_tag(part: Any) -> bool:

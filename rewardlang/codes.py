@@ -1,0 +1,1222 @@
+"""The registry of diagnostic codes: what each one means, for `rewardc explain CODE`.
+
+Codes are stable. RL001-RL011 are syntax errors (parser.py, lower.py),
+RL100-RL123 are errors found while validating and checking a spec
+(validate.py, check.py), RL2xx are warnings (check.py). Every explanation says
+what triggers the code, shows a spec that gets it and the fixed spec, and why
+it matters for GRPO training. Standard library only: `rewardc explain` must be
+instant.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    severity: str  # "error" or "warning"
+    title: str  # one line, e.g. "unknown keyword"
+    explanation: str  # plain text, several paragraphs
+
+
+def _info(code: str, severity: str, title: str, explanation: str) -> CodeInfo:
+    return CodeInfo(code, severity, title, textwrap.dedent(explanation).strip("\n"))
+
+
+_ALL: tuple[CodeInfo, ...] = (
+    # ------------------------------------------------------------ syntax errors
+    _info(
+        "RL001",
+        "error",
+        "unknown keyword",
+        """
+        A word stands where the grammar expects a keyword: a statement keyword
+        (`reward`, `defaults`, `rule`, `total`, `gate`, `clip`), a rule kind
+        after `rule NAME:` (`length`, `phrases`, `banned`, `regex`, ...), or an
+        option name inside a rule's `{ ... }` block. Inside a block the
+        "expected" list shows only the options that this rule kind accepts, and
+        the help line suggests the closest one.
+
+        Keywords are not reserved words: they only mean something in their own
+        place, so a rule may well be called `weight`. A misspelled option is
+        therefore never taken for something else; it stops the check.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 words { wieght 2 }
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words { weight 2 }
+
+        Why it matters: a hand-written reward with a misspelled setting keeps
+        its default without a word, and the model trains on an objective nobody
+        asked for. Here the typo stops the run before any GPU time is spent.
+        """,
+    ),
+    _info(
+        "RL002",
+        "error",
+        "unexpected token",
+        """
+        A name, number, string or symbol of the wrong sort for its place: two
+        list items without a comma between them, a single number where a range
+        is expected (`length 50 words` instead of `length 50.. words`), `=`
+        instead of `:` in a rule header, a gate without its comparison. The
+        label lists what would have been accepted at that point.
+
+        An unknown word right after a complete statement can also land here
+        rather than under RL001, when the statement before it could still go
+        on (after `reward chat`, a description string may follow).
+
+        Wrong:
+
+            reward chat
+            rule helpful: phrases "I can help" "Here's how"
+
+        Fixed:
+
+            reward chat
+            rule helpful: phrases "I can help", "Here's how"
+
+        Why it matters: the spec is the whole definition of the reward; a
+        statement that is only half understood must not train. After a syntax
+        error every other statement is still parsed and checked, so one run
+        shows every problem in the file.
+        """,
+    ),
+    _info(
+        "RL003",
+        "error",
+        "unterminated string",
+        """
+        A string opened with `"` or `'` (or a raw string opened with `r"` or
+        `r'`) is not closed on the same line. Strings never span lines: write
+        `\\n` for a line break inside an ordinary string.
+
+        Wrong:
+
+            reward chat
+            rule safety: banned "dangerous", "illegal
+
+        Fixed:
+
+            reward chat
+            rule safety: banned "dangerous", "illegal"
+
+        Why it matters: an unclosed quote would otherwise swallow the rest of
+        the line and turn the words after it into a different list than the
+        one you meant. Only the broken statement is rejected; the statements
+        after it are still checked.
+        """,
+    ),
+    _info(
+        "RL004",
+        "error",
+        "unexpected character",
+        """
+        A character that no part of the language starts with: `;` between
+        options (options are separated by whitespace only), `@`, `!`,
+        typographic quotes such as “ ” ‘ ’ pasted from a word processor, or an
+        invisible character such as a no-break space. Characters that cannot
+        be shown are named by their code point (`U+00A0`).
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 words { outside 0.5; weight 1 }
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words { outside 0.5  weight 1 }
+
+        Why it matters: a stray character is usually a sign that text was
+        pasted from elsewhere; rejecting it keeps the spec exactly what it
+        reads as. Strings may hold any character: put text in quotes.
+        """,
+    ),
+    _info(
+        "RL005",
+        "error",
+        "unknown escape in string",
+        """
+        Inside an ordinary quoted string a backslash starts an escape, and only
+        these exist: `\\n` `\\t` `\\r` `\\0` `\\\\` `\\"` `\\'` `\\xHH` `\\uHHHH`
+        `\\UHHHHHHHH`. Anything else after a backslash is reported, and so is a
+        `\\u`/`\\U` escape that names a surrogate (D800-DFFF) or a code point
+        above 10FFFF. The usual cause is a regular expression written in an
+        ordinary string: `"\\d+"`.
+
+        Raw strings (`r"..."`, `r'...'`) keep every backslash as written and
+        are the way to write regular expressions.
+
+        Wrong:
+
+            reward chat
+            rule has_number: regex "\\d+"
+
+        Fixed:
+
+            reward chat
+            rule has_number: regex r"\\d+"
+
+        Why it matters: passing unknown escapes through unchanged (as Python
+        does, with a warning) makes it ambiguous which pattern actually runs.
+        Rejecting them means the pattern that scores completions is the one
+        you wrote.
+        """,
+    ),
+    _info(
+        "RL006",
+        "error",
+        "unexpected end of input",
+        """
+        A statement stops before it is complete: an options block opened with
+        `{` and never closed, a `total` formula ending in an operator, a
+        `reward` header without a name, a `gate` without its threshold. The
+        label says what was expected next.
+
+        After a syntax error the file is re-read one statement at a time, each
+        statement running up to the next line that starts with a statement
+        keyword (`reward`, `defaults`, `rule`, `total`, `gate`, `clip`). So a
+        `{` left open before the next `rule` is reported at the end of its own
+        statement, not at the end of the file, and the following rules are
+        still checked.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 words { weight 2
+            rule safety: banned "dangerous"
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words { weight 2 }
+            rule safety: banned "dangerous"
+
+        Why it matters: an incomplete statement has no meaning that could be
+        guessed safely; the missing part is often the one that decides the
+        reward (a weight, a threshold).
+        """,
+    ),
+    _info(
+        "RL007",
+        "error",
+        "expression nested too deeply",
+        """
+        A statement's parse tree is more than 100 levels deep. Function calls,
+        unary minus and every binary operator add a level; since `+ - * /` are
+        left-associative, a flat sum of about 100 terms is also 100 levels
+        deep. Parentheses alone add nothing.
+
+        Such formulas are almost always generated. A long weighted sum does not
+        need a `total` at all: without one, the reward is the weighted sum of
+        the rules, which TRL computes itself from `reward_weights`.
+
+        Wrong (schematically; the real spec is too long to show):
+
+            total = r1 + r2 + r3 + ... + r120
+
+        Fixed: drop `total` and give each rule its weight:
+
+            reward chat
+            rule brief: length ..200 words { weight 2 }
+            rule safety: banned "dangerous" { weight 3 }
+
+        Why it matters: a spec is data and must never crash the tools that
+        read it; the limit keeps checking and compiling free of stack
+        exhaustion whatever the input.
+        """,
+    ),
+    _info(
+        "RL008",
+        "error",
+        "spec too large",
+        """
+        The spec holds more than 1,000,000 characters. Nothing else in the file
+        is checked.
+
+        A spec this large is nearly always a mistake: a data file passed where
+        a spec was meant, or a generated word list. Keep phrase and banned
+        lists to the words that matter; a reward built from tens of thousands
+        of phrases is hard to reason about and slows every training step.
+
+        Fixed: pass the right file, or shorten the lists, e.g.
+
+            reward chat
+            rule safety: banned "dangerous", "illegal", "harmful"
+
+        Why it matters: the spec is read by every training process; a bounded
+        size keeps `rewardc check` fast and a mistaken argument harmless.
+        """,
+    ),
+    _info(
+        "RL009",
+        "error",
+        "number too large",
+        """
+        A number literal is too large to be a finite floating-point value
+        (above about 1.8e308), for example `1e999`. For the rest of the check
+        the number is taken as 0, so a follow-on warning (such as RL209 for a
+        gate) may appear next to this error; fix this one first.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..1e999 words
+
+        Fixed (a range open at the top needs no huge number):
+
+            reward chat
+            rule brief: length 1.. words
+
+        Why it matters: an infinite value anywhere in a reward turns sums and
+        GRPO's group normalisation into inf or NaN, and TRL silently treats a
+        NaN reward as "not applicable". Every score stays finite by
+        construction.
+        """,
+    ),
+    _info(
+        "RL010",
+        "error",
+        "missing `reward` header",
+        """
+        A spec must start with a header line, `reward NAME` with an optional
+        description string, before any other statement. Comments and blank
+        lines may come first. An empty file gets this error too.
+
+        The header is not reported missing while the file has an incomplete
+        statement (RL006): fix that error first.
+
+        Wrong:
+
+            rule brief: length ..200 words
+
+        Fixed:
+
+            reward chat "Short, helpful answers"
+            rule brief: length ..200 words
+
+        Why it matters: the header names the spec (`spec.name` in Python) and
+        is what tells a spec file apart from any other text passed to
+        `rewardc` or `grpo-train` by mistake.
+        """,
+    ),
+    _info(
+        "RL011",
+        "error",
+        "misplaced or repeated `reward` header",
+        """
+        Either the file has a second `reward` header, or the header is not the
+        first statement. A spec describes exactly one reward, and its header
+        comes first.
+
+        Wrong:
+
+            rule brief: length ..200 words
+            reward chat
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words
+
+        Why it matters: two headers usually mean two specs were concatenated;
+        training on their union would mix two reward designs without anyone
+        deciding to. Split them into two files.
+        """,
+    ),
+    # ---------------------------------------------------------- value errors
+    _info(
+        "RL100",
+        "error",
+        "invalid value",
+        """
+        The fallback for a value the validator rejects for a reason that no
+        more specific code (RL104-RL107) describes. The one known way to get
+        it is an integer literal with hundreds of digits where a decimal
+        number is expected, for example a `weight` written with 400 digits: it
+        cannot even be converted to a floating-point number.
+
+        Fixed: write a value inside the option's documented bounds (see
+        `docs/language.md`), e.g.
+
+            reward chat
+            rule brief: length ..200 words { weight 2 }
+
+        If you get RL100 for an ordinary-looking value, rewardc is missing a
+        more specific diagnostic: please report it with the spec.
+
+        Why it matters: every option value is validated before training, so a
+        value that cannot be represented exactly as written never reaches
+        the reward functions.
+        """,
+    ),
+    _info(
+        "RL101",
+        "error",
+        "duplicate rule name",
+        """
+        Two rules have the same name. Rule names must be unique within a spec.
+
+        Wrong:
+
+            reward chat
+            rule style: phrases "Here's how"
+            rule style: banned "As an AI"
+
+        Fixed:
+
+            reward chat
+            rule helpful: phrases "Here's how"
+            rule no_disclaimer: banned "As an AI"
+
+        Why it matters: each rule becomes one TRL reward function named after
+        the rule, and TRL logs it as `rewards/<name>/mean` and
+        `rewards/<name>/std`. Two rules with one name would write to the same
+        log entries, and `total` formulas and gates could not tell them apart.
+        """,
+    ),
+    _info(
+        "RL102",
+        "error",
+        "option does not apply",
+        """
+        An option that the language knows, but that this rule kind does not
+        accept: `ramp` on an `overlong` rule, `each` on a `json` rule, `case`
+        on a `length` rule. The help line lists the options the kind accepts
+        (and suggests the closest one). The same code reports an option in
+        `defaults` that is not a shared option: `defaults` accepts only
+        `weight`, `scope`, `case`, `unicode`, `match` and `split`.
+
+        Wrong:
+
+            reward chat
+            rule not_too_long: overlong 256 tokens { ramp 32 }
+
+        Fixed (overlong rules set the width of their ramp with `buffer`):
+
+            reward chat
+            rule not_too_long: overlong 256 tokens { buffer 32 }
+
+        Why it matters: silently ignoring an option is exactly how
+        hand-written rewards drift from what their authors meant; an option
+        either changes the score or is an error.
+        """,
+    ),
+    _info(
+        "RL103",
+        "error",
+        "given twice",
+        """
+        The same option appears twice in one options block, or the spec has
+        two `total` statements or two `clip` statements. Only the first one is
+        kept for the rest of the check.
+
+        Several `gate` statements are allowed. Several `defaults` blocks are
+        allowed too and are merged; an option set in a later block replaces
+        the same option from an earlier one.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 words { weight 1  outside 0.5  weight 2 }
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words { outside 0.5  weight 2 }
+
+        Why it matters: with two values for one setting, one of them is
+        silently dead, and it may be the one you meant.
+        """,
+    ),
+    _info(
+        "RL104",
+        "error",
+        "unknown word for a setting",
+        """
+        A setting that takes one of a fixed set of words got another word.
+        The settings and their words:
+
+            unit        words characters tokens sentences
+            scope       answer thinking full
+            case        insensitive sensitive lower
+            unicode     nfkc raw
+            match       word substring
+            split       words whitespace
+            metric      rouge1 rouge2 rougeL bleu chrf fuzzy   (similarity)
+            compare     exact normalized numeric               (equals)
+            activation  sigmoid softmax none                   (classifier)
+            context     none last_user prompt                  (classifier)
+
+        The words are case-sensitive (`rougeL`, not `rougel`), and the help
+        line suggests the closest one.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 word
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words
+
+        Why it matters: units and modes decide what a number means; 200 words
+        is about 1,000 characters or 260 tokens. Naming them explicitly, and
+        rejecting anything else, keeps "wrong unit" bugs out of the reward.
+        """,
+    ),
+    _info(
+        "RL105",
+        "error",
+        "value out of range",
+        """
+        A number lies outside the bounds of its option. The bounds:
+
+            weight, each, present, absent, outside    -100 .. 100
+            gate ... then VALUE                       -100 .. 100
+            cap                                       0 .. 100
+            ramp                                      above 0, at most 1e9
+            ngram                                     1 .. 32
+            overlong limit, buffer                    1 .. 1,000,000
+            batch_size                                1 .. 4096
+            max_length                                8 .. 1,000,000
+            label (a class index)                     0 .. 100,000
+
+        Wrong:
+
+            reward chat
+            rule helpful: phrases "Here's how" { each 0.5  cap 500 }
+
+        Fixed:
+
+            reward chat
+            rule helpful: phrases "Here's how" { each 0.5  cap 1 }
+
+        Why it matters: bounded scores and weights mean no combination of
+        rules can overflow, and no single rule can drown out the others in the
+        summed reward that GRPO normalises per group. Scale rules against each
+        other with weights in a sensible range.
+        """,
+    ),
+    _info(
+        "RL106",
+        "error",
+        "whole number required",
+        """
+        An option that counts things got a fractional number. Whole numbers
+        are required for `ngram`, the `overlong` limit and `buffer`,
+        `batch_size`, `max_length` and a classifier `label` given as a class
+        index. A number with a zero fraction (`3.0`, `1e3`) is accepted.
+
+        An empty classifier label (`label ""`) is currently reported with this
+        code as well: write a label name or a class index.
+
+        Wrong:
+
+            reward chat
+            rule varied: repetition { ngram 2.5 }
+
+        Fixed:
+
+            reward chat
+            rule varied: repetition { ngram 3 }
+
+        Why it matters: rounding silently would change what is measured
+        (bigrams or trigrams?); the spec states it exactly.
+        """,
+    ),
+    _info(
+        "RL107",
+        "error",
+        "empty text",
+        """
+        An empty string where text is required: an entry of a `phrases`,
+        `banned` or `tags` list or of `keys`, a regular expression, or a
+        `model` path. Entries of those lists that hold
+        only whitespace (after normalisation) are reported too, as a "blank
+        entry".
+
+        Wrong:
+
+            reward chat
+            rule safety: banned "dangerous", "", "illegal"
+
+        Fixed:
+
+            reward chat
+            rule safety: banned "dangerous", "illegal"
+
+        Why it matters: an empty phrase is found in every completion. A banned
+        rule would then score every completion as `present`: every member of a
+        GRPO group gets the same score, the advantage is zero and the rule
+        teaches nothing, while its log line looks like a working penalty.
+        """,
+    ),
+    # ------------------------------------------------------ reference errors
+    _info(
+        "RL110",
+        "error",
+        "unknown target",
+        """
+        Comparison rules (`relevance to`, `overlap to`, `similarity METRIC to`,
+        `equals`) take a target, and a target is one of `last_user` (the last
+        user message), `prompt` (the whole prompt), `system` (the system
+        message) or `column NAME` (a dataset column; quote names that are not
+        plain identifiers: `column "gold answer"`). Any other bare word is
+        reported; when it looks like a column name the help suggests
+        `column NAME`.
+
+        Wrong:
+
+            reward chat
+            rule correct: equals reference
+
+        Fixed:
+
+            reward chat
+            rule correct: equals column reference
+
+        Why it matters: if bare words were taken as column names, a misspelled
+        `last_user` would become a column that does not exist, the rule would
+        return "not applicable" for every completion, and it would silently
+        never score anything.
+        """,
+    ),
+    _info(
+        "RL111",
+        "error",
+        "unknown rule",
+        """
+        A `total` formula or a `gate` names a rule that the spec does not
+        define. The help line suggests the closest rule name or lists the
+        defined ones. A rule whose own statement has a syntax error is not
+        reported here: fix that error first.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 words
+            rule safety: banned "dangerous"
+            total = brief + 2 * safty
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words
+            rule safety: banned "dangerous"
+            total = brief + 2 * safety
+
+        Why it matters: a formula that silently read a missing rule as 0
+        would train without the term you meant to include.
+        """,
+    ),
+    _info(
+        "RL112",
+        "error",
+        "unknown function",
+        """
+        A `total` formula calls a function other than the four that exist:
+        `min(a, b, ...)`, `max(a, b, ...)`, `clip(x, low, high)` and `abs(x)`.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 words
+            rule safety: banned "dangerous"
+            total = mean(brief, safety)
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words
+            rule safety: banned "dangerous"
+            total = (brief + safety) / 2
+
+        Why it matters: a spec is data, not code; formulas are limited to
+        arithmetic that always yields a finite number.
+        """,
+    ),
+    _info(
+        "RL113",
+        "error",
+        "wrong number of arguments",
+        """
+        A formula function is called with the wrong number of arguments:
+        `min` and `max` take 1 to 64, `clip` takes exactly 3 (the value, the
+        low bound, the high bound) and `abs` takes exactly 1.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 words
+            rule safety: banned "dangerous"
+            total = clip(brief + safety, 0)
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words
+            rule safety: banned "dangerous"
+            total = clip(brief + safety, 0, 1.5)
+
+        To bound the final reward, the `clip low..high` statement does the
+        same after the gates have been applied.
+
+        Why it matters: guessing a missing bound would change the reward's
+        range, and with it how GRPO weighs this reward against others.
+        """,
+    ),
+    _info(
+        "RL114",
+        "error",
+        "invalid regular expression",
+        """
+        The pattern of a `regex` rule is not a valid regular expression: an
+        unbalanced parenthesis or bracket, a quantifier with nothing to
+        repeat, a broken escape. The label shows the parser's own message,
+        with the position inside the pattern.
+
+        Wrong:
+
+            reward chat
+            rule cites: regex r"\\[(\\d+\\]"
+
+        Fixed:
+
+            reward chat
+            rule cites: regex r"\\[(\\d+)\\]"
+
+        Why it matters: a pattern that cannot compile would crash the first
+        training step, after the model has been loaded and generation has
+        run. It is caught here instead.
+        """,
+    ),
+    _info(
+        "RL115",
+        "error",
+        "regular expression not linear-time",
+        """
+        Patterns run on RE2, which matches in time linear in the text and
+        never backtracks. This pattern is valid for Python's `re` but RE2
+        cannot run it. The usual causes are backreferences (`\\1`,
+        `(?P=name)`) and lookaround (`(?=`, `(?!`, `(?<=`, `(?<!`). RE2 also
+        rejects a few other constructs that get the same message: possessive
+        quantifiers (`a++`), atomic groups (`(?>...)`), `\\Z` (write `\\z`),
+        and counted repetition above 1000 (`a{1001}`).
+
+        Wrong:
+
+            reward chat
+            rule labelled: regex r"answer(?=:)"
+
+        Fixed:
+
+            reward chat
+            rule labelled: regex r"answer:"
+
+        To reward varied wording, where a backreference such as
+        `(\\w+) \\1` would find repeated words, use a `repetition` rule.
+
+        Why it matters: a backtracking pattern can take exponential time on
+        an unlucky completion; one 1 MB completion could stall a whole
+        training step. With RE2 no completion can.
+        """,
+    ),
+    _info(
+        "RL116",
+        "error",
+        "range can never match",
+        """
+        A range that no value can satisfy. Reported for: an inverted range
+        (`200..50`); a length range, in any unit, or a tag `count` that holds
+        no whole number (`1.2..1.8`), since those are counts; a length range
+        or tag `count` whose high end is below 0; a `rescale` range whose two
+        ends are equal; an inverted `clip` range. Ranges are inclusive, and
+        `low..` or `..high` leave one end open.
+
+        Wrong:
+
+            reward chat
+            rule brief: length 200..50 words
+
+        Fixed:
+
+            reward chat
+            rule brief: length 50..200 words
+
+        Why it matters: a rule whose range never matches gives every
+        completion the same score, so within each GRPO group its advantage is
+        zero and it contributes no learning signal, while still looking like
+        part of the reward. An empty `rescale` range would divide by zero.
+        """,
+    ),
+    _info(
+        "RL117",
+        "error",
+        "every weight is zero",
+        """
+        The spec has no `total` formula and every rule has weight 0, so the
+        reward, the weighted sum of the rules, is 0 for every completion.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 words { weight 0 }
+            rule safety: banned "dangerous" { weight 0 }
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words { weight 1 }
+            rule safety: banned "dangerous" { weight 2 }
+
+        Why it matters: GRPO learns from differences between the rewards of a
+        prompt's completions. A constant reward gives zero advantages and no
+        gradient: training would run, cost its compute, and change nothing.
+        """,
+    ),
+    _info(
+        "RL118",
+        "error",
+        "no rules",
+        """
+        The spec defines no rule. (It is not reported when the file also has
+        syntax errors, since a broken rule statement may be the missing one.)
+
+        Wrong:
+
+            reward chat
+            defaults { weight 2 }
+
+        Fixed:
+
+            reward chat
+            defaults { weight 2 }
+            rule brief: length ..200 words
+
+        Why it matters: TRL needs at least one reward function; a spec without
+        rules has no reward to train on.
+        """,
+    ),
+    _info(
+        "RL119",
+        "error",
+        "reserved rule name",
+        """
+        A rule is named `total`. That name is reserved: it names the combined
+        score.
+
+        Wrong:
+
+            reward chat
+            rule total: length ..200 words
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words
+
+        Why it matters: when a spec combines its rules with `total`, `gate` or
+        `clip`, the combined reward is logged under the name `total`
+        (`rewards/total/mean`) next to each rule's own score. A rule with that
+        name would collide with it in the training logs.
+        """,
+    ),
+    _info(
+        "RL120",
+        "error",
+        "conflicting regex scoring options",
+        """
+        A `regex` rule scores in one of two modes. Presence mode (the default)
+        scores `present` (default 1) when the pattern is found and `absent`
+        (default 0) when it is not. Counting mode, chosen by `each`, scores
+        `each` per match, with the total magnitude limited by `cap` (default
+        1). This error is reported when a rule mixes options of the two modes,
+        or sets `cap` without `each`.
+
+        Wrong:
+
+            reward chat
+            rule citations: regex r"\\[\\d+\\]" { each 0.25  present 1 }
+
+        Fixed:
+
+            reward chat
+            rule citations: regex r"\\[\\d+\\]" { each 0.25  cap 1 }
+
+        Why it matters: with both kinds of option there is no single obvious
+        score; whichever one was picked silently, half of what you wrote would
+        be ignored.
+        """,
+    ),
+    _info(
+        "RL121",
+        "error",
+        "invalid tag name",
+        """
+        An entry of a `tags` list is not a tag name. A tag name starts with a
+        letter or `_` and continues with letters, digits, `_`, `.`, `:` or
+        `-`. Write the bare name: the rule itself looks for `<name>` and
+        `</name>`.
+
+        Wrong:
+
+            reward chat
+            rule format: tags "<think>", "<answer>"
+
+        Fixed:
+
+            reward chat
+            rule format: tags "think", "answer"
+
+        Why it matters: `"<answer>"` would look for `<<answer>>`, which no
+        completion contains; the rule would score 0 for every completion and
+        teach the format nothing.
+        """,
+    ),
+    _info(
+        "RL122",
+        "error",
+        "overlong buffer larger than the limit",
+        """
+        An `overlong LIMIT UNIT` rule scores 0 up to `LIMIT - buffer`, falls
+        linearly to -1 at `LIMIT` and stays at -1 beyond it. Here `buffer` is
+        larger than the limit, so the ramp would begin below zero length.
+        Without `buffer` the ramp is a quarter of the limit.
+
+        Wrong:
+
+            reward chat
+            rule not_too_long: overlong 256 tokens { buffer 512 }
+
+        Fixed:
+
+            reward chat
+            rule not_too_long: overlong 256 tokens { buffer 64 }
+
+        Why it matters: with such a buffer even an empty completion is
+        penalised, and the penalty no longer marks "too long" at all.
+        """,
+    ),
+    _info(
+        "RL123",
+        "error",
+        "division by zero",
+        """
+        A `total` formula divides by the number 0. Only a literal zero
+        divisor (`/ 0`, `/ 0.0`) is detected; a divisor that merely evaluates
+        to zero, such as `(1 - 1)`, is not.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 words
+            rule safety: banned "dangerous"
+            total = (brief + safety) / 0
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words
+            rule safety: banned "dangerous"
+            total = (brief + safety) / 2
+
+        Why it matters: the reward must be a finite number for every
+        completion; infinities and NaN would poison GRPO's group
+        normalisation or be dropped silently as "not applicable".
+        """,
+    ),
+    # --------------------------------------------------------------- warnings
+    _info(
+        "RL201",
+        "warning",
+        "phrase both rewarded and banned",
+        """
+        A phrase rewarded by a `phrases` rule with a positive `each` is also
+        banned by a `banned` rule. Phrases are compared after NFKC
+        normalisation and case folding; when the banned rule uses
+        `match substring`, a banned phrase found inside a rewarded phrase is
+        reported too. (The check compares whole entries: it does not notice a
+        banned word that occurs as a whole word inside a longer rewarded
+        phrase.)
+
+        Wrong:
+
+            reward chat
+            rule helpful: phrases "I can help", "Let me explain"
+            rule no_filler: banned "let me explain", "as an AI"
+
+        Fixed:
+
+            reward chat
+            rule helpful: phrases "I can help"
+            rule no_filler: banned "let me explain", "as an AI"
+
+        Why it matters: the two rules pull in opposite directions on the same
+        text. Which one wins depends on the weights, and the model receives a
+        muddled signal for every completion that uses the phrase.
+        """,
+    ),
+    _info(
+        "RL202",
+        "warning",
+        "rule can never score above zero",
+        """
+        The highest score this rule can produce, as configured, is 0 or less:
+        a `phrases` rule with a negative `each`, a `banned` rule whose
+        `present` and `absent` are both at most 0, a `regex` or `overlap` rule
+        counting with a negative `each`. (`overlong` rules are penalties by
+        design and are not reported.)
+
+        Wrong:
+
+            reward chat
+            rule no_disclaimer: phrases "As an AI" { each -1 }
+
+        Fixed (a positive score that means "more of this", negative weight):
+
+            reward chat
+            rule no_disclaimer: phrases "As an AI" { weight -1 }
+
+        or simply a `banned` rule, which scores 1 when none of its phrases is
+        found and 0 when one is.
+
+        Why it matters: GRPO only compares completions, so a rule that always
+        scores below zero still works; but a negative score combined with a
+        negative weight silently flips the sign back, the most common reward
+        bug. Keeping scores non-negative and putting the sign in the weight
+        makes the direction of every rule readable.
+        """,
+    ),
+    _info(
+        "RL203",
+        "warning",
+        "weight ignored under `total`",
+        """
+        The spec has a `total` formula, and a rule sets `weight` (itself or
+        through `defaults`). With a formula, the formula alone decides how the
+        rules combine, so the weight has no effect.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 words { weight 2 }
+            rule safety: banned "dangerous"
+            total = brief + safety
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words
+            rule safety: banned "dangerous"
+            total = 2 * brief + safety
+
+        Why it matters: a weight that looks active but is not makes the
+        reward differ from what the spec appears to say.
+        """,
+    ),
+    _info(
+        "RL204",
+        "warning",
+        "duplicate list entry",
+        """
+        An entry appears twice in a `phrases`, `banned`, `tags` or `keys`
+        list, possibly only after normalisation: phrases are compared with the
+        rule's own `case` and `unicode` settings (by default NFKC and case
+        folding, so "Here's how" and "here's how" are the same phrase); tags
+        and keys are compared case-sensitively after NFKC.
+
+        Wrong:
+
+            reward chat
+            rule helpful: phrases "Here's how", "here's how"
+
+        Fixed:
+
+            reward chat
+            rule helpful: phrases "Here's how", "Let me explain"
+
+        Why it matters: a duplicate is either dead weight or a typo for the
+        phrase you really meant; either way the rule measures less than it
+        seems to.
+        """,
+    ),
+    _info(
+        "RL205",
+        "warning",
+        "rule not used in `total`",
+        """
+        The spec has a `total` formula, and this rule appears neither in the
+        formula nor in any `gate`. Its score is still computed and logged, but
+        it does not affect the reward.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 words
+            rule safety: banned "dangerous"
+            total = brief
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words
+            rule safety: banned "dangerous"
+            total = brief
+            gate safety < 1 then 0
+
+        Why it matters: a rule left out of the formula usually is an
+        oversight; if you only want to monitor a score, say so with a comment,
+        and keep in mind that an embedding or classifier rule still costs its
+        compute on every step.
+        """,
+    ),
+    _info(
+        "RL206",
+        "warning",
+        "pattern matches the empty string",
+        """
+        The regular expression matches the empty string, so it is found in
+        every completion, for example `\\d*` or `(yes)?`.
+
+        Wrong:
+
+            reward chat
+            rule has_digits: regex r"\\d*"
+
+        Fixed:
+
+            reward chat
+            rule has_digits: regex r"\\d+"
+
+        Why it matters: in presence mode the rule scores `present` for every
+        completion, a constant that gives GRPO no signal; in counting mode
+        empty matches are counted too, which rewards nothing you meant.
+        """,
+    ),
+    _info(
+        "RL207",
+        "warning",
+        "rule has weight 0",
+        """
+        A rule has weight 0 in a spec without a `total` formula (when every
+        rule has weight 0, RL117 is reported instead). The rule's score is
+        computed and logged under its name, but it adds nothing to the reward.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 words
+            rule on_topic: relevance to last_user { weight 0 }
+
+        Fixed (remove the rule, or give it a weight):
+
+            reward chat
+            rule brief: length ..200 words
+            rule on_topic: relevance to last_user { weight 0.5 }
+
+        Why it matters: weight 0 is a fine way to monitor a score, but it is
+        also a common leftover; embedding and classifier rules cost compute on
+        every step even when they do not count.
+        """,
+    ),
+    _info(
+        "RL208",
+        "warning",
+        "`scope` has no effect on tokens",
+        """
+        A `length` or `overlong` rule measures `tokens` and sets `scope` to
+        `answer` or `thinking` (itself or through `defaults`). Token counts
+        come from the generated token ids (`completion_ids`) and always cover
+        the whole completion, thinking included, so the scope is ignored.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..256 tokens { scope answer }
+
+        Fixed (measure the answer in words, or drop `scope`):
+
+            reward chat
+            rule brief: length ..200 words { scope answer }
+
+        Why it matters: for a reasoning model the thinking is often far longer
+        than the answer; a "short answer" rule that actually counts the
+        thinking would push the model to think less, not to answer briefly.
+        """,
+    ),
+    _info(
+        "RL209",
+        "warning",
+        "gate always or never fires",
+        """
+        A `gate RULE < x then v` compares the rule's score with `x`; this one
+        can never hold, or always holds, given the rule's documented score
+        range (for example a `banned` rule scores 0..1 by default, so
+        `< 0` never holds and `<= 1` always does).
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 words
+            rule safety: banned "dangerous"
+            gate safety < 0 then 0
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words
+            rule safety: banned "dangerous"
+            gate safety < 1 then 0
+
+        Why it matters: a gate that never fires silently drops the safety
+        condition it was written for; a gate that always fires makes the
+        reward constant, and GRPO learns nothing from a constant reward.
+        """,
+    ),
+    _info(
+        "RL210",
+        "warning",
+        "default applies to no rule",
+        """
+        An option set in `defaults` is accepted by none of the spec's rules,
+        for example `match` in a spec that has no `phrases` or `banned` rule,
+        so it has no effect.
+
+        Wrong:
+
+            reward chat
+            defaults { match substring }
+            rule brief: length ..200 words
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words
+
+        Why it matters: a default that looks active but is not makes the spec
+        read differently from what it does; it is often left behind when a
+        rule was removed or changed kind.
+        """,
+    ),
+)
+
+CODES: dict[str, CodeInfo] = {info.code: info for info in _ALL}
+
+
+def explain(code: str) -> str | None:
+    """The text `rewardc explain CODE` prints: a title line, a blank line, the explanation."""
+    info = CODES.get(code.strip().upper())
+    if info is None:
+        return None
+    return f"{info.severity}[{info.code}]: {info.title}\n\n{info.explanation}"

@@ -1,0 +1,79 @@
+"""Shared fixtures for the front-end tests (parser, checks, CLI, formatter)."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# A valid spec that uses every rule kind, a defaults block, a total, a gate and a clip.
+ALL_KINDS_SPEC = """\
+# A spec with every rule kind.
+reward everything "All kinds"
+
+defaults { case lower  scope full }
+
+rule length: length 50..200 words { outside 0.5  ramp 10 }
+rule helpful: phrases "I can help", 'Here\\'s how' { each 0.3  cap 1 }
+rule safety: banned "dangerous", "illegal" { present 0  absent 1  match substring }
+rule digits: regex r"\\d+" { each 0.1  cap 0.5 }
+rule tags: tags "think", "answer" { count 1..  ordered }
+rule js: json { keys "a", "b" }
+rule rel: relevance to last_user { rescale 0.2..0.8  batch_size 32 }
+rule ov: overlap to column reference { split whitespace }
+rule sim: similarity rougeL to column "ref answer"
+rule rep: repetition { ngram 4 }
+rule long: overlong 256 tokens { buffer 64 }
+rule eq: equals column answer { compare numeric }
+rule cls: classifier "org/model" { label "positive"  activation softmax  context prompt  max_length 256 }
+total = length + 2 * helpful - -safety + digits + tags + js + rel + ov + sim + rep + long + eq + cls
+gate safety < 0.5 then 0
+clip ..3
+"""
+
+
+@pytest.fixture
+def all_kinds_spec() -> str:
+    return ALL_KINDS_SPEC
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def rewardc(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """Run `rewardlang.cli.main(argv)` in-process; `stdin` (bytes) feeds `-`."""
+    from rewardlang import cli
+
+    def run(*argv: str | Path, stdin: bytes | None = None) -> CliResult:
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
+        capsys.readouterr()  # drop anything printed before
+        code = cli.main([str(a) for a in argv])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[..., Path]:
+    """Write text (or bytes) to a file under tmp_path and return its path."""
+
+    def _write(content: str | bytes, name: str = "spec.reward") -> Path:
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8", newline="")
+        return path
+
+    return _write

@@ -1,0 +1,194 @@
+"""Golden tests: one small spec per diagnostic code, compared with `rewardc check` output.
+
+`tests/golden/<CODE>.reward` is a spec that triggers CODE; `tests/golden/<CODE>.txt`
+is the exact stderr of
+
+    rewardc check --format rich --color never tests/golden/<CODE>.reward
+
+run from the repository root. `<CODE>.short.txt` (short style, stderr) and
+`<CODE>.json` (JSON style, stdout) exist for a few codes. Expected files are
+generated, never written by hand: after an intended change to a message run
+
+    REWARDLANG_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py
+
+and review the diff of tests/golden/.
+
+Exemptions from "every code has a golden file":
+- RL008 (spec larger than 1,000,000 characters) is tested in memory below, so
+  that the repository does not carry a 1 MB file.
+- RL100 (invalid value with no more specific code) is an internal fallback. It
+  is reachable today (an integer literal beyond the float range, see
+  RL100.reward); if a fix makes it unreachable, delete RL100.reward/.txt.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from rewardlang import analyze
+from rewardlang.cli import main
+from rewardlang.parser import MAX_SOURCE_CHARS
+from rewardlang.render import render
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+UPDATE = os.environ.get("REWARDLANG_UPDATE_GOLDEN") == "1"
+
+# Codes without a golden file, and why.
+EXEMPT = {"RL008": "tested in memory: test_rl008_spec_too_large"}
+# Codes whose golden file may be missing because the code may be unreachable.
+OPTIONAL = {"RL100": "internal fallback for validation errors without a specific code"}
+
+# Extra renderings kept for these codes: suffix -> (--format value, stream).
+STYLES = {".txt": ("rich", "err"), ".short.txt": ("short", "err"), ".json": ("json", "out")}
+EXTRA_STYLE_CODES = {"RL001"}
+
+SPECS = sorted(GOLDEN.glob("*.reward"))
+
+
+def all_codes() -> set[str]:
+    """Every diagnostic code: `rewardlang.codes.CODES` when it exists, else the RLnnn literals in the source."""
+    try:
+        from rewardlang.codes import CODES
+    except ImportError:
+        codes: set[str] = set()
+        for path in (ROOT / "rewardlang").glob("*.py"):
+            codes |= set(re.findall(r'"(RL\d+)"', path.read_text(encoding="utf-8")))
+        return codes
+    return set(CODES)
+
+
+def _cases() -> list[tuple[Path, str]]:
+    cases = []
+    for spec in SPECS:
+        for suffix in STYLES:
+            if suffix == ".txt" or spec.stem in EXTRA_STYLE_CODES or spec.with_suffix(suffix).exists():
+                cases.append((spec, suffix))
+    return cases
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    capsys.readouterr()  # drop anything printed before
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    ("spec", "suffix"), _cases(), ids=[f"{spec.stem}{suffix}" for spec, suffix in _cases()]
+)
+def test_golden(
+    spec: Path, suffix: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    relative = spec.relative_to(ROOT).as_posix()  # what the output shows as the file name
+    style, stream = STYLES[suffix]
+    exit_code, out, err = _run(["check", "--format", style, "--color", "never", relative], capsys)
+    actual = out if stream == "out" else err
+    expected_path = GOLDEN / (spec.stem + suffix)
+    if UPDATE:
+        expected_path.write_text(actual, encoding="utf-8")
+    assert expected_path.exists(), f"{expected_path.name} is missing; run with REWARDLANG_UPDATE_GOLDEN=1"
+    expected = expected_path.read_text(encoding="utf-8")
+    assert actual == expected, f"output differs from {expected_path.name}; see the module docstring to update"
+
+    code = spec.stem
+    assert f"[{code}]" in actual or f'"code": "{code}"' in actual, f"{spec.name} does not trigger {code}"
+    if stream == "err":
+        assert out == "", "rich and short diagnostics go to stderr only"
+    # Exit status: 1 when any error is reported, 0 when there are only warnings.
+    has_error = "error[" in actual or '"severity": "error"' in actual
+    assert exit_code == (1 if has_error else 0)
+
+
+def test_golden_file_names_are_known_codes() -> None:
+    known = all_codes()
+    for spec in SPECS:
+        assert spec.stem in known, f"{spec.name}: {spec.stem} is not a diagnostic code (stale golden file?)"
+    for expected in GOLDEN.iterdir():
+        if expected.suffix in (".txt", ".json"):
+            stem = expected.name.split(".")[0]
+            assert (GOLDEN / f"{stem}.reward").exists(), f"{expected.name} has no {stem}.reward"
+
+
+def test_every_code_has_a_golden_file() -> None:
+    have = {spec.stem for spec in SPECS}
+    missing = sorted(all_codes() - have - set(EXEMPT) - set(OPTIONAL))
+    assert not missing, f"no golden spec for {', '.join(missing)}: add tests/golden/<CODE>.reward"
+
+
+def test_exemptions_are_real_codes() -> None:
+    codes = all_codes()
+    assert set(EXEMPT) <= codes
+    assert set(OPTIONAL) <= codes
+
+
+def test_warning_goldens_pass_without_strict_but_fail_with_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    for spec in SPECS:
+        relative = spec.relative_to(ROOT).as_posix()
+        _, _, err = _run(["check", "--color", "never", relative], capsys)
+        if "error[" in err:
+            continue
+        exit_code, _, _ = _run(["check", "--strict", "--color", "never", relative], capsys)
+        assert exit_code == 1, f"{spec.name}: warnings must fail under --strict"
+
+
+# ------------------------------------------------------------------- RL008
+def _big_spec(size: int) -> str:
+    head = "reward big\nrule length: length 50..200 words\n"
+    filler = "# " + "x" * 98 + "\n"  # 101 characters a line
+    text = head + filler * ((size - len(head)) // len(filler) + 1)
+    return text[:size]
+
+
+def test_rl008_spec_too_large() -> None:
+    text = _big_spec(MAX_SOURCE_CHARS + 1)
+    assert len(text) == 1_000_001
+    analysis = analyze(text)
+    assert analysis.spec is None
+    assert [d.code for d in analysis.diagnostics] == ["RL008"]
+    rich = render(analysis.diagnostics, text, "big.reward", style="rich", color=False)
+    assert "error[RL008]" in rich
+    assert "--> big.reward:1:1" in rich
+    assert "1,000,001 characters" in rich
+    short = render(analysis.diagnostics, text, "big.reward", style="short")
+    assert short.startswith("big.reward:1:1: error[RL008]: ")
+
+
+def test_rl008_cli_from_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    text = _big_spec(MAX_SOURCE_CHARS + 1)
+
+    class _Stdin(io.StringIO):
+        buffer = io.BytesIO(text.encode())
+
+    monkeypatch.setattr("sys.stdin", _Stdin())
+    exit_code, out, err = _run(["check", "--color", "never", "-"], capsys)
+    assert exit_code == 1
+    assert out == ""
+    assert err.startswith("error[RL008]: spec is too large (1,000,001 characters)\n --> <stdin>:1:1\n")
+    assert err.endswith("found 1 error\n")
+
+
+def test_spec_at_the_size_limit_is_accepted() -> None:
+    text = _big_spec(MAX_SOURCE_CHARS)
+    assert len(text) == MAX_SOURCE_CHARS
+    analysis = analyze(text)
+    assert not any(d.code == "RL008" for d in analysis.diagnostics)
+    assert analysis.spec is not None
+
+
+@pytest.mark.parametrize("code", [spec.stem for spec in SPECS])
+def test_golden_codes_are_explained(code: str, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("rewardlang.codes")
+    exit_code, out, err = _run(["explain", code], capsys)
+    assert exit_code == 0, err
+    assert code in out

@@ -1,0 +1,256 @@
+"""Every shipped spec in specs/ is clean, canonical, and means what it says.
+
+Specs are found by glob, so a new `specs/*.reward` is covered without touching
+this file; the expectations below add detail for the specs we know.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import rewardlang
+from rewardlang import ast
+from rewardlang.cli import main
+from rewardlang.fmt import format_source
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = sorted((ROOT / "specs").glob("*.reward"))
+IDS = [spec.name for spec in SPECS]
+
+# Rule names, in order, of the specs shipped with the project.
+EXPECTED_RULES = {
+    "guide": ["length", "helpfulness", "safety", "coherence"],
+    "chat": ["length", "helpful", "safety", "on_topic"],
+    "reasoning": ["format", "correct", "reasoning", "overlong"],
+    "support": ["concise", "policy", "no_leak", "next_step", "on_topic"],
+    "json_tools": ["valid_call", "matches_reference", "no_loops", "overlong"],
+    "summarize": ["brief", "reference", "grounded", "no_filler", "fresh"],
+}
+_RULE_HEADER = re.compile(r"^rule\s+([A-Za-z_]\w*)\s*:", re.MULTILINE)
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_specs_exist() -> None:
+    names = {spec.stem for spec in SPECS}
+    assert set(EXPECTED_RULES) <= names, f"missing specs: {sorted(set(EXPECTED_RULES) - names)}"
+
+
+# --------------------------------------------------------------- every spec
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_check_strict_is_silent(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["check", "--strict", "--color", "never", str(spec)], capsys)
+    assert (code, out, err) == (0, "", "")
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_no_diagnostics_at_all(spec: Path) -> None:
+    analysis = rewardlang.analyze(_text(spec))
+    assert analysis.diagnostics == []
+    assert analysis.spec is not None
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_fmt_check_passes(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["fmt", "--check", str(spec)], capsys)
+    assert (code, out, err) == (0, "", ""), "run `rewardc fmt --write` on it and review the result"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_fmt_round_trip_keeps_the_meaning(spec: Path) -> None:
+    text = _text(spec)
+    formatted, diagnostics = format_source(text)
+    assert diagnostics == [] and formatted is not None
+    before = rewardlang.parse(text, filename=str(spec))
+    after = rewardlang.parse(formatted, filename=str(spec))
+    assert before.model_dump() == after.model_dump()
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_fmt_is_idempotent(spec: Path) -> None:
+    once, _ = format_source(_text(spec))
+    assert once is not None
+    twice, _ = format_source(once)
+    assert twice == once
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_fmt_keeps_every_comment(spec: Path) -> None:
+    text = _text(spec)
+    formatted, _ = format_source(text)
+    assert formatted is not None
+    comments = [line.strip() for line in text.splitlines() if line.strip().startswith("#")]
+    assert comments == [line.strip() for line in formatted.splitlines() if line.strip().startswith("#")]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_parse_file_gives_the_rules(spec: Path) -> None:
+    parsed = rewardlang.parse_file(spec)
+    assert isinstance(parsed, ast.Spec)
+    assert parsed.name == spec.stem, "a spec's `reward NAME` matches its file name"
+    assert parsed.description, "shipped specs say what they are for"
+    written = _RULE_HEADER.findall(_text(spec))
+    assert parsed.rule_names == written
+    assert len(set(parsed.rule_names)) == len(parsed.rule_names)
+    if spec.stem in EXPECTED_RULES:
+        assert parsed.rule_names == EXPECTED_RULES[spec.stem]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_every_rule_has_a_comment(spec: Path) -> None:
+    """Shipped specs are examples: each rule says why it is there."""
+    lines = _text(spec).splitlines()
+    for number, line in enumerate(lines):
+        if _RULE_HEADER.match(line):
+            above = lines[number - 1].strip() if number else ""
+            assert above.startswith("#"), f"{spec.name}:{number + 1}: rule without a comment above it"
+
+
+def test_check_imports_nothing_heavy() -> None:
+    """`rewardc check` on every shipped spec stays clear of torch and friends."""
+    script = (
+        "import sys\n"
+        "from rewardlang.cli import main\n"
+        f"code = main(['check', '--strict', *{[str(s) for s in SPECS]!r}])\n"
+        "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers', 'trl') if m in sys.modules]\n"
+        "print(code, heavy)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0 []"
+    assert result.stderr == ""
+
+
+# ------------------------------------------------------------- guide.reward
+def _rule(spec: ast.Spec, name: str, kind: type) -> object:
+    rule = spec.rule(name)
+    assert isinstance(rule, kind), f"`{name}` is a {rule.kind} rule"
+    return rule
+
+
+@pytest.fixture(scope="module")
+def guide() -> ast.Spec:
+    return rewardlang.parse_file(ROOT / "specs" / "guide.reward")
+
+
+def test_guide_rule_names(guide: ast.Spec) -> None:
+    assert guide.rule_names == ["length", "helpfulness", "safety", "coherence"]
+
+
+def test_guide_combines_like_the_guide(guide: ast.Spec) -> None:
+    # Four separate reward functions, weight 1 each: no formula, gate or clip.
+    assert [rule.weight for rule in guide.rules] == [1, 1, 1, 1]
+    assert guide.total is None
+    assert guide.gates == ()
+    assert guide.clip is None
+    # The guide scores completion content as is: no <think> stripping.
+    assert {rule.scope for rule in guide.rules} == {"full"}
+
+
+def test_guide_length(guide: ast.Spec) -> None:
+    rule = _rule(guide, "length", ast.LengthRule)
+    assert (rule.range.low, rule.range.high) == (50, 200)
+    assert rule.unit == "words"
+    assert rule.outside == 0.5
+    assert rule.ramp is None  # a cliff, as in the guide
+
+
+def test_guide_helpfulness(guide: ast.Spec) -> None:
+    rule = _rule(guide, "helpfulness", ast.PhrasesRule)
+    assert [p.text for p in rule.phrases] == ["I can help", "Here's how", "Let me explain"]
+    assert rule.each == 0.3
+    assert rule.cap == 1
+    assert rule.match == "substring"
+    assert rule.case == "lower"
+    assert rule.unicode == "raw"
+
+
+def test_guide_safety(guide: ast.Spec) -> None:
+    rule = _rule(guide, "safety", ast.BannedRule)
+    assert [p.text for p in rule.phrases] == ["dangerous", "illegal", "harmful"]
+    assert (rule.present, rule.absent) == (0, 1)
+    assert rule.match == "substring"
+    assert rule.case == "lower"
+    assert rule.unicode == "raw"
+
+
+def test_guide_coherence(guide: ast.Spec) -> None:
+    rule = _rule(guide, "coherence", ast.OverlapRule)
+    assert rule.target.kind == "last_user"
+    assert rule.each == 0.2
+    assert rule.cap == 1
+    assert rule.split == "whitespace"
+    assert rule.case == "lower"
+    assert rule.unicode == "raw"
+
+
+# -------------------------------------------------------------- chat.reward
+@pytest.fixture(scope="module")
+def chat() -> ast.Spec:
+    return rewardlang.parse_file(ROOT / "specs" / "chat.reward")
+
+
+def test_chat_fixes_the_guide(chat: ast.Spec) -> None:
+    length = _rule(chat, "length", ast.LengthRule)
+    assert length.unit == "words"
+    assert length.ramp is not None and length.ramp > 0  # a soft edge instead of a cliff
+
+    helpful = _rule(chat, "helpful", ast.PhrasesRule)
+    safety = _rule(chat, "safety", ast.BannedRule)
+    for rule in (helpful, safety):
+        # Whole words, Unicode-aware: "harmless" is not "harm".
+        assert (rule.match, rule.case, rule.unicode) == ("word", "insensitive", "nfkc")
+    assert {"dangerous", "illegal", "harmful"} <= {p.text for p in safety.phrases}
+
+    on_topic = _rule(chat, "on_topic", ast.RelevanceRule)
+    assert on_topic.target.kind == "last_user"
+
+    # An unsafe word zeroes the total.
+    assert [(g.rule, g.comparison, g.threshold, g.value) for g in chat.gates] == [("safety", "<", 1, 0)]
+
+
+# ------------------------------------------------------------ other specs
+def test_reasoning_spec() -> None:
+    spec = rewardlang.parse_file(ROOT / "specs" / "reasoning.reward")
+    tags = _rule(spec, "format", ast.TagsRule)
+    assert [t.text for t in tags.tags] == ["think", "answer"]
+    assert tags.ordered and tags.scope == "full"
+    correct = _rule(spec, "correct", ast.EqualsRule)
+    assert (correct.target.kind, correct.target.column) == ("column", "answer")
+    assert _rule(spec, "reasoning", ast.LengthRule).scope == "thinking"
+    overlong = _rule(spec, "overlong", ast.OverlongRule)
+    assert overlong.unit == "tokens"
+    assert overlong.effective_buffer <= overlong.limit
+
+
+def test_support_spec() -> None:
+    spec = rewardlang.parse_file(ROOT / "specs" / "support.reward")
+    assert spec.total is not None
+    assert spec.clip is not None and spec.clip.low is not None and spec.clip.high is not None
+    assert any(isinstance(rule, ast.RegexRule) for rule in spec.rules)
+    assert any(isinstance(rule, ast.RelevanceRule) for rule in spec.rules)
+    assert any(isinstance(rule, ast.BannedRule) for rule in spec.rules)
+
+
+def test_json_tools_spec() -> None:
+    spec = rewardlang.parse_file(ROOT / "specs" / "json_tools.reward")
+    valid = _rule(spec, "valid_call", ast.JsonRule)
+    assert [k.text for k in valid.keys] == ["name", "arguments"]
+    similarity = _rule(spec, "matches_reference", ast.SimilarityRule)
+    assert similarity.metric == "rougeL"
+    assert (similarity.target.kind, similarity.target.column) == ("column", "reference")
+    assert _rule(spec, "no_loops", ast.RepetitionRule).ngram == 4
