@@ -61,16 +61,21 @@ def has_rules(ctx: CheckContext) -> Iterator[Diagnostic]:
 @check
 def weights(ctx: CheckContext) -> Iterator[Diagnostic]:
     if ctx.spec.total is not None:
-        for index, rule in enumerate(ctx.spec.rules):
-            if "weight" in rule.model_fields_set:
-                yield warning(
-                    "RL203",
-                    f"the weight of `{rule.name}` is ignored",
-                    ctx.span(index, "weight"),
-                    label="has no effect",
-                    labels=(Label(ctx.spans.find(("total",)), "the total is computed by this formula"),),
-                    help="put the weight in the `total` formula instead, e.g. `total = 2 * " + rule.name + " + ...`",
-                )
+        default_span = ctx.spans.get(("defaults", "weight"))
+        ignored = [(ctx.span(i, "weight"), rule.name) for i, rule in enumerate(ctx.spec.rules)
+                   if "weight" in rule.model_fields_set and ctx.span(i, "weight") != default_span]
+        if default_span is not None:
+            ignored.insert(0, (default_span, "every rule"))
+        for span, name in ignored:
+            yield warning(
+                "RL203",
+                f"the weight of {name if name == 'every rule' else f'`{name}`'} is ignored",
+                span,
+                label="has no effect",
+                labels=(Label(ctx.spans.find(("total",)), "the total is computed by this formula"),),
+                help="put weights in the `total` formula instead, e.g. `total = 2 * "
+                + (ctx.spec.rules[0].name if name == "every rule" else name) + " + ...`",
+            )
         return
     if ctx.spec.rules and not ctx.had_syntax_errors and all(rule.weight == 0 for rule in ctx.spec.rules):
         yield error(

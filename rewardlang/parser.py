@@ -223,17 +223,8 @@ def _translate(exc: UnexpectedInput, chunk: str, offset: int, source: SourceMap)
 
 def _unexpected_character(exc: UnexpectedCharacters, chunk: str, position: int, source: SourceMap) -> Diagnostic:
     char = exc.char
-    if char in "\"'" or (char == "r" and chunk[exc.pos_in_stream + 1 : exc.pos_in_stream + 2] in ("'", '"')):
-        line_end = source.text.find("\n", position)
-        line_end = len(source.text) if line_end == -1 else line_end
-        return error(
-            "RL003",
-            "unterminated string",
-            source.span(position, line_end),
-            label="this string is never closed",
-            help=f"close it with {char if char != 'r' else chunk[exc.pos_in_stream + 1]} on the same line; "
-            "strings cannot span lines (write \\n for a line break)",
-        )
+    if char in "\"'":
+        return _unterminated(source, position, char)
     shown = char if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
     return error(
         "RL004",
@@ -260,6 +251,14 @@ def _unexpected_token(exc: UnexpectedToken, chunk: str, offset: int, source: Sou
             label="expected `reward`",
             help="add a header line such as `reward chat` at the top of the file",
         )
+    after = offset + token.end_pos
+    if str(token) == "r" and source.text[after : after + 1] in ("'", '"'):
+        return _unterminated(source, offset + token.start_pos, source.text[after])
+    line_start = source.text.rfind("\n", 0, offset + token.start_pos) + 1
+    if token.type == "NAME" and not source.text[line_start : offset + token.start_pos].strip():
+        # A name at the start of a line where it cannot continue the statement:
+        # most likely a misspelled statement keyword (`rul`, `totl`).
+        keywords = sorted(set(keywords) | set(_STATEMENT_KEYWORDS))
     if token.type == "NAME" and keywords:
         return error(
             "RL001",
@@ -269,6 +268,18 @@ def _unexpected_token(exc: UnexpectedToken, chunk: str, offset: int, source: Sou
             help=suggestion_help(str(token), keywords),
         )
     return error("RL002", f"unexpected {_describe_token(token)}", span, label=label, help=_token_help(token, accepts))
+
+
+def _unterminated(source: SourceMap, position: int, quote: str) -> Diagnostic:
+    line_end = source.text.find("\n", position)
+    line_end = len(source.text) if line_end == -1 else line_end
+    return error(
+        "RL003",
+        "unterminated string",
+        source.span(position, line_end),
+        label="this string is never closed",
+        help=f"close it with {quote} on the same line; strings cannot span lines (write \\n for a line break)",
+    )
 
 
 def _describe_token(token: Token) -> str:
