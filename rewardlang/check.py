@@ -216,9 +216,7 @@ def phrases_also_banned(ctx: CheckContext) -> Iterator[Diagnostic]:
             for ban in banned:
                 for word in ban.phrases:
                     banned_word = normalize(word.text).strip()
-                    if not banned_word or not (
-                        banned_word == folded or (ban.match == "substring" and banned_word in folded)
-                    ):
+                    if not banned_word or not _contains(folded, banned_word, whole_word=ban.match == "word"):
                         continue
                     yield warning(
                         "RL201",
@@ -227,6 +225,27 @@ def phrases_also_banned(ctx: CheckContext) -> Iterator[Diagnostic]:
                         label="rewarded here",
                         labels=(Label(word.span, "banned here"),),
                         help="the two rules pull in opposite directions; remove the phrase from one list",
+                    )
+
+
+def _contains(text: str, part: str, whole_word: bool) -> bool:
+    if not whole_word:
+        return part in text
+    return re.search(rf"(?<!\w){re.escape(part)}(?!\w)", text) is not None
+
+
+@check
+def thinking_tags(ctx: CheckContext) -> Iterator[Diagnostic]:
+    for index, rule in enumerate(ctx.spec.rules):
+        if isinstance(rule, ast.TagsRule) and rule.scope == "answer":
+            for tag in rule.tags:
+                if tag.text.strip().lower() == "think":
+                    yield warning(
+                        "RL211",
+                        "`<think>` tags are stripped from the answer this rule scores",
+                        tag.span,
+                        label="never found with `scope answer`",
+                        help="add `scope full` to the rule so that it sees the thinking and its tags",
                     )
 
 
@@ -289,7 +308,8 @@ def regex_problem(pattern: str) -> tuple[str, str] | None:
             re.compile(pattern)
         except re.error as python_error:
             return "RL114", str(python_error)
-        return "RL115", str(exc)
+        detail = exc.args[0] if exc.args else exc
+        return "RL115", detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
     return None
 
 
@@ -299,11 +319,11 @@ def problem_diagnostic(problem: tuple[str, str], pattern: str, span: Span) -> Di
         return error("RL114", "invalid regular expression", span, label=detail, help="check the pattern's brackets and escapes")
     return error(
         "RL115",
-        "the pattern needs backtracking, which is not linear-time",
+        "the pattern is not supported by the linear-time regex engine (RE2)",
         span,
-        label="backreferences and lookaround are not supported",
-        help="rewrite it without `\\1`, `(?=`, `(?!`, `(?<=` or `(?<!`; patterns run on RE2 so that no "
-        "completion can stall a training step",
+        label=detail,
+        help="RE2 has no backreferences (`\\1`), lookaround (`(?=`, `(?!`, `(?<=`, `(?<!`), possessive or atomic "
+        "groups, and repeats above 1000; patterns run on RE2 so that no completion can stall a training step",
     )
 
 

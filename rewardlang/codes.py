@@ -1209,6 +1209,30 @@ _ALL: tuple[CodeInfo, ...] = (
         rule was removed or changed kind.
         """,
     ),
+    _info(
+        "RL211",
+        "warning",
+        "think tags checked on the answer",
+        """
+        A `tags` rule lists `think`, but scores the answer (`scope answer`, the
+        default). The answer is the completion with its `<think>...</think>`
+        blocks removed, so the rule can never find them.
+
+        Wrong:
+
+            reward reasoning
+            rule format: tags "think", "answer"
+
+        Fixed:
+
+            reward reasoning
+            rule format: tags "think", "answer" { scope full }
+
+        Why it matters: the rule would score every completion as missing its
+        thinking, however well formatted, and push the policy away from the
+        format you want.
+        """,
+    ),
 )
 
 CODES: dict[str, CodeInfo] = {info.code: info for info in _ALL}

@@ -21,7 +21,7 @@ from rewardlang.diagnostics import Diagnostic, DiagnosticSink, Label, SourceMap,
 from rewardlang.lower import Lowerer, deepest_node
 
 MAX_SOURCE_CHARS = 1_000_000
-MAX_NESTING = 100
+MAX_NESTING = 200
 
 _STATEMENT_KEYWORDS = ("reward", "defaults", "rule", "total", "gate", "clip")
 _STATEMENT_START = re.compile(rf"^[ \t]*({'|'.join(_STATEMENT_KEYWORDS)})\b", re.MULTILINE)
@@ -166,7 +166,7 @@ def _check_header(text: str, source: SourceMap, sink: DiagnosticSink, spec: syn.
         sink.add(
             error(
                 "RL011",
-                "a spec has only one `reward` header",
+                "a spec can have only one `reward` header",
                 extra.span,
                 labels=(Label(headers[0].span, "first header here"),),
                 help="remove this header or split the file into two specs",
@@ -212,9 +212,10 @@ def _translate(exc: UnexpectedInput, chunk: str, offset: int, source: SourceMap)
         return _unexpected_token(exc, chunk, offset, source)
     expected = _describe_expected(getattr(exc, "expected", None) or getattr(exc, "accepts", set()), chunk, len(chunk))
     end = offset + len(chunk.rstrip())
+    at_eof = not source.text[offset + len(chunk) :].strip()
     return error(
         "RL006",
-        "unexpected end of input",
+        "unexpected end of input" if at_eof else "incomplete statement",
         source.point(end),
         label=f"expected {expected}" if expected else "the statement is incomplete",
         help=_incomplete_help(chunk),
@@ -243,14 +244,6 @@ def _unexpected_token(exc: UnexpectedToken, chunk: str, offset: int, source: Sou
     keywords = _keywords(accepts, chunk, token.start_pos)
     shown = str(token) if len(str(token)) <= 40 else str(token)[:39] + "…"
     label = f"expected {expected}" if expected else ""
-    if "REWARD" in accepts and len(accepts) == 1:
-        return error(
-            "RL010",
-            "a spec must start with `reward NAME`",
-            span,
-            label="expected `reward`",
-            help="add a header line such as `reward chat` at the top of the file",
-        )
     after = offset + token.end_pos
     if str(token) == "r" and source.text[after : after + 1] in ("'", '"'):
         return _unterminated(source, offset + token.start_pos, source.text[after])

@@ -148,20 +148,20 @@ class _Builder:
     # -------------------------------------------------------------- defaults
     def _defaults(self, blocks: list[syn.Defaults]) -> dict[str, tuple[Any, Span]]:
         merged: dict[str, tuple[Any, Span]] = {}
-        for block in blocks:
-            for option in self._unique_options(block.options):
-                if option.key not in _DEFAULTABLE:
-                    self.diagnostics.append(
-                        error(
-                            "RL102",
-                            f"option `{option.key}` cannot be set in `defaults`",
-                            option.key_span,
-                            label="not a shared option",
-                            help=f"`defaults` accepts {_listing(_DEFAULTABLE)}; set `{option.key}` on each rule",
-                        )
+        # All `defaults` blocks count as one: an option set in two of them is a duplicate.
+        for option in self._unique_options(tuple(o for block in blocks for o in block.options)):
+            if option.key not in _DEFAULTABLE:
+                self.diagnostics.append(
+                    error(
+                        "RL102",
+                        f"option `{option.key}` cannot be set in `defaults`",
+                        option.key_span,
+                        label="not a shared option",
+                        help=f"`defaults` accepts {_listing(_DEFAULTABLE)}; set `{option.key}` on each rule",
                     )
-                    continue
-                merged[option.key] = (self._value(option.value, ("defaults", option.key)), option.span)
+                )
+                continue
+            merged[option.key] = (self._value(option.value, ("defaults", option.key)), option.span)
         try:
             ast.Defaults.model_validate({key: value for key, (value, _) in merged.items()})
         except ValidationError as exc:
@@ -321,7 +321,7 @@ class _Builder:
             self.diagnostics.append(
                 error(
                     "RL113",
-                    f"`{function}` takes {wanted} argument{'s' if high > 1 else ''}, not {len(args)}",
+                    f"`{function}` takes {wanted} argument{'s' if low > 1 else ''}, not {len(args)}",
                     expr.span,
                     help="clip(x, low, high) limits x to [low, high]" if function == "clip" else "",
                 )
