@@ -9,11 +9,17 @@ Importing rewardlang never imports torch, transformers or sentence-transformers.
 """
 
 from rewardlang.ast import Spec
+from rewardlang.compiler import CompiledSpec, RewardFunction, Scores, load, loads
 from rewardlang.diagnostics import Diagnostic, Severity, Span, SpecError
 from rewardlang.frontend import Analysis, SourceError, analyze, parse, parse_file
 
 __all__ = [
     "Analysis",
+    "CompiledSpec",
+    "RewardFunction",
+    "Scores",
+    "load",
+    "loads",
     "Diagnostic",
     "Severity",
     "SourceError",

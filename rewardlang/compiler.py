@@ -1,0 +1,261 @@
+"""Compilation: a validated Spec -> batched, picklable reward callables for TRL.
+
+    compiled = rewardlang.load("specs/chat.reward")
+    GRPOTrainer(..., reward_funcs=compiled.reward_funcs,
+                args=GRPOConfig(reward_weights=compiled.weights, ...))
+
+Without `total`/`gate`/`clip`, there is one reward function per rule and the
+weights are the rules' weights: TRL sums them. With any of those, the first
+function computes the total (weight 1) and every rule still has its own
+function with weight 0, so TRL logs `rewards/<spec>/<rule>/mean` for each.
+All functions of a spec share one scoring pass per TRL step: rules are
+computed once per batch, whichever function TRL calls first.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rewardlang import ast
+from rewardlang.diagnostics import SpecError
+from rewardlang.frontend import analyze, read_source
+from rewardlang.rules.base import RuleScorer
+from rewardlang.runtime import Batch
+from rewardlang.scores import score_range
+
+logger = logging.getLogger("rewardlang")
+
+# TRL passes these to every reward function; they are not dataset columns.
+_TRL_KEYWORDS = frozenset({"prompts", "completions", "completion_ids", "trainer_state", "log_extra", "log_metric"})
+# Python modules of rule kinds whose name is not the kind itself.
+_MODULES = {"json": "json_format"}
+
+
+def compile_rule(rule: ast.RuleBase) -> RuleScorer:
+    module = importlib.import_module(f"rewardlang.rules.{_MODULES.get(rule.kind, rule.kind)}")
+    return module.compile(rule)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Every rule's scores and the combined total for one batch, in completion order."""
+
+    rules: dict[str, list[float | None]]
+    total: list[float]
+    explanations: dict[str, list[str]] | None = None
+
+
+class CompiledSpec:
+    def __init__(self, spec: ast.Spec):
+        self.spec = spec
+        self.scorers: dict[str, RuleScorer] = {rule.name: compile_rule(rule) for rule in spec.rules}
+        self.combined = spec.total is not None or bool(spec.gates) or spec.clip is not None
+        self._last: tuple[tuple[int, int, int], Batch, dict[str, list[float | None]]] | None = None
+
+    # --------------------------------------------------------- TRL surface
+    @property
+    def reward_funcs(self) -> list[RewardFunction]:
+        functions = [RewardFunction(self, rule.name) for rule in self.spec.rules]
+        return [RewardFunction(self, None), *functions] if self.combined else functions
+
+    @property
+    def weights(self) -> list[float]:
+        if self.combined:
+            return [1.0] + [0.0] * len(self.spec.rules)
+        return [rule.weight for rule in self.spec.rules]
+
+    @property
+    def names(self) -> list[str]:
+        return [function.__name__ for function in self.reward_funcs]
+
+    # ------------------------------------------------------------- scoring
+    def score(
+        self,
+        completions: Sequence[Any],
+        prompts: Sequence[Any] | None = None,
+        completion_ids: Sequence[Any] | None = None,
+        explain: bool = False,
+        **columns: Sequence[Any],
+    ) -> Scores:
+        """Score a batch: every rule and the total (for tools and tests)."""
+        batch = Batch(completions, prompts, completion_ids, columns)
+        rule_scores = self._score_rules(batch)
+        explanations = None
+        if explain:
+            explanations = {
+                name: [_safe_explain(scorer, batch, i) for i in range(batch.size)]
+                for name, scorer in self.scorers.items()
+            }
+        return Scores(rule_scores, self.total(rule_scores, batch.size), explanations)
+
+    def scores_for_call(self, kwargs: dict[str, Any]) -> dict[str, list[float | None]]:
+        """Rule scores for one TRL call; consecutive calls with the same batch share one pass."""
+        completions = kwargs.get("completions") or []
+        prompts = kwargs.get("prompts")
+        key = (id(completions), id(prompts), len(completions))
+        if self._last is not None and self._last[0] == key and self._last[1].completions == list(completions):
+            return self._last[2]
+        columns = {k: v for k, v in kwargs.items() if k not in _TRL_KEYWORDS and isinstance(v, list | tuple)}
+        batch = Batch(completions, prompts, kwargs.get("completion_ids"), columns)
+        scores = self._score_rules(batch)
+        self._last = (key, batch, scores)
+        return scores
+
+    def _score_rules(self, batch: Batch) -> dict[str, list[float | None]]:
+        return {name: _guarded(scorer, batch) for name, scorer in self.scorers.items()}
+
+    def total(self, rule_scores: dict[str, list[float | None]], size: int) -> list[float]:
+        """The combined reward of each completion, as TRL would sum it or as the formula says."""
+        totals = []
+        for i in range(size):
+            row = {name: scores[i] for name, scores in rule_scores.items()}
+            totals.append(self._combine(row))
+        return totals
+
+    def _combine(self, row: dict[str, float | None]) -> float:
+        spec = self.spec
+        if spec.total is not None:
+            value = evaluate(spec.total, row)
+        else:
+            value = sum(rule.weight * (row[rule.name] or 0.0) for rule in spec.rules)
+        for gate in spec.gates:
+            score = row.get(gate.rule)
+            if score is not None and _holds(score, gate.comparison, gate.threshold):
+                value = gate.value
+                break
+        if spec.clip is not None:
+            low = -math.inf if spec.clip.low is None else spec.clip.low
+            high = math.inf if spec.clip.high is None else spec.clip.high
+            value = min(max(value, low), high)
+        return value if math.isfinite(value) else 0.0
+
+    # ------------------------------------------------------------ pickling
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_last"] = None  # a cached batch is not worth shipping to another process
+        return state
+
+
+class RewardFunction:
+    """One TRL reward function: a rule's scores, or the spec's total. Picklable (no closures)."""
+
+    def __init__(self, compiled: CompiledSpec, rule_name: str | None):
+        self.compiled = compiled
+        self.rule_name = rule_name
+        self.__name__ = f"{compiled.spec.name}/{rule_name or 'total'}"
+
+    def __call__(self, **kwargs: Any) -> list[float | None]:
+        scores = self.compiled.scores_for_call(kwargs)
+        if self.rule_name is not None:
+            return list(scores[self.rule_name])
+        size = len(kwargs.get("completions") or [])
+        return list(self.compiled.total(scores, size))
+
+    def __repr__(self) -> str:
+        return f"<reward function {self.__name__}>"
+
+
+# --------------------------------------------------------------- formulas
+def evaluate(expr: ast.Expr, row: dict[str, float | None]) -> float:
+    """A formula's value; a rule that does not apply (None) counts as 0, x / 0 is 0."""
+    if isinstance(expr, ast.Num):
+        return expr.value
+    if isinstance(expr, ast.Ref):
+        return row.get(expr.rule) or 0.0
+    if isinstance(expr, ast.Unary):
+        return -evaluate(expr.operand, row)
+    if isinstance(expr, ast.Binary):
+        left, right = evaluate(expr.left, row), evaluate(expr.right, row)
+        if expr.op == "add":
+            return left + right
+        if expr.op == "sub":
+            return left - right
+        if expr.op == "mul":
+            return left * right
+        return left / right if right != 0 else 0.0
+    args = [evaluate(arg, row) for arg in expr.args]
+    if expr.function == "min":
+        return min(args)
+    if expr.function == "max":
+        return max(args)
+    if expr.function == "abs":
+        return abs(args[0])
+    value, low, high = args
+    return min(max(value, low), high)
+
+
+def _holds(score: float, comparison: str, threshold: float) -> bool:
+    return {
+        "<": score < threshold,
+        "<=": score <= threshold,
+        ">": score > threshold,
+        ">=": score >= threshold,
+    }[comparison]
+
+
+# -------------------------------------------------------------- guarantees
+def _guarded(scorer: RuleScorer, batch: Batch) -> list[float | None]:
+    """A rule's scores, whatever happens: in range, finite or None, one per completion."""
+    try:
+        raw = list(scorer.score(batch))
+        if len(raw) != batch.size:
+            raise ValueError(f"rule returned {len(raw)} scores for {batch.size} completions")
+    except Exception:  # noqa: BLE001 - a reward must never crash a training step
+        logger.exception("rewardlang: rule `%s` failed on a batch; scoring it completion by completion", scorer.rule.name)
+        raw = [_score_one(scorer, batch, i) for i in range(batch.size)]
+    low, high = score_range(scorer.rule)
+    return [_clamped(value, low, high) for value in raw]
+
+
+def _score_one(scorer: RuleScorer, batch: Batch, index: int) -> float | None:
+    single = Batch(
+        [batch.completions[index]],
+        [batch.prompts[index]],
+        [batch.completion_ids[index]],
+        {name: [values[index]] for name, values in batch.columns.items()},
+    )
+    try:
+        return scorer.score(single)[0]
+    except Exception:  # noqa: BLE001
+        logger.warning("rewardlang: rule `%s` could not score completion %d; it counts as not applicable",
+                       scorer.rule.name, index)
+        return None
+
+
+def _clamped(value: Any, low: float, high: float) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(number):
+        return None
+    return min(max(number, low), high)
+
+
+def _safe_explain(scorer: RuleScorer, batch: Batch, index: int) -> str:
+    try:
+        return scorer.explain(batch, index)
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+# ------------------------------------------------------------------- API
+def loads(text: str, filename: str = "<spec>") -> CompiledSpec:
+    """Compile spec text. Raises `SpecError` with the same diagnostics as `rewardc check`."""
+    analysis = analyze(text)
+    if analysis.spec is None:
+        raise SpecError(analysis.diagnostics, text, filename)
+    return CompiledSpec(analysis.spec)
+
+
+def load(path: str | Path) -> CompiledSpec:
+    """Compile a spec file. Raises `SourceError` if unreadable, `SpecError` if invalid."""
+    return loads(read_source(path), filename=str(path))

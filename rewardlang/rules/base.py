@@ -1,0 +1,45 @@
+"""The contract every compiled rule follows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rewardlang import ast
+from rewardlang.runtime import Batch
+
+
+class RuleScorer:
+    """Scores a whole batch for one rule.
+
+    Subclasses are plain picklable objects: they keep the validated rule and
+    any light, precomputed matcher; heavy state (models) is created lazily on
+    first use and dropped when pickled (see `LazyModelScorer`). `score` may
+    return out-of-range or non-finite values only by mistake: the compiler
+    clamps scores to the rule's documented range and turns NaN into None.
+    """
+
+    def __init__(self, rule: ast.RuleBase):
+        self.rule = rule
+
+    def score(self, batch: Batch) -> list[float | None]:
+        raise NotImplementedError
+
+    def explain(self, batch: Batch, index: int) -> str:
+        """One line on why completion `index` scored what it did (for `rewardc score --explain`)."""
+        return ""
+
+
+class LazyModelScorer(RuleScorer):
+    """A scorer holding a model that is loaded on first use and never pickled."""
+
+    _transient: tuple[str, ...] = ("_model",)
+
+    def __init__(self, rule: ast.RuleBase):
+        super().__init__(rule)
+        self._model: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for name in self._transient:
+            state[name] = None
+        return state

@@ -1,0 +1,223 @@
+"""What compiled rules score: text pulled out of TRL's completions and prompts.
+
+`Batch` holds one call's inputs and computes each view of them once (the
+assistant text, the answer with thinking stripped, normalised forms, targets
+per distinct prompt), so the rules of a spec share the work. Extraction never
+raises: odd shapes (None content, content parts, tool calls, missing keys)
+become text or None as documented in docs/language.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar
+
+from rewardlang import ast
+from rewardlang.text import normalize
+
+THINK_OPEN = "<think>"
+THINK_CLOSE = "</think>"
+PART_SEPARATOR = "\n\n"
+
+T = TypeVar("T")
+
+
+# ------------------------------------------------------------------ messages
+def message_text(message: Any) -> str:
+    """The text content of one chat message: a string, a list of content parts, or nothing."""
+    if isinstance(message, str):
+        return message
+    if not isinstance(message, dict):
+        return ""
+    return content_text(message.get("content"))
+
+
+def content_text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # multimodal content parts: keep the text parts
+        parts = []
+        for part in content:
+            if isinstance(part, str):
+                parts.append(part)
+            elif isinstance(part, dict) and isinstance(part.get("text"), str):
+                parts.append(part["text"])
+        return PART_SEPARATOR.join(parts)
+    return ""
+
+
+def completion_text(completion: Any) -> str:
+    """All the assistant text of a completion: a plain string, or every assistant message's content joined."""
+    if completion is None:
+        return ""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, dict):
+        completion = [completion]
+    if not isinstance(completion, Sequence):
+        return ""
+    texts = [
+        message_text(message)
+        for message in completion
+        if isinstance(message, str) or (isinstance(message, dict) and message.get("role", "assistant") == "assistant")
+    ]
+    return PART_SEPARATOR.join(text for text in texts if text)
+
+
+def split_thinking(text: str) -> tuple[str, str]:
+    """(thinking, answer). Linear time: no regex backtracking over adversarial input.
+
+    `<think>...</think>` blocks are thinking; an unclosed `<think>` makes the rest
+    thinking; a `</think>` before any `<think>` (templates that open the block in
+    the prompt) makes everything before it thinking.
+    """
+    if THINK_OPEN not in text and THINK_CLOSE not in text:
+        return "", text
+    thinking: list[str] = []
+    answer: list[str] = []
+    position = 0
+    first_open = text.find(THINK_OPEN)
+    first_close = text.find(THINK_CLOSE)
+    if first_close != -1 and (first_open == -1 or first_close < first_open):
+        thinking.append(text[:first_close])
+        position = first_close + len(THINK_CLOSE)
+    while True:
+        start = text.find(THINK_OPEN, position)
+        if start == -1:
+            answer.append(text[position:])
+            break
+        answer.append(text[position:start])
+        end = text.find(THINK_CLOSE, start + len(THINK_OPEN))
+        if end == -1:
+            thinking.append(text[start + len(THINK_OPEN) :])
+            break
+        thinking.append(text[start + len(THINK_OPEN) : end])
+        position = end + len(THINK_CLOSE)
+    return PART_SEPARATOR.join(t.strip() for t in thinking if t.strip()), "".join(answer).strip()
+
+
+def scoped_text(text: str, scope: str) -> str:
+    if scope == "full":
+        return text
+    thinking, answer = split_thinking(text)
+    return thinking if scope == "thinking" else answer
+
+
+# ------------------------------------------------------------------- prompts
+def last_user(prompt: Any) -> str | None:
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, Sequence):
+        for message in reversed(prompt):
+            if isinstance(message, dict) and message.get("role") == "user":
+                return message_text(message)
+    return None
+
+
+def system_message(prompt: Any) -> str | None:
+    if isinstance(prompt, Sequence) and not isinstance(prompt, str):
+        for message in prompt:
+            if isinstance(message, dict) and message.get("role") == "system":
+                return message_text(message)
+    return None
+
+
+def prompt_text(prompt: Any) -> str | None:
+    if prompt is None:
+        return None
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, Sequence):
+        return PART_SEPARATOR.join(t for t in (message_text(m) for m in prompt) if t)
+    return None
+
+
+def column_text(value: Any) -> str | None:
+    """A dataset column's value as text: strings as they are, conversations as their assistant text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | dict):
+        return completion_text(value)
+    if isinstance(value, float) and value != value:  # NaN from pandas
+        return None
+    return str(value)
+
+
+# --------------------------------------------------------------------- batch
+class Batch:
+    """One reward call's inputs, with every derived view computed once and shared by all rules."""
+
+    def __init__(
+        self,
+        completions: Sequence[Any],
+        prompts: Sequence[Any] | None = None,
+        completion_ids: Sequence[Any] | None = None,
+        columns: dict[str, Sequence[Any]] | None = None,
+    ):
+        self.completions = list(completions)
+        self.size = len(self.completions)
+        self.prompts = _fit(prompts, self.size)
+        self.completion_ids = _fit(completion_ids, self.size)
+        self.columns = {name: _fit(values, self.size) for name, values in (columns or {}).items()}
+        self._cache: dict[Hashable, Any] = {}
+
+    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """Compute a view once per batch; rules that need the same view share it."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]  # type: ignore[no-any-return]
+
+    def texts(self, scope: str = "answer") -> list[str]:
+        if scope == "full":
+            return self.cached(("text", "full"), lambda: [completion_text(c) for c in self.completions])
+        return self.cached(("text", scope), lambda: [scoped_text(t, scope) for t in self.texts("full")])
+
+    def normalized(self, scope: str, case: str, unicode: str) -> list[str]:
+        if case == "sensitive" and unicode == "raw":
+            return self.texts(scope)
+        return self.cached(
+            ("normalized", scope, case, unicode), lambda: [normalize(t, case, unicode) for t in self.texts(scope)]
+        )
+
+    def token_counts(self) -> list[int | None]:
+        def count(ids: Any) -> int | None:
+            try:
+                return len(ids)
+            except TypeError:
+                return None
+
+        return self.cached("token_counts", lambda: [count(ids) for ids in self.completion_ids])
+
+    def targets(self, target: ast.Target) -> list[str | None]:
+        """The target text of each completion; None where it is missing."""
+        if target.kind == "column":
+            column = target.column or ""
+            return self.cached(("target", "column", column), lambda: [column_text(v) for v in self.columns.get(column, [None] * self.size)])
+        extract = {"last_user": last_user, "system": system_message, "prompt": prompt_text}[target.kind]
+
+        def compute() -> list[str | None]:
+            # A prompt's G completions share one prompt object: extract once per distinct prompt.
+            by_prompt: dict[int, str | None] = {}
+            texts = []
+            for prompt in self.prompts:
+                if id(prompt) not in by_prompt:
+                    by_prompt[id(prompt)] = extract(prompt) if prompt is not None else None
+                texts.append(by_prompt[id(prompt)])
+            return texts
+
+        return self.cached(("target", target.kind), compute)
+
+
+def _fit(values: Sequence[Any] | None, size: int) -> list[Any]:
+    """A column as a list of exactly `size` items (missing items are None)."""
+    if values is None:
+        return [None] * size
+    try:
+        values = list(values)
+    except TypeError:
+        return [None] * size
+    return (values + [None] * size)[:size]
