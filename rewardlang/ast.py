@@ -290,6 +290,9 @@ class Defaults(Node):
     split: SplitMode | None = None
 
 
+DEFAULTABLE: tuple[str, ...] = tuple(name for name in Defaults.model_fields if name != "span")
+
+
 class Spec(Node):
     name: str
     description: str | None = None

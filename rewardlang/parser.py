@@ -16,7 +16,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from rewardlang import syntax as syn
-from rewardlang.ast import RULE_MODELS, options_for
+from rewardlang.ast import DEFAULTABLE, RULE_MODELS, options_for
 from rewardlang.diagnostics import Diagnostic, DiagnosticSink, Label, SourceMap, error, suggestion_help
 from rewardlang.lower import Lowerer, deepest_node
 
@@ -66,6 +66,9 @@ def parse_syntax(text: str) -> tuple[syn.SpecSyntax, list[Diagnostic]]:
         )
         return syn.SpecSyntax(), sink.diagnostics
 
+    if text.startswith("\ufeff"):
+        # A byte-order mark: parse it as a space so every offset stays the same.
+        text = " " + text[1:]
     spec = syn.SpecSyntax(comments=find_comments(text, source))
     try:
         tree = _parser().parse(text, start="start")
@@ -77,7 +80,9 @@ def parse_syntax(text: str) -> tuple[syn.SpecSyntax, list[Diagnostic]]:
 
 
 # Strings first, so that a `#` inside a string is not taken for a comment.
-_STRING_OR_COMMENT = re.compile(r"""r?"(?:[^"\\\n]|\\.)*"|r?'(?:[^'\\\n]|\\.)*'|(#[^\n]*)""")
+_STRING_OR_COMMENT = re.compile(
+    r"""r"[^"\n]*"|r'[^'\n]*'|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(#[^\n]*)"""
+)
 
 
 def find_comments(text: str, source: SourceMap) -> list[syn.Comment]:
@@ -312,10 +317,12 @@ def _keywords(accepts: set[str], chunk: str, position: int) -> list[str]:
         pattern = parser.get_terminal(name).pattern
         if pattern.type == "str" and re.fullmatch(r"[a-z_]+", pattern.value):
             words.append(pattern.value)
-    kind = _kind_at(chunk, position)
-    if kind and "weight" in words:
-        allowed = set(options_for(kind))
-        words = [w for w in words if w in allowed]
+    if "weight" in words:  # inside an options block: only the options that apply here
+        kind = _kind_at(chunk, position)
+        if kind:
+            words = [w for w in words if w in set(options_for(kind))]
+        elif chunk.lstrip().startswith("defaults"):
+            words = [w for w in words if w in DEFAULTABLE]
     return sorted(words)
 
 

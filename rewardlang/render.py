@@ -7,6 +7,7 @@ when asked, through the `rich` library, imported only then.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
@@ -30,7 +31,22 @@ def render(
 
 def render_short(diagnostic: Diagnostic, filename: str) -> str:
     span = diagnostic.span
-    return f"{filename}:{span.line}:{span.column}: {diagnostic.severity.value}[{diagnostic.code}]: {diagnostic.message}"
+    return (
+        f"{filename}:{span.line}:{span.column}: {diagnostic.severity.value}[{diagnostic.code}]: "
+        f"{_compact(diagnostic.message)}"
+    )
+
+
+_QUOTED = re.compile(r"`([^`]{41,})`")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _compact(text: str) -> str:
+    """Terminal-safe text: control characters escaped, absurdly long quoted names shortened."""
+    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    return _QUOTED.sub(lambda m: f"`{m.group(1)[:39]}…`", text)
 
 
 def to_json(diagnostic: Diagnostic, filename: str) -> dict[str, Any]:
@@ -91,15 +107,15 @@ _RICH_STYLES = {
 def _rich_segments(diagnostic: Diagnostic, source: str, filename: str) -> list[Segment]:
     severity = diagnostic.severity.value
     lines = source.split("\n")
-    annotations = [(diagnostic.span, diagnostic.label, True)] + [
-        (label.span, label.message, False) for label in diagnostic.labels
+    annotations = [(diagnostic.span, _compact(diagnostic.label), True)] + [
+        (label.span, _compact(label.message), False) for label in diagnostic.labels
     ]
     annotations.sort(key=lambda a: (a[0].line, a[0].column))
     width = len(str(max(a[0].line for a in annotations)))
     pad = " " * width
     out: list[Segment] = [
         (f"{severity}[{diagnostic.code}]", severity),
-        (f": {diagnostic.message}\n", "title"),
+        (f": {_compact(diagnostic.message)}\n", "title"),
         (f"{pad}--> ", "gutter"),
         (f"{filename}:{diagnostic.span.line}:{diagnostic.span.column}\n", ""),
         (f"{pad} |\n", "gutter"),
@@ -121,7 +137,7 @@ def _rich_segments(diagnostic: Diagnostic, source: str, filename: str) -> list[S
     out.append((f"{pad} |\n", "gutter"))
     for word, text in (("help", diagnostic.help), ("note", diagnostic.note)):
         if text:
-            out += [(f"{pad} = ", "gutter"), (f"{word}:", "help"), (f" {text}\n", "")]
+            out += [(f"{pad} = ", "gutter"), (f"{word}:", "help"), (f" {_compact(text)}\n", "")]
     return out
 
 

@@ -20,7 +20,7 @@ from rewardlang.diagnostics import NO_SPAN, Diagnostic, Label, Span, error, sugg
 Path = tuple[str | int, ...]
 
 RESERVED_NAMES = frozenset({"total"})
-_DEFAULTABLE = tuple(name for name in ast.Defaults.model_fields if name != "span")
+_DEFAULTABLE = ast.DEFAULTABLE
 _NAMED_TARGETS = ("last_user", "prompt", "system")
 
 

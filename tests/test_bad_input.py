@@ -185,17 +185,15 @@ def test_fifty_thousand_character_rule_name(rewardc, write) -> None:
     assert rewardc("check", write(f"reward x\nrule {name}: json\n")).code == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="POOR MESSAGE: RL101 (and other name-bearing messages) embed the whole 50,000-character rule name; "
-    "RL001 shortens long words to 40 characters, names are not shortened",
-)
 def test_long_name_in_a_diagnostic_renders_compactly(rewardc, write) -> None:
     name = "n" * 50_000
-    result = rewardc("check", write(f"reward x\nrule {name}: json\nrule {name}: json\n"))
+    text = f"reward x\nrule {name}: json\nrule {name}: json\nrule b: json\ntotal = b + {name}x\n"
+    result = rewardc("check", write(text))
     assert result.code == 1
-    assert "error[RL101]" in result.err
-    assert len(result.err) < 2_000  # the source excerpt is windowed, the message shortened
+    assert "error[RL101]" in result.err and "error[RL111]" in result.err
+    assert len(result.err) < 4_000  # the source excerpt is windowed, names in messages shortened
+    short = rewardc("check", write(text), "--format", "short")
+    assert all(len(line) < 300 for line in short.err.splitlines())
 
 
 def test_long_unknown_keyword_is_shortened(rewardc, write) -> None:

@@ -367,3 +367,14 @@ def test_module_entry_point_reads_stdin() -> None:
     assert proc.returncode == 1
     assert proc.stderr.splitlines()[0].startswith("<stdin>:2:21: error[RL104]")
     assert "Traceback" not in proc.stderr
+
+
+def test_messages_never_carry_control_characters(rewardc, write) -> None:
+    path = write('reward x\nrule a: phrases "a\\nb", "a\\nb", "\\x1b[2J", "\\x1b[2J"\nrule t: tags "a\\nb"\n')
+    short = rewardc("check", path, "--format", "short")
+    assert short.code == 1
+    lines = short.err.splitlines()
+    assert len(lines) == 3
+    assert all(SHORT_LINE.match(line) for line in lines), lines
+    rich = rewardc("check", path, "--color", "never")
+    assert "\x1b" not in rich.err

@@ -87,17 +87,21 @@ def test_uppercase_kind_suggests_lowercase() -> None:
     assert d.help == "did you mean `json`?"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a misspelled statement keyword (`rul`, `totl`) is reported as RL002 'unexpected name' "
-    "with no did-you-mean, because statement-by-statement recovery only splits at exact keywords",
+@pytest.mark.parametrize(
+    ("text", "word", "keyword"),
+    [
+        ("reward x\nrul a: json\n", "rul", "rule"),
+        ("reward x\nrule a: json\ntotl = a\n", "totl", "total"),
+        ("reward x\nrule a: json\ngte a < 1\n", "gte", "gate"),
+        ("reward x\ndefault { weight 1 }\nrule a: json\n", "default", "defaults"),
+    ],
 )
-def test_misspelled_statement_keyword_suggests_rule() -> None:
-    text = "reward x\nrul a: json\n"
+def test_misspelled_statement_keyword_is_rl001_with_did_you_mean(text: str, word: str, keyword: str) -> None:
     d = diagnostics(text)[0]
     assert d.code == "RL001"
-    assert at(d) == where(text, "rul")
-    assert d.help == "did you mean `rule`?"
+    assert d.message == f"unknown keyword `{word}`"
+    assert at(d) == where(text, word)
+    assert d.help == f"did you mean `{keyword}`?"
 
 
 def test_equals_instead_of_colon_is_rl002_with_help() -> None:
@@ -140,11 +144,6 @@ def test_string_with_newline_inside_is_rl003() -> None:
     assert at(d) == (2, 17)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an unterminated raw string `r\"abc` is reported as RL002 'unexpected name `r`' "
-    "instead of RL003 'unterminated string'",
-)
 def test_unterminated_raw_string_is_rl003() -> None:
     text = 'reward x\nrule a: regex r"abc\n'
     d = diagnostics(text)[0]
@@ -585,3 +584,13 @@ def test_parse_returns_spec_and_raises_spec_error_with_every_diagnostic() -> Non
 def test_parse_file_reports_missing_file_as_source_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(rewardlang.SourceError, match="no such file"):
         rewardlang.parse_file(tmp_path / "missing.reward")
+
+
+def test_misspelled_option_in_defaults_lists_only_shared_options() -> None:
+    d = single("reward x\ndefaults { wieght 1 }\nrule a: json\n", "RL001")
+    assert "`weight`" in d.label
+    assert "`absent`" not in d.label
+
+
+def test_analyze_accepts_a_leading_bom() -> None:
+    assert analyze("\ufeffreward x\nrule a: json\n").diagnostics == []
