@@ -55,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--check", action="store_true", help="exit 1 if any file is not formatted")
     mode.add_argument("--diff", action="store_true", help="print a unified diff instead of the formatted text")
     mode.add_argument("--write", action="store_true", help="rewrite files in place")
+
+    from rewardlang.score_cli import add_score_parser
+
+    add_score_parser(commands)
     return parser
 
 
@@ -85,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(args.files, args.format, args.strict, args.max_errors, _use_color(args.color))
         if args.command == "explain":
             return run_explain(args.code)
+        if args.command == "score":
+            from rewardlang.score_cli import run_score
+
+            return run_score(args)
         return run_fmt(args.files, check=args.check, diff=args.diff, write=args.write)
     except KeyboardInterrupt:
         return 130

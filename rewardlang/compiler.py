@@ -56,7 +56,8 @@ class CompiledSpec:
         self.spec = spec
         self.scorers: dict[str, RuleScorer] = {rule.name: compile_rule(rule) for rule in spec.rules}
         self.combined = spec.total is not None or bool(spec.gates) or spec.clip is not None
-        self._last: tuple[tuple[int, int, int], Batch, dict[str, list[float | None]]] | None = None
+        # The inputs of the last TRL call (kept alive, compared by identity) and their scores.
+        self._last: tuple[dict[str, Any], dict[str, list[float | None]]] | None = None
 
     # --------------------------------------------------------- TRL surface
     @property
@@ -95,16 +96,14 @@ class CompiledSpec:
         return Scores(rule_scores, self.total(rule_scores, batch.size), explanations)
 
     def scores_for_call(self, kwargs: dict[str, Any]) -> dict[str, list[float | None]]:
-        """Rule scores for one TRL call; consecutive calls with the same batch share one pass."""
-        completions = kwargs.get("completions") or []
-        prompts = kwargs.get("prompts")
-        key = (id(completions), id(prompts), len(completions))
-        if self._last is not None and self._last[0] == key and self._last[1].completions == list(completions):
-            return self._last[2]
-        columns = {k: v for k, v in kwargs.items() if k not in _TRL_KEYWORDS and isinstance(v, list | tuple)}
-        batch = Batch(completions, prompts, kwargs.get("completion_ids"), columns)
+        """Rule scores for one TRL call; the calls of one step (same objects) share one pass."""
+        inputs = {k: v for k, v in kwargs.items() if k not in ("trainer_state", "log_extra", "log_metric")}
+        if self._last is not None and _same_objects(self._last[0], inputs):
+            return self._last[1]
+        columns = {k: v for k, v in inputs.items() if k not in _TRL_KEYWORDS and isinstance(v, list | tuple)}
+        batch = Batch(inputs.get("completions") or [], inputs.get("prompts"), inputs.get("completion_ids"), columns)
         scores = self._score_rules(batch)
-        self._last = (key, batch, scores)
+        self._last = (inputs, scores)
         return scores
 
     def _score_rules(self, batch: Batch) -> dict[str, list[float | None]]:
@@ -140,6 +139,12 @@ class CompiledSpec:
         state = self.__dict__.copy()
         state["_last"] = None  # a cached batch is not worth shipping to another process
         return state
+
+
+def _same_objects(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    # Identity, not equality: TRL passes the very same lists to every reward
+    # function of a step, and holding them in `_last` keeps their ids unique.
+    return old.keys() == new.keys() and all(old[key] is new[key] for key in old)
 
 
 class RewardFunction:
@@ -207,10 +212,20 @@ def _guarded(scorer: RuleScorer, batch: Batch) -> list[float | None]:
         if len(raw) != batch.size:
             raise ValueError(f"rule returned {len(raw)} scores for {batch.size} completions")
     except Exception:  # noqa: BLE001 - a reward must never crash a training step
-        logger.exception("rewardlang: rule `%s` failed on a batch; scoring it completion by completion", scorer.rule.name)
+        # The traceback once per rule and process; later failures stay quiet.
+        first = scorer.rule.name not in _FAILED_RULES
+        _FAILED_RULES.add(scorer.rule.name)
+        logger.warning(
+            "rewardlang: rule `%s` failed on a batch; scoring it completion by completion",
+            scorer.rule.name,
+            exc_info=first,
+        )
         raw = [_score_one(scorer, batch, i) for i in range(batch.size)]
     low, high = score_range(scorer.rule)
     return [_clamped(value, low, high) for value in raw]
+
+
+_FAILED_RULES: set[str] = set()
 
 
 def _score_one(scorer: RuleScorer, batch: Batch, index: int) -> float | None:

@@ -95,7 +95,9 @@ def split_thinking(text: str) -> tuple[str, str]:
             break
         thinking.append(text[start + len(THINK_OPEN) : end])
         position = end + len(THINK_CLOSE)
-    return PART_SEPARATOR.join(t.strip() for t in thinking if t.strip()), "".join(answer).strip()
+    # Pieces are joined with a paragraph break so that "Yes.<think>…</think>No." stays two words.
+    join = PART_SEPARATOR.join
+    return join(t.strip() for t in thinking if t.strip()), join(a.strip() for a in answer if a.strip())
 
 
 def scoped_text(text: str, scope: str) -> str:

@@ -1,0 +1,444 @@
+"""Word and phrase matching shared by the lexical rule kinds.
+
+Everything here runs in time linear in the text, whatever it holds:
+
+- regular expressions run on RE2 (google-re2), never on Python's `re`; compiled
+  RE2 objects are created lazily and dropped when pickled (`Regex`, `RegexSet`);
+- text handed to RE2 is UTF-8 bytes (`utf8`): lone surrogates, which cannot be
+  encoded, become U+FFFD;
+- a *word character* is a letter, a combining mark, a digit (any script) or `_`:
+  Unicode categories L*, M*, N* and `_` (RE2 class `[\\pL\\pM\\pN_]`). Marks
+  count as word characters so that scripts that write vowels as marks
+  (Devanagari, Thai, ...) and decomposed accents do not break words apart;
+- whitespace is what `str.split()` splits on (`str.isspace()`).
+
+Views derived from a whole batch (word counts, word lists, encoded texts) are
+cached on the `Batch` under keys that start with "lexical", so every rule of a
+spec that needs the same view shares it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rewardlang.runtime import Batch
+
+# ------------------------------------------------------------------ characters
+# Every character `str.split()` splits on (`str.isspace()`), Python 3.11 / Unicode 14.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# Characters that are not whitespace but whose NFKC form contains whitespace
+# (U+00A8 DIAERESIS is NFKC " \u0308"). Only these make `len(nfkc(t).split())`
+# differ from `len(t.split())`; a test recomputes the list from unicodedata.
+NFKC_SPACE_MAKERS = (
+    "\xa8\xaf\xb4\xb8\u02d8\u02d9\u02da\u02db\u02dc\u02dd\u037a\u0384\u0385\u1fbd\u1fbf\u1fc0\u1fc1"
+    "\u1fcd\u1fce\u1fcf\u1fdd\u1fde\u1fdf\u1fed\u1fee\u1ffd\u1ffe\u2017\u203e\u309b\u309c\ufc5e\ufc5f"
+    "\ufc60\ufc61\ufc62\ufc63\ufdfa\ufdfb\ufe49\ufe4a\ufe4b\ufe4c\ufe70\ufe72\ufe74\ufe76\ufe78\ufe7a"
+    "\ufe7c\ufe7e\uffe3"
+)
+WORD_CLASS = r"\pL\pM\pN_"  # RE2 character-class body of the word characters
+NOT_WORD = rf"[^{WORD_CLASS}]"
+
+
+def class_body(chars: Iterable[str]) -> str:
+    """An RE2 character-class body listing `chars` exactly (every one as \\x{HEX})."""
+    return "".join(f"\\x{{{ord(c):x}}}" for c in chars)
+
+
+SPACE = f"[{class_body(WHITESPACE)}]"
+_ASCII_SPACE_BYTES = bytes(c for c in WHITESPACE.encode("latin-1", "ignore") if c < 0x80)
+
+
+def is_word_char(char: str) -> bool:
+    """A letter, mark or digit of any script, or `_`."""
+    if char < "\x80":
+        return char.isalnum() or char == "_"
+    return unicodedata.category(char)[0] in "LMN"
+
+
+# -------------------------------------------------------------------- encoding
+def utf8(text: str) -> bytes:
+    """`text` as UTF-8 for RE2; lone surrogates (not encodable) become U+FFFD."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace").encode("utf-8")
+
+
+def counted(each: float, cap: float, count: int) -> float:
+    """`sign(each) * min(cap, |each| * count)`: the score of a counted rule."""
+    if count <= 0 or each == 0:
+        return 0.0
+    value = min(cap, abs(each) * count)
+    return -value if each < 0 else value
+
+
+# ------------------------------------------------------------------------ RE2
+def _options(case_sensitive: bool = True, literal: bool = False, max_mem: int | None = None) -> Any:
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False
+    options.case_sensitive = case_sensitive
+    options.literal = literal
+    if max_mem is not None:
+        options.max_mem = max_mem
+    return options
+
+
+class Regex:
+    """An RE2 pattern, compiled on first use (and again after unpickling); matches UTF-8 bytes."""
+
+    def __init__(self, pattern: str, case_sensitive: bool = True):
+        self.pattern = pattern
+        self.case_sensitive = case_sensitive
+        self._program: Any = None  # re2's compiled pattern (public API)
+        self._raw: Any = None  # its low-level matcher: bytes in, byte offsets out, no copies
+        self._anchor: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"pattern": self.pattern, "case_sensitive": self.case_sensitive,
+                "_program": None, "_raw": None, "_anchor": None}
+
+    def _compile(self) -> None:
+        import re2
+
+        self._program = re2.compile(self.pattern, _options(self.case_sensitive))
+        self._anchor = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
+        self._raw = getattr(self._program, "_regexp", None) if self._anchor is not None else None
+
+    def find(self, data: bytes, pos: int = 0) -> tuple[int, int]:
+        """Byte offsets (start, end) of the first match at or after `pos`; (-1, -1) when none."""
+        if self._program is None:
+            self._compile()
+        if self._raw is not None:
+            return self._raw.Match(self._anchor, data, pos, len(data))[0]  # type: ignore[no-any-return]
+        found = self._program.search(data, pos)
+        return (-1, -1) if found is None else found.span()
+
+    def search(self, data: bytes) -> bool:
+        return self.find(data)[0] != -1
+
+    def count(self, data: bytes, limit: int | None = None) -> int:
+        """Non-overlapping matches in `data` (after an empty match, the search moves on one character)."""
+        count = 0
+        pos = 0
+        end = len(data)
+        while pos <= end and (limit is None or count < limit):
+            start, stop = self.find(data, pos)
+            if start == -1:
+                break
+            count += 1
+            pos = _next_char(data, stop) if stop == start else stop
+        return count
+
+
+def _next_char(data: bytes, pos: int) -> int:
+    """The byte offset of the UTF-8 character after the one starting at `pos`."""
+    pos += 1
+    while pos < len(data) and 0x80 <= data[pos] < 0xC0:
+        pos += 1
+    return pos
+
+
+class RegexSet:
+    """Several RE2 patterns run in one pass, reporting which of them match anywhere.
+
+    RE2::Set does not pickle: it is built on first use. Its DFA never gives up on
+    a set (RE2 only bails out of slow DFA searches for single patterns), and the
+    memory budget is raised with the number of patterns.
+    """
+
+    def __init__(self, patterns: Sequence[str], case_sensitive: bool = True):
+        self.patterns = tuple(patterns)
+        self.case_sensitive = case_sensitive
+        self._set: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"patterns": self.patterns, "case_sensitive": self.case_sensitive, "_set": None}
+
+    def _program(self) -> Any:
+        if self._set is None:
+            import re2
+
+            size = sum(len(p) for p in self.patterns)
+            options = _options(self.case_sensitive, max_mem=max(8 << 20, min(256 << 20, size * 4096)))
+            built = re2.Set.SearchSet(options)
+            for pattern in self.patterns:
+                built.Add(pattern)
+            built.Compile()
+            self._set = built._set if hasattr(built, "_set") else built
+        return self._set
+
+    def match(self, data: bytes) -> list[int]:
+        """Indices of the patterns that match somewhere in `data`."""
+        return list(self._program().Match(data) or ())
+
+
+def escape(literal: str) -> str:
+    """`literal` as an RE2 pattern that matches exactly it."""
+    import re2
+
+    return re2.escape(literal)  # type: ignore[no-any-return]
+
+
+def whole_word_pattern(literal: str) -> str:
+    """Matches `literal` where the characters around it are not word characters (or are the ends)."""
+    return f"(?:^|{NOT_WORD}){escape(literal)}(?:{NOT_WORD}|$)"
+
+
+def whole_token_pattern(token: str) -> str:
+    """Matches `token` as a whole whitespace-separated token."""
+    return f"(?:^|{SPACE}){escape(token)}(?:{SPACE}|$)"
+
+
+# --------------------------------------------------------------- phrase search
+class PhraseMatcher:
+    """Finds which of a list of (already normalised) phrases occur in a text.
+
+    `substring`: a phrase is found anywhere. `word`: only where the characters
+    just before and after it are not word characters, or are the ends of the text.
+
+    Candidates first, by substring: one `in` (a C search) per phrase for short
+    lists; one RE2 set pass for longer ones (measured: faster from about 5 phrases
+    on, and still one pass for thousands), or Aho-Corasick if a huge list does
+    not fit RE2's memory. Whole-word matches are then confirmed around the first
+    few occurrences of each candidate; a phrase that keeps failing the test
+    (adversarial text) is settled by a whole-word RE2 search, linear in the text.
+    """
+
+    MANY = 5  # above this many phrases, one RE2 pass beats one `in` per phrase
+    TRIES = 16  # occurrences checked by hand before handing a phrase to RE2
+
+    def __init__(self, phrases: Sequence[str], word: bool):
+        distinct: list[str] = []
+        for phrase in phrases:
+            if phrase and phrase not in distinct:
+                distinct.append(phrase)
+        self.phrases = tuple(distinct)
+        self.word = word
+        self._literals = RegexSet([escape(p) for p in self.phrases]) if len(self.phrases) > self.MANY else None
+        # A few substrings: callers may test `phrase in text` themselves (the fastest path there is).
+        self.simple = self._literals is None and not word
+        self._automaton: Any = None  # Aho-Corasick, only if the RE2 set cannot be built
+        self._whole: dict[int, Regex] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_automaton"] = None
+        state["_whole"] = {}
+        return state
+
+    def _candidates(self, text: str) -> list[int]:
+        if self._literals is None:
+            return [i for i, phrase in enumerate(self.phrases) if phrase in text]
+        if self._automaton is None:
+            try:
+                return sorted(self._literals.match(utf8(text)))
+            except Exception:  # noqa: BLE001 - RE2 could not build the set: fall back to Aho-Corasick
+                self._automaton = _aho_corasick(self.phrases)
+        seen: set[int] = set()
+        for _, index in self._automaton.iter(text):
+            seen.add(index)
+            if len(seen) == len(self.phrases):
+                break
+        return sorted(seen)
+
+    def _whole_word(self, index: int, text: str) -> bool:
+        phrase = self.phrases[index]
+        size = len(phrase)
+        start = text.find(phrase)
+        for _ in range(self.TRIES):
+            if start == -1:
+                return False
+            end = start + size
+            if (start == 0 or not is_word_char(text[start - 1])) and (end == len(text) or not is_word_char(text[end])):
+                return True
+            start = text.find(phrase, start + 1)
+        if start == -1:
+            return False
+        regex = self._whole.get(index)
+        if regex is None:
+            regex = self._whole[index] = Regex(whole_word_pattern(phrase))
+        return regex.search(utf8(text))
+
+    def found(self, text: str) -> list[int]:
+        """Indices of the phrases found in `text`, in list order."""
+        candidates = self._candidates(text)
+        if not self.word or not candidates:
+            return candidates
+        return [i for i in candidates if self._whole_word(i, text)]
+
+    def any(self, text: str) -> bool:
+        if self._literals is None:
+            for i, phrase in enumerate(self.phrases):
+                if phrase in text and (not self.word or self._whole_word(i, text)):
+                    return True
+            return False
+        return bool(self.found(text))
+
+
+def _aho_corasick(phrases: Sequence[str]) -> Any:
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+    for index, phrase in enumerate(phrases):
+        automaton.add_word(phrase, index)
+    automaton.make_automaton()
+    return automaton
+
+
+# ------------------------------------------------------------------ word views
+class _WordCharMap(dict):  # type: ignore[type-arg]
+    """`str.translate` table: non-word characters -> space, word characters kept (cached per code point)."""
+
+    LIMIT = 200_000
+
+    def __missing__(self, code: int) -> int:
+        value = code if is_word_char(chr(code)) else 32
+        if len(self) < self.LIMIT:
+            self[code] = value
+        return value
+
+
+_WORD_MAP = _WordCharMap()
+_ASCII_NON_WORD = bytes(c for c in range(128) if not (chr(c).isalnum() or chr(c) == "_"))
+_ASCII_TO_SPACE = bytes.maketrans(_ASCII_NON_WORD, b" " * len(_ASCII_NON_WORD))
+
+
+def word_runs(text: str) -> list[str]:
+    """`split words`: the runs of word characters of `text`, in order (punctuation dropped)."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.translate(_WORD_MAP).split()
+    pieces = data.translate(_ASCII_TO_SPACE).decode("utf-8").split()
+    if text.isascii():
+        return pieces
+    words: list[str] = []
+    for piece in pieces:
+        if piece.isascii() or piece.isalnum():  # only letters and digits: one word (isalnum is exactly L* and N*)
+            words.append(piece)
+        else:  # non-ASCII punctuation or marks inside: classify character by character
+            words.extend(piece.translate(_WORD_MAP).split())
+    return words
+
+
+def split_words(text: str, split: str) -> list[str]:
+    """Words of `text`: `words` = runs of word characters, `whitespace` = `str.split()`."""
+    return text.split() if split == "whitespace" else word_runs(text)
+
+
+def word_lists(batch: Batch, scope: str, case: str, unicode: str, split: str) -> list[list[str]]:
+    """Each completion's words (normalised text of `scope`, cut by `split`); shared by the rules of a batch."""
+    return batch.cached(
+        ("lexical", "words", scope, case, unicode, split),
+        lambda: [split_words(text, split) for text in batch.normalized(scope, case, unicode)],
+    )
+
+
+# Whitespace other than " ", "\n" and "\t": rare in model output; `WordFinder` hands text holding it to `str.split()`.
+_RARE_SPACE = "".join(c for c in WHITESPACE if c not in " \n\t")
+
+
+class WordFinder:
+    """Which of a few words occur in texts as whole `str.split()` pieces, in one Aho-Corasick pass per text.
+
+    The text's "\n" and "\t" become spaces and the text is padded with a space
+    at each end; a word is then a piece exactly where " word " occurs. Text with
+    any other whitespace (the automaton reports it) is split the plain way. This
+    is two to three times faster than splitting a long completion to look up its
+    pieces, and never builds those pieces.
+    """
+
+    def __init__(self, words: Iterable[str]):
+        self.words = tuple(dict.fromkeys(w for w in words if w))
+        self._set = frozenset(self.words)
+        self._automaton: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"words": self.words, "_set": self._set, "_automaton": None}
+
+    def _build(self) -> Any:
+        import ahocorasick
+
+        automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        for index, word in enumerate(self.words):
+            automaton.add_word(f" {word} ", index)
+        for char in _RARE_SPACE:
+            automaton.add_word(char, -1)
+        automaton.make_automaton()
+        self._automaton = automaton
+        return automaton
+
+    def count(self, text: str, enough: int | None = None) -> int:
+        """Distinct words found as pieces of `text.split()` (counting may stop at `enough`)."""
+        if not self.words or (enough is not None and enough <= 0):
+            return 0
+        automaton = self._automaton or self._build()
+        seen: set[int] = set()
+        goal = len(self.words) if enough is None else min(enough, len(self.words))
+        padded = " " + text.replace("\n", " ").replace("\t", " ") + " "
+        for _, index in automaton.iter(padded):
+            if index < 0:  # whitespace the padding does not cover: split the plain way
+                return len(self._set.intersection(text.split()))
+            seen.add(index)
+            if len(seen) >= goal:
+                break
+        return len(seen)
+
+
+_ASCII_SPACE_TABLE = bytes(32 if c in _ASCII_SPACE_BYTES else 120 for c in range(256))  # space -> " ", else "x"
+_ASCII_BYTES = bytes(range(0x80))
+# Non-ASCII characters that stop words from being counted on the bytes: whitespace
+# `bytes` does not know, and characters that NFKC turns into whitespace.
+_COUNT_HAZARDS = frozenset(c for c in WHITESPACE + NFKC_SPACE_MAKERS if ord(c) >= 0x80)
+
+
+def count_words(text: str) -> int:
+    """`len(unicodedata.normalize("NFKC", text).split())`, mostly without normalising or splitting.
+
+    NFKC changes the split only where it turns a character into whitespace
+    (`NFKC_SPACE_MAKERS`). Otherwise the words are counted on the UTF-8 bytes:
+    every whitespace byte becomes " ", every other byte "x", and a word starts
+    at each " x" (and at an "x" in front). Non-ASCII whitespace and the NFKC
+    space makers are looked for among the text's non-ASCII characters only.
+    """
+    if text.isascii():
+        marks = text.encode("ascii").translate(_ASCII_SPACE_TABLE)
+        return marks.count(b" x") + (marks[:1] == b"x")
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return len(unicodedata.normalize("NFKC", text).split())
+    if not _COUNT_HAZARDS.isdisjoint(data.translate(None, _ASCII_BYTES).decode("utf-8")):
+        return len(unicodedata.normalize("NFKC", text).split())
+    marks = data.translate(_ASCII_SPACE_TABLE)
+    return marks.count(b" x") + (marks[:1] == b"x")
+
+
+def word_counts(batch: Batch, scope: str) -> list[int]:
+    """Words of each completion's text in `scope` (`len(text.split())` of the NFKC text)."""
+    return batch.cached(("lexical", "word_counts", scope), lambda: [count_words(t) for t in batch.texts(scope)])
+
+
+def count_sentences(text: str) -> int:
+    """Runs of text ending in `.`, `!` or `?` (or at the end) that hold something besides whitespace."""
+    pieces = text.replace("!", ".").replace("?", ".").split(".")
+    return sum(1 for piece in pieces if piece and not piece.isspace())
+
+
+def measure(batch: Batch, unit: str, scope: str) -> list[int | None]:
+    """The length of each completion in `unit` (§6.4); None for tokens without completion_ids."""
+    if unit == "words":
+        return list(word_counts(batch, scope))
+    if unit == "tokens":
+        return batch.token_counts()
+    texts = batch.normalized(scope, "sensitive", "nfkc")
+    if unit == "characters":
+        return [len(text) for text in texts]
+    return batch.cached(("lexical", "sentences", scope), lambda: [count_sentences(t) for t in texts])
