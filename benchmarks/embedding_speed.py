@@ -29,10 +29,22 @@ from typing import Any
 
 TOPICS = [
     ("How do I bake sourdough bread at home?", "sourdough starter flour water dough proof oven crust bake loaf"),
-    ("What is the best way to learn Python as a beginner?", "python beginner practice projects tutorials syntax functions code"),
-    ("Can you explain how vaccines train the immune system?", "vaccine immune antibodies antigen cells protection infection"),
-    ("How should I prepare for a job interview in software engineering?", "interview algorithms practice questions resume system design"),
-    ("Why is the sky blue during the day and red at sunset?", "sky light scattering wavelength blue sunset atmosphere red"),
+    (
+        "What is the best way to learn Python as a beginner?",
+        "python beginner practice projects tutorials syntax functions code",
+    ),
+    (
+        "Can you explain how vaccines train the immune system?",
+        "vaccine immune antibodies antigen cells protection infection",
+    ),
+    (
+        "How should I prepare for a job interview in software engineering?",
+        "interview algorithms practice questions resume system design",
+    ),
+    (
+        "Why is the sky blue during the day and red at sunset?",
+        "sky light scattering wavelength blue sunset atmosphere red",
+    ),
     ("What are good habits for getting better sleep?", "sleep schedule caffeine bedroom screen light routine rest"),
     ("How do I fix a leaking kitchen faucet?", "faucet washer valve leak wrench cartridge water shut off"),
     ("Explain the difference between stocks and bonds.", "stocks bonds shares interest risk return company investors"),
@@ -42,8 +54,14 @@ TOPICS = [
     ("How can I reduce my household energy bill?", "energy insulation thermostat appliances lights heating bill"),
     ("What is the history of the Roman Empire in brief?", "rome empire emperor augustus republic legions fall history"),
     ("How do I start running if I have never exercised?", "running beginner pace walk intervals shoes rest injury"),
-    ("Can you help me write a polite complaint email to my landlord?", "email landlord repair polite request dear regards issue"),
-    ("What causes inflation and how does it affect savings?", "inflation prices money interest rates savings central bank"),
+    (
+        "Can you help me write a polite complaint email to my landlord?",
+        "email landlord repair polite request dear regards issue",
+    ),
+    (
+        "What causes inflation and how does it affect savings?",
+        "inflation prices money interest rates savings central bank",
+    ),
 ]
 FILLER = (
     "Here's how I would approach it. First, it helps to understand the basics. "
@@ -99,19 +117,24 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     start = time.perf_counter()
     model = models.sentence_transformer()
-    print(f"model: {models.default_embedding_model_path()} on {models.select_device()}, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads, loaded in {time.perf_counter() - start:.2f} s")
+    print(
+        f"model: {models.default_embedding_model_path()} on {models.select_device()}, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, loaded in {time.perf_counter() - start:.2f} s"
+    )
 
     completions, prompts = make_batch(args.prompts, args.group)
     texts = [completion_text(c) for c in completions]
     targets = [last_user(p) or "" for p in prompts]
     words = [len(t.split()) for t in texts]
-    print(f"batch: {len(texts)} completions ({args.prompts} prompts x G={args.group}), "
-          f"{min(words)}-{max(words)} words (mean {statistics.mean(words):.0f}), batch_size {args.batch_size}")
+    print(
+        f"batch: {len(texts)} completions ({args.prompts} prompts x G={args.group}), "
+        f"{min(words)}-{max(words)} words (mean {statistics.mean(words):.0f}), batch_size {args.batch_size}"
+    )
 
     def encode(items: list[str]) -> Any:
-        return model.encode(items, batch_size=args.batch_size, convert_to_numpy=True,
-                            normalize_embeddings=True, show_progress_bar=False)
+        return model.encode(
+            items, batch_size=args.batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+        )
 
     def naive() -> tuple[list[float], int]:
         a, b = encode(texts), encode(targets)
@@ -121,19 +144,20 @@ def main() -> None:
         encode(texts)
         return None, len(texts)
 
-    rule = ast.RelevanceRule(kind="relevance", name="on_topic", target=ast.Target(kind="last_user"),
-                             batch_size=args.batch_size)
+    rule = ast.RelevanceRule(
+        kind="relevance", name="on_topic", target=ast.Target(kind="last_user"), batch_size=args.batch_size
+    )
     state: dict[str, Any] = {}
 
     def cold() -> tuple[list[float | None], int]:
         state["scorer"] = scorer = relevance.compile(rule)
-        scores = scorer.score(Batch(completions, copy.deepcopy(prompts)))
+        scores = scorer.score(Batch(completions, state.pop("cold prompts")))
         return scores, scorer.texts_encoded
 
     def warm() -> tuple[list[float | None], int]:
         scorer = state["scorer"]
         before = scorer.texts_encoded
-        scores = scorer.score(Batch(completions, copy.deepcopy(prompts)))
+        scores = scorer.score(Batch(completions, state.pop("warm prompts")))  # a new batch: same prompts, new objects
         return scores, scorer.texts_encoded - before
 
     encode(texts[:8])  # warm up the kernels
@@ -143,6 +167,7 @@ def main() -> None:
     counts: dict[str, int] = {}
     diff = 0.0
     for _ in range(args.repeats):
+        state["cold prompts"], state["warm prompts"] = copy.deepcopy(prompts), copy.deepcopy(prompts)  # untimed
         for name, run in runs.items():  # interleaved, so load on the machine hits every variant alike
             t = time.perf_counter()
             scores, counts[name] = run()
@@ -152,12 +177,17 @@ def main() -> None:
 
     floor_median = statistics.median(times["floor"])
     floor_best = min(times["floor"])
-    print(f"\n{'variant':<17} {'texts encoded':>13} {'median s':>9} {'best s':>8} {'median/floor':>13} {'best/floor':>11}")
+    print(
+        f"\n{'variant':<17} {'texts encoded':>13} {'median s':>9} {'best s':>8} {'median/floor':>13} {'best/floor':>11}"
+    )
     for name in runs:
         med, best = statistics.median(times[name]), min(times[name])
-        print(f"{name:<17} {counts[name]:>13} {med:>9.3f} {best:>8.3f} {med / floor_median:>13.3f} {best / floor_best:>11.3f}")
+        ratios = f"{med / floor_median:>13.3f} {best / floor_best:>11.3f}"
+        print(f"{name:<17} {counts[name]:>13} {med:>9.3f} {best:>8.3f} {ratios}")
     distinct = len(set(targets))
-    print(f"\nexpected rewardlang cold: {len(texts)} completions + {distinct} distinct targets = {len(texts) + distinct}")
+    print(
+        f"\nexpected rewardlang cold: {len(texts)} completions + {distinct} distinct targets = {len(texts) + distinct}"
+    )
     print(f"max |score - naive score| over all rewardlang calls: {diff:.2e}")
     print(f"model loads in this process: {sum(models.LOAD_COUNTS.values())}")
 

@@ -115,10 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     rows = make_rows(args.n)
     batches = list(trl_batches(rows, args.batch))
     compiled = rewardlang.load(args.spec).reward_funcs
-    words = [len(row["completion"][0]["content"].split()) for row in rows]
+    texts = [row["completion"][0]["content"] for row in rows]
+    words = [len(text.split()) for text in texts]
+    ascii_share = sum(text.isascii() for text in texts) / len(texts)
     print(f"{len(rows)} completions, {len(batches)} batches of {args.batch}, "
-          f"{statistics.mean(words):.0f} words on average; {len(compiled)} compiled functions "
-          f"({', '.join(f.__name__ for f in compiled)}) vs {len(BASELINE)} hand-written")
+          f"{statistics.mean(words):.0f} words on average, {ascii_share:.0%} pure ASCII; "
+          f"{len(compiled)} compiled functions ({', '.join(f.__name__ for f in compiled)}) "
+          f"vs {len(BASELINE)} hand-written")
 
     # Same numbers first (also warms both sides up).
     expected, got = run(BASELINE, batches), run(compiled, batches)

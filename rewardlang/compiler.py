@@ -222,7 +222,8 @@ def _guarded(scorer: RuleScorer, batch: Batch) -> list[float | None]:
         )
         raw = [_score_one(scorer, batch, i) for i in range(batch.size)]
     low, high = score_range(scorer.rule)
-    return [_clamped(value, low, high) for value in raw]
+    # Most scores are already in-range floats: check those cheaply, repair the rest.
+    return [value if type(value) is float and low <= value <= high else _clamped(value, low, high) for value in raw]
 
 
 _FAILED_RULES: set[str] = set()

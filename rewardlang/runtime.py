@@ -50,10 +50,16 @@ def content_text(content: Any) -> str:
 
 def completion_text(completion: Any) -> str:
     """All the assistant text of a completion: a plain string, or every assistant message's content joined."""
-    if completion is None:
-        return ""
     if isinstance(completion, str):
         return completion
+    if type(completion) is list and len(completion) == 1:  # the common TRL shape, fast
+        message = completion[0]
+        if type(message) is dict and message.get("role", "assistant") == "assistant":
+            content = message.get("content")
+            if type(content) is str:
+                return content
+    if completion is None:
+        return ""
     if isinstance(completion, dict):
         completion = [completion]
     if not isinstance(completion, Sequence):
@@ -113,8 +119,9 @@ def last_user(prompt: Any) -> str | None:
         return prompt
     if isinstance(prompt, Sequence):
         for message in reversed(prompt):
-            if isinstance(message, dict) and message.get("role") == "user":
-                return message_text(message)
+            if type(message) is dict and message.get("role") == "user":
+                content = message.get("content")
+                return content if type(content) is str else message_text(message)
     return None
 
 

@@ -23,11 +23,20 @@ class BannedScorer(RuleScorer):
     def score(self, batch: Batch) -> list[float | None]:
         present, absent = self.present, self.absent
         matcher = self.matcher
-        if matcher.simple:  # a few substrings: `in` inline, the hot path
-            phrases = matcher.phrases
-            return [present if any(p in text for p in phrases) else absent for text in self._texts(batch)]
-        found = matcher.any
-        return [present if found(text) else absent for text in self._texts(batch)]
+        texts = self._texts(batch)
+        if not matcher.simple:
+            found = matcher.any
+            return [present if found(text) else absent for text in texts]
+        phrases = matcher.phrases  # a few substrings: `in` inline, the hot path
+        scores: list[float | None] = []
+        for text in texts:
+            value = absent
+            for phrase in phrases:
+                if phrase in text:
+                    value = present
+                    break
+            scores.append(value)
+        return scores
 
     def explain(self, batch: Batch, index: int) -> str:
         found = self.matcher.found(self._texts(batch)[index])

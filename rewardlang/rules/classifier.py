@@ -65,7 +65,7 @@ class ClassifierScorer(LazyModelScorer):
             contexts = batch.targets(_TARGETS[rule.context])
         inputs: dict[tuple[str | None, str], int] = {}  # distinct input -> position
         rows: list[tuple[str | None, str] | None] = []
-        for text, context in zip(texts, contexts):
+        for text, context in zip(texts, contexts, strict=True):
             if rule.context != "none" and context is None:
                 rows.append(None)
                 continue
@@ -111,7 +111,7 @@ class ClassifierScorer(LazyModelScorer):
                     out = torch.sigmoid(logits[:, self._label_index])
                 else:
                     out = logits[:, self._label_index]
-                for i, value in zip(chunk, out.tolist()):
+                for i, value in zip(chunk, out.tolist(), strict=True):
                     values[i] = value
         self.texts_scored += len(items)
         return values
@@ -145,7 +145,11 @@ def effective_max_length(wanted: int, config: Any, tokenizer: Any) -> int:
     positions = getattr(config, "max_position_embeddings", None)
     if isinstance(positions, int) and positions > 0:
         # BERT-like models reserve nothing; RoBERTa-like ones offset positions by padding_idx + 1.
-        offset = (getattr(config, "pad_token_id", None) or 0) + 1 if config.model_type in {"roberta", "xlm-roberta", "camembert"} else 0
+        offset = (
+            (getattr(config, "pad_token_id", None) or 0) + 1
+            if config.model_type in {"roberta", "xlm-roberta", "camembert"}
+            else 0
+        )
         limits.append(max(8, positions - offset))
     model_max = getattr(tokenizer, "model_max_length", None)
     if isinstance(model_max, int) and 0 < model_max < 10_000_000:

@@ -21,6 +21,7 @@ who have the Hub, and a failure names the model and the rule.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 from collections import Counter, OrderedDict
@@ -53,17 +54,41 @@ def default_embedding_model_path() -> str:
     raise ModelLoadError(
         "the default embedding model (all-MiniLM-L6-v2) is not installed: "
         f"run `pip install {DEFAULT_EMBEDDING_DISTRIBUTION}` (or `pip install 'rewardlang[train]'`), "
-        "or give the rule a model folder: `relevance to last_user { model \"path/to/model\" }`"
+        'or give the rule a model folder: `relevance to last_user { model "path/to/model" }`'
     )
 
 
-def resolve_model_name(name: str | None) -> tuple[str, bool]:
-    """(what to load, is it a local folder). None means the packaged default embedder."""
+_HUB_ID = re.compile(r"[A-Za-z0-9_][\w.-]*(/[A-Za-z0-9_][\w.-]*)?")
+
+
+def looks_like_hub_id(name: str) -> bool:
+    """`name` or `namespace/name`, as the Hub spells ids; `./x`, `/x`, `a/b/c`, `~/x` are paths."""
+    return _HUB_ID.fullmatch(name) is not None and ".." not in name
+
+
+def hub_offline() -> bool:
+    """HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE, read now (huggingface_hub reads them only when imported)."""
+    return _truthy(os.environ.get("HF_HUB_OFFLINE")) or _truthy(os.environ.get("TRANSFORMERS_OFFLINE"))
+
+
+def resolve_model_name(name: str | None, rule: str | None = None) -> tuple[str, bool]:
+    """(what to load, is it a local folder). None means the packaged default embedder.
+
+    An existing folder is local. A name that cannot be a Hub id (`./models/rm`,
+    `/abs/path`, `a/b/c`) and is not a folder is an error at once, without a
+    network round trip; anything else is passed to the Hub as an id.
+    """
     if name is None:
         return default_embedding_model_path(), True
     expanded = os.path.expanduser(name)
     if os.path.isdir(expanded):
         return os.path.realpath(expanded), True
+    if not looks_like_hub_id(name):
+        who = f"rule `{rule}`: " if rule else ""
+        raise ModelLoadError(
+            f"{who}model folder `{name}` not found (relative paths are resolved from the working directory, "
+            f"{os.getcwd()})"
+        )
     return name, False
 
 
@@ -201,11 +226,13 @@ def _load_error(what: str, name: str, rule: str | None, local: bool, error: Base
     if local:
         hint = "the folder exists but does not hold a loadable model"
     else:
-        offline = _truthy(os.environ.get("HF_HUB_OFFLINE")) or _truthy(os.environ.get("TRANSFORMERS_OFFLINE"))
+        offline = hub_offline()
         hint = (
             f"there is no local folder `{name}` (relative paths are resolved from {os.getcwd()}) and it could not "
-            "be fetched from the Hugging Face Hub" + (" (HF_HUB_OFFLINE is set)" if offline else "")
+            "be fetched from the Hugging Face Hub"
+            + (" (HF_HUB_OFFLINE is set)" if offline else "")
             + "; give the path of a local model folder"
+            + ("" if offline else " (set HF_HUB_OFFLINE=1 to fail fast on machines without the Hub)")
         )
     detail = f"{type(error).__name__}: {error}".strip().splitlines()[0][:300]
     return ModelLoadError(f"{who}cannot load {what} `{name}`: {hint} ({detail})")
@@ -219,7 +246,7 @@ def sentence_transformer(
 
     `name` None is the packaged all-MiniLM-L6-v2.
     """
-    path, local = resolve_model_name(name)
+    path, local = resolve_model_name(name, rule)
     device = device or select_device()
     key = ("sentence-transformer", path, device, backend)
 
@@ -230,7 +257,7 @@ def sentence_transformer(
             kwargs: dict[str, Any] = {"device": "cpu"}  # moved below, so a bad device gets its own message
             if backend != "torch":
                 kwargs["backend"] = backend
-            if local:
+            if local or hub_offline():
                 kwargs["local_files_only"] = True
             model = SentenceTransformer(path, **kwargs)
         except Exception as error:  # noqa: BLE001 - reported with the model and rule named
@@ -250,7 +277,7 @@ def sequence_classifier(name: str, *, device: str | None = None, rule: str | Non
     The tokenizer always has a padding token (the EOS or UNK token when the model
     has none, as decoder-only reward models often do), and the model's config knows it.
     """
-    path, local = resolve_model_name(name)
+    path, local = resolve_model_name(name, rule)
     device = device or select_device()
     key = ("sequence-classifier", path, device, "torch")
 
@@ -259,7 +286,7 @@ def sequence_classifier(name: str, *, device: str | None = None, rule: str | Non
             import torch
             from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-            extra: dict[str, Any] = {"local_files_only": True} if local else {}
+            extra: dict[str, Any] = {"local_files_only": True} if local or hub_offline() else {}
             tokenizer = AutoTokenizer.from_pretrained(path, **extra)
             dtype = "auto" if str(device).startswith("cuda") else torch.float32
             model = AutoModelForSequenceClassification.from_pretrained(path, dtype=dtype, **extra)

@@ -2,11 +2,16 @@
 
 Both sides are normalised alike (`case`, `unicode`) and cut into words alike
 (`split`). The target's distinct words are computed once per distinct target
-text in a batch (a prompt's G completions share them); the completion's words
-are looked up in that set without building a set of their own.
+text (a prompt's G completions share them; the last few hundred targets are
+remembered across calls). With `split whitespace` the target's words are looked
+for in the completion directly (`WordFinder`: one Aho-Corasick pass, no split of
+the completion); with `split words` the completion's words are looked up in the
+target's set.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from rewardlang import ast
 from rewardlang.rules.base import RuleScorer
@@ -49,20 +54,29 @@ class OverlapScorer(RuleScorer):
             if self.each == 0 or abs(values[-1]) >= self.cap:
                 self.enough = len(values) - 1
 
+    KEEP = 512  # distinct targets remembered across batches (a prompt's completions may span two calls)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_recent"] = {}
+        return state
+
     def target_words(self, batch: Batch) -> list[TargetWords | None]:
         rule = self.rule
         case, unicode, split = rule.case, rule.unicode, rule.split
+        recent: dict[str, TargetWords] = self.__dict__.setdefault("_recent", {})
 
         def compute() -> list[TargetWords | None]:
-            by_text: dict[str, TargetWords] = {}
             words: list[TargetWords | None] = []
             for target in batch.targets(rule.target):
                 if target is None:
                     words.append(None)
                     continue
-                found = by_text.get(target)
+                found = recent.get(target)
                 if found is None:
-                    found = by_text[target] = TargetWords(
+                    if len(recent) >= self.KEEP:
+                        recent.clear()
+                    found = recent[target] = TargetWords(
                         split_words(normalize(target, case, unicode), split), split == "whitespace"
                     )
                 words.append(found)

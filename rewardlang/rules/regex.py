@@ -27,10 +27,10 @@ class RegexScorer(RuleScorer):
         self.cap = 1.0 if rule.cap is None else float(rule.cap)
         self.present = 1.0 if rule.present is None else float(rule.present)
         self.absent = 0.0 if rule.absent is None else float(rule.absent)
-        # Counting stops once the score can no longer grow.
+        # Counting stops once the score can no longer grow (one match to spare for rounding).
         self.limit: int | None = None
         if self.counting:
-            self.limit = 0 if self.each == 0 else max(1, math.ceil(self.cap / abs(self.each)))
+            self.limit = 0 if self.each == 0 or self.cap == 0 else math.ceil(self.cap / abs(self.each)) + 1
             if self.limit > 10_000_000:
                 self.limit = None
 

@@ -55,9 +55,6 @@ class RelevanceScorer(LazyModelScorer):
         self.targets_encoded = 0
         self.target_cache_hits = 0
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-
     # ------------------------------------------------------------ model
     @property
     def model(self) -> Any:
@@ -91,7 +88,7 @@ class RelevanceScorer(LazyModelScorer):
         targets = batch.targets(rule.target)
         rows: list[tuple[int, str, str]] = []
         result: list[float | None] = [None] * batch.size
-        for i, (text, target) in enumerate(zip(texts, targets)):
+        for i, (text, target) in enumerate(zip(texts, targets, strict=True)):
             if target is None or not target.strip():
                 continue  # not applicable
             if not text.strip():
@@ -130,7 +127,7 @@ class RelevanceScorer(LazyModelScorer):
                 show_progress_bar=False,
             )
             vectors = np.asarray(vectors, dtype=np.float32)
-            for text, vector in zip(order, vectors):
+            for text, vector in zip(order, vectors, strict=True):
                 embedded[text] = vector
                 if to_encode[text]:
                     self.target_cache.put(text, vector)

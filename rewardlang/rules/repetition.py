@@ -37,7 +37,7 @@ class RepetitionScorer(RuleScorer):
         n = self.rule.ngram
         distinct, total = ngram_counts(self._words(batch)[index], n)
         if not total:
-            return f"fewer than {n} words -> 1"
+            return f"fewer than {n} word{'' if n == 1 else 's'} -> 1"
         return f"{distinct} distinct of {total} {n}-grams -> {distinct / total:g}"
 
 

@@ -56,8 +56,8 @@ def _fmeasure(precision: float, recall: float) -> float:
 
 def rouge_n(prediction: list[str], target: list[str], n: int) -> float:
     """ROUGE-N F-measure (rouge-score's `_score_ngrams`)."""
-    pred = Counter(zip(*(prediction[i:] for i in range(n))))
-    ref = Counter(zip(*(target[i:] for i in range(n))))
+    pred = Counter(zip(*(prediction[i:] for i in range(n)), strict=False))
+    ref = Counter(zip(*(target[i:] for i in range(n)), strict=False))
     if not pred or not ref:
         return 0.0
     overlap = sum((pred & ref).values())
@@ -123,7 +123,7 @@ class SimilarityScorer(RuleScorer):
         normalized: dict[str, str] = {}
         done: dict[tuple[str, str], float] = {}  # identical (text, target) pairs are scored once
         scores: list[float | None] = []
-        for text, target in zip(texts, targets):
+        for text, target in zip(texts, targets, strict=True):
             if target is None or not target.strip():
                 scores.append(None)
                 continue
