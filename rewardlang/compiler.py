@@ -26,6 +26,7 @@ from rewardlang import ast
 from rewardlang.diagnostics import SpecError
 from rewardlang.frontend import analyze, read_source
 from rewardlang.rules.base import RuleScorer
+from rewardlang.rules.models import ModelLoadError
 from rewardlang.runtime import Batch
 from rewardlang.scores import score_range
 
@@ -211,7 +212,11 @@ def _guarded(scorer: RuleScorer, batch: Batch) -> list[float | None]:
         raw = list(scorer.score(batch))
         if len(raw) != batch.size:
             raise ValueError(f"rule returned {len(raw)} scores for {batch.size} completions")
-    except Exception:  # noqa: BLE001 - a reward must never crash a training step
+    except ModelLoadError:
+        # A model that cannot be loaded is a setup mistake, not a bad completion:
+        # fail loudly instead of training on a rule that silently never applies.
+        raise
+    except Exception:  # noqa: BLE001 - a bad completion must never crash a training step
         # The traceback once per rule and process; later failures stay quiet.
         first = scorer.rule.name not in _FAILED_RULES
         _FAILED_RULES.add(scorer.rule.name)
@@ -238,6 +243,8 @@ def _score_one(scorer: RuleScorer, batch: Batch, index: int) -> float | None:
     )
     try:
         return scorer.score(single)[0]
+    except ModelLoadError:
+        raise
     except Exception:  # noqa: BLE001
         logger.warning("rewardlang: rule `%s` could not score completion %d; it counts as not applicable",
                        scorer.rule.name, index)

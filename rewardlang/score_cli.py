@@ -124,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_score(args: argparse.Namespace) -> int:
     """Run `rewardc score` with parsed arguments; returns the exit status."""
     from rewardlang.frontend import SourceError, analyze, read_source
+    from rewardlang.rules.models import ModelLoadError
     from rewardlang.render import render, summary
 
     color = _use_color(getattr(args, "color", "auto"), sys.stderr)
@@ -167,6 +168,9 @@ def run_score(args: argparse.Namespace) -> int:
         try:
             result = _score_all(compiled, source, args)
         except DataError as exc:
+            print(f"rewardc: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except ModelLoadError as exc:  # a rule's model is missing or unusable: a setup error
             print(f"rewardc: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
     log_capture.report()

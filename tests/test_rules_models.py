@@ -281,9 +281,13 @@ def test_relevance_through_the_compiler(embedder: Any) -> None:
     assert clone[0](**kwargs) == pytest.approx(on_topic, abs=1e-6)
 
 
-def test_missing_model_gives_none_not_a_crash() -> None:
+def test_missing_model_fails_loudly_naming_the_model() -> None:
+    # A model that cannot load is a setup mistake: training must stop, not score None forever.
+    from rewardlang.rules.models import ModelLoadError
+
     spec = rewardlang.loads('reward t\nrule on_topic: relevance to last_user { model "./no/such/folder" }\n')
-    assert spec.reward_funcs[0](prompts=[user("q")], completions=[answer("a")]) == [None]
+    with pytest.raises(ModelLoadError, match="no/such/folder"):
+        spec.reward_funcs[0](prompts=[user("q")], completions=[answer("a")])
 
 
 # ============================================================= similarity
@@ -530,7 +534,8 @@ def test_classifier_bad_labels_are_clear_errors(tiny_models: dict[str, str]) -> 
     with pytest.raises(models.ModelLoadError, match="label 5 is out of range"):
         classifier.compile(classifier_rule(tiny_models["bert"], label=5)).score(Batch(["x"]))
     spec = rewardlang.loads(f'reward t\nrule rm: classifier "{tiny_models["bert"]}" {{ label "neutral" }}\n')
-    assert spec.reward_funcs[0](prompts=["q"], completions=["a"]) == [None]
+    with pytest.raises(models.ModelLoadError, match="neutral"):  # through the compiler too: loudly
+        spec.reward_funcs[0](prompts=["q"], completions=["a"])
 
 
 def test_classifier_loads_once_and_pickles_without_the_model(tiny_models: dict[str, str]) -> None:

@@ -598,3 +598,15 @@ def test_rewardc_score_is_wired_into_rewardc(spec, tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert code == 0
     assert len(out.splitlines()) == 3
+
+
+def test_missing_model_is_a_clear_error_not_a_traceback(tmp_path, capsys) -> None:
+    from rewardlang import cli
+
+    spec = tmp_path / "m.reward"
+    spec.write_text('reward t\nrule on_topic: relevance to last_user { model "./no/such/model" }\n')
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"prompt": "hi", "completion": "hello"}\n')
+    assert cli.main(["score", str(spec), "--data", str(data), "--progress", "never"]) == 2
+    err = capsys.readouterr().err
+    assert "no/such/model" in err and "Traceback" not in err
