@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE", help="spec files; `-` reads standard input")
     check.add_argument("--format", choices=STYLES, default="rich", help="diagnostic style (default: rich)")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
-    check.add_argument("--max-errors", type=_positive_int, metavar="N", help="stop after N errors")
+    check.add_argument("--max-errors", type=positive_int, metavar="N", help="stop after N errors")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
     explain = commands.add_parser("explain", help="explain a diagnostic code, e.g. `rewardc explain RL001`")
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:

@@ -58,6 +58,8 @@ class DataError(Exception):
 # ------------------------------------------------------------------ parser
 def add_score_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the `score` command to `rewardc`'s subparsers; returns the new parser."""
+    from rewardlang.cli import positive_int
+
     score = subparsers.add_parser(
         "score",
         help="score a dataset of completions with a spec (rule by rule, and the total)",
@@ -71,13 +73,13 @@ def add_score_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     score.add_argument("--format", choices=OUTPUT_FORMATS, default="table", help="output (default: table)")
     score.add_argument("--explain", action="store_true", help="add each rule's reason for its score")
-    score.add_argument("--limit", type=_positive_int, metavar="N", help="score only the first N usable rows")
+    score.add_argument("--limit", type=positive_int, metavar="N", help="score only the first N usable rows")
     score.add_argument(
         "--data-format", choices=DATA_FORMATS, default="auto",
         help="format of the data (default: detected from its content and extension)",
     )
     score.add_argument(
-        "--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="N",
+        "--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE, metavar="N",
         help=f"rows scored per batch (default: {DEFAULT_BATCH_SIZE})",
     )
     score.add_argument(
@@ -86,16 +88,6 @@ def add_score_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     score.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     return score  # type: ignore[no-any-return]
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
