@@ -30,8 +30,7 @@ class Lowerer(Transformer[Token, Any]):
 
     # ------------------------------------------------------------ positions
     def _span(self, item: Any) -> Span:
-        if isinstance(item, Token):
-            return self.source.span(item.start_pos + self.offset, item.end_pos + self.offset)
+        """The span of a token or a tree's meta (both carry start_pos/end_pos)."""
         return self.source.span(item.start_pos + self.offset, item.end_pos + self.offset)
 
     def _tree_span(self, meta: Any, children: list[Any]) -> Span:
