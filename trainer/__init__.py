@@ -1,0 +1,1 @@
+"""rewardlang_trainer: the ``grpo-train`` entry point (dataset preparation and TRL GRPO wiring)."""

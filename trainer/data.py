@@ -1,0 +1,422 @@
+"""Load a conversation dataset and prepare it for TRL's ``GRPOTrainer``.
+
+TRL needs a ``prompt`` column (a string or a list of chat messages); a ``messages`` column is not
+converted by TRL itself.  :func:`prepare` turns ``messages`` into ``prompt`` (the conversation up
+to and including the last user turn before the final assistant turn) and keeps that final
+assistant turn as a ``reference`` column.  Every other column is kept, so it reaches the rewards.
+
+Rows that cannot be used are skipped and counted by reason in a :class:`PrepareReport`; a bad row
+never raises.  A dataset with no usable row raises :class:`DataError`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import datasets
+from datasets import Dataset, DatasetDict, ReadInstruction
+
+__all__ = [
+    "DataError",
+    "KNOWN_ROLES",
+    "LOCAL_FORMATS",
+    "PrepareReport",
+    "SKIP_REASONS",
+    "load_dataset_source",
+    "prepare",
+]
+
+
+class DataError(Exception):
+    """A dataset cannot be loaded or has no usable row.  The message is meant for the user."""
+
+
+#: File extensions read as local files, and the format each one means.
+LOCAL_FORMATS: dict[str, str] = {
+    ".jsonl": "json",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".csv": "csv",
+}
+
+#: Roles a chat message may have.
+KNOWN_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+
+#: Why a row was skipped (reason code -> explanation).
+SKIP_REASONS: dict[str, str] = {
+    "no_prompt_or_messages": "row has neither a 'messages' nor a 'prompt' value",
+    "messages_not_list": "'messages' (or a message-list 'prompt') is not a list",
+    "message_not_dict": "a message is not a dict",
+    "role_not_string": "a message's 'role' is missing or not a string",
+    "unknown_role": f"a message's role is not one of {', '.join(sorted(KNOWN_ROLES))}",
+    "content_not_string": "a message's 'content' is missing or not a string",
+    "prompt_wrong_type": "'prompt' is neither a string nor a list of messages",
+    "no_user_turn": "the conversation has no user turn",
+    "empty_user_content": "a user turn (or a string prompt) is empty or whitespace only",
+}
+
+_MAX_EXAMPLES = 3
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+_SPLIT_PART = re.compile(r"^\s*([\w.-]+)\s*(\[.*\])?\s*$")
+
+
+def load_dataset_source(source: str, split: str = "train", config: str | None = None) -> Dataset:
+    """Load ``source`` as one :class:`datasets.Dataset`.
+
+    ``source`` is a local file (``.jsonl``/``.json``/``.parquet``/``.csv``), a folder written by
+    ``save_to_disk`` (a ``Dataset`` or a ``DatasetDict``), or otherwise a Hugging Face Hub id.
+    ``split`` accepts the ``datasets`` slicing syntax (``"train[:100]"``, ``"train[10%:]"``,
+    ``"train+test"``).  A local file is a single split: any split name selects it, the slice
+    applies.  ``config`` is only used for Hub datasets.
+
+    Raises :class:`DataError` naming the source for a missing, unreadable or unknown-format input.
+    """
+    path = Path(os.path.expanduser(source))
+    if path.is_dir():
+        return _apply_split(_load_from_disk(path, split), split, path, whole_file=False)
+    if path.is_file():
+        table = _read_local_file(path)
+        return _apply_split(table, split, path, whole_file=True)
+    if path.suffix.lower() in LOCAL_FORMATS or source.startswith(("/", "./", "../", "~", ".\\")):
+        raise DataError(f"{source}: no such file or folder")
+    return _load_hub(source, split, config)
+
+
+def _read_local_file(path: Path) -> Dataset:
+    fmt = LOCAL_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(LOCAL_FORMATS))
+        raise DataError(f"{path}: unknown data file format {path.suffix!r} (expected one of {known})")
+    try:
+        if fmt == "json":
+            ds = _read_json(path)
+        elif fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            ds = Dataset(pq.read_table(path))
+        else:
+            import pyarrow.csv as pacsv
+
+            ds = Dataset(pacsv.read_csv(path))
+    except DataError:
+        raise
+    except Exception as exc:  # pyarrow / json / datasets errors: report, never a traceback
+        raise DataError(f"{path}: cannot read as {fmt}: {_one_line(exc)}") from exc
+    if ds.num_rows == 0:
+        raise DataError(f"{path}: contains no rows")
+    return ds
+
+
+def _read_json(path: Path) -> Dataset:
+    """A JSON array of objects, or JSON Lines (one object per line)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text: {exc}") from exc
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            rows = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
+    else:
+        rows = []
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}:{lineno}:{exc.colno}: invalid JSON line: {exc.msg}") from exc
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise DataError(f"{path}: record {i} is a {type(row).__name__}, expected a JSON object")
+    try:
+        return Dataset.from_list(rows)
+    except Exception as exc:
+        raise DataError(
+            f"{path}: records do not share one type per field ({_one_line(exc)}); "
+            "make every record use the same types"
+        ) from exc
+
+
+def _load_from_disk(path: Path, split: str) -> Dataset | DatasetDict:
+    if not ((path / "dataset_dict.json").is_file() or (path / "state.json").is_file()):
+        raise DataError(
+            f"{path}: folder is not a dataset saved with save_to_disk "
+            "(no dataset_dict.json or state.json)"
+        )
+    try:
+        return datasets.load_from_disk(str(path))
+    except Exception as exc:
+        raise DataError(f"{path}: cannot load saved dataset: {_one_line(exc)}") from exc
+
+
+def _apply_split(data: Dataset | DatasetDict, split: str, path: Path, *, whole_file: bool) -> Dataset:
+    """Resolve ``split`` (with slices, ``+``) against a local Dataset or DatasetDict."""
+    parts = [p for p in split.split("+")]
+    parsed = []
+    for part in parts:
+        m = _SPLIT_PART.match(part)
+        if not m:
+            raise DataError(f"{path}: invalid split {split!r}")
+        parsed.append((m.group(1), m.group(2) or ""))
+
+    if isinstance(data, DatasetDict):
+        sizes = {name: ds.num_rows for name, ds in data.items()}
+        for name, _ in parsed:
+            if name not in data:
+                raise DataError(
+                    f"{path}: no split {name!r} (available: {', '.join(sorted(data)) or 'none'})"
+                )
+        pieces = {name: data[name] for name, _ in parsed}
+        spec = split
+    else:
+        # A single file or a saved Dataset is one split; every split name refers to it.
+        sizes = {"train": data.num_rows}
+        pieces = {"train": data}
+        spec = "+".join(f"train{sl}" for _, sl in parsed)
+        if spec == "train":
+            return data
+
+    try:
+        instructions = ReadInstruction.from_spec(spec).to_absolute(sizes)
+    except Exception as exc:
+        raise DataError(f"{path}: invalid split {split!r}: {_one_line(exc)}") from exc
+    selected = [pieces[ins.splitname].select(range(ins.from_, ins.to)) for ins in instructions]
+    if len(selected) == 1:
+        return selected[0]
+    try:
+        return datasets.concatenate_datasets(selected)
+    except Exception as exc:
+        raise DataError(f"{path}: cannot combine splits {split!r}: {_one_line(exc)}") from exc
+
+
+def _load_hub(source: str, split: str, config: str | None) -> Dataset:
+    from datasets import load_dataset  # lazy: only Hub ids need it
+
+    try:
+        ds = load_dataset(source, config, split=split)
+    except Exception as exc:
+        raise DataError(
+            f"{source}: not a local file or folder, and loading it from the Hugging Face Hub "
+            f"failed: {_one_line(exc)}"
+        ) from exc
+    if not isinstance(ds, Dataset):
+        raise DataError(f"{source}: split {split!r} did not give a single dataset")
+    return ds
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    text = text if len(text) <= 300 else text[:297] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# --------------------------------------------------------------------------------------------
+# Preparing
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PrepareReport:
+    """What :func:`prepare` kept and skipped."""
+
+    rows_total: int = 0
+    rows_usable: int = 0  # rows that passed validation (before ``max_samples``)
+    rows_kept: int = 0  # rows in the returned dataset
+    input_form: str = "none"  # "messages", "prompt" or "none"
+    skipped: dict[str, int] = field(default_factory=dict)  # reason code -> count
+    examples: dict[str, list[int]] = field(default_factory=dict)  # reason -> first row indices
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+    def _skip(self, reason: str, index: int) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        ex = self.examples.setdefault(reason, [])
+        if len(ex) < _MAX_EXAMPLES:
+            ex.append(index)
+
+    def reasons_text(self) -> str:
+        lines = []
+        for reason, count in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
+            rows = ", ".join(str(i) for i in self.examples.get(reason, []))
+            more = ", ..." if count > len(self.examples.get(reason, [])) else ""
+            lines.append(
+                f"  {count} x {reason}: {SKIP_REASONS.get(reason, reason)} (rows {rows}{more})"
+            )
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        head = (
+            f"dataset: {self.rows_kept} of {self.rows_total} rows kept "
+            f"(input form: {self.input_form}; {self.rows_skipped} skipped"
+        )
+        if self.rows_usable != self.rows_kept:
+            head += f"; limited from {self.rows_usable} usable rows by max_samples"
+        head += ")"
+        parts = [head]
+        if self.skipped:
+            parts.append("skipped rows:\n" + self.reasons_text())
+        parts.extend(f"note: {n}" for n in self.notes)
+        return "\n".join(parts)
+
+
+def prepare(
+    dataset: Dataset,
+    system_prompt: str | None = None,
+    max_samples: int | None = None,
+    seed: int = 0,
+) -> tuple[Dataset, PrepareReport]:
+    """Give ``dataset`` the ``prompt`` (and ``reference``) columns GRPOTrainer expects.
+
+    * ``messages`` form (no ``prompt`` column): ``prompt`` = the messages up to and including the
+      last user turn; ``reference`` = the final assistant turn's content when the conversation
+      ends with an assistant turn, else ``None``.  An existing ``reference`` column is kept.
+    * ``prompt`` form (string or message list): passed through (a ``messages`` column, if also
+      present, is kept as an ordinary column).
+    * ``system_prompt``: prepended as a system message when the prompt has no system/developer
+      message; string prompts then become ``[system, user]`` message lists.
+    * ``max_samples``: keeps a seeded, deterministic subset of the usable rows, in original order.
+
+    Other columns are kept.  Unusable rows are skipped and counted in the report.  Raises
+    :class:`DataError` when no row is usable, ``ValueError`` for a bad ``max_samples``.
+    """
+    if max_samples is not None and (isinstance(max_samples, bool) or max_samples < 1):
+        raise ValueError(f"max_samples must be a positive integer, got {max_samples!r}")
+    if system_prompt is not None and not system_prompt.strip():
+        system_prompt = None
+
+    columns = set(dataset.column_names)
+    report = PrepareReport(rows_total=dataset.num_rows)
+    if "prompt" in columns:
+        form = "prompt"
+    elif "messages" in columns:
+        form = "messages"
+    else:
+        form = "none"
+    report.input_form = form
+
+    # Pass 1: validate (one linear scan of the one column that matters).
+    good: list[int] = []
+    if form == "none":
+        for i in range(dataset.num_rows):
+            report._skip("no_prompt_or_messages", i)
+    else:
+        for i, value in enumerate(dataset[form]):
+            reason = _check_prompt(value) if form == "prompt" else _check_messages(value)
+            if reason is None:
+                good.append(i)
+            else:
+                report._skip(reason, i)
+    report.rows_usable = len(good)
+
+    if not good:
+        raise DataError(
+            f"dataset has no usable rows ({report.rows_total} rows, input form: {form}); "
+            "every row was skipped:\n" + (report.reasons_text() or "  (dataset is empty)")
+        )
+
+    if max_samples is not None and max_samples < len(good):
+        good = sorted(random.Random(seed).sample(good, max_samples))
+    report.rows_kept = len(good)
+
+    if form == "messages" and "reference" in columns:
+        report.notes.append(
+            "dataset already has a 'reference' column; it is kept and not derived from 'messages'"
+        )
+
+    subset = dataset if len(good) == dataset.num_rows else dataset.select(good)
+    keep_reference = form == "messages" and "reference" not in columns
+
+    def convert(row: Mapping[str, Any]) -> dict[str, Any]:
+        if form == "messages":
+            prompt, reference = _split_conversation(row["messages"])
+            out: dict[str, Any] = {"prompt": _with_system(prompt, system_prompt)}
+            if keep_reference:
+                out["reference"] = reference
+            return out
+        return {"prompt": _with_system(row["prompt"], system_prompt)}
+
+    needs_map = form == "messages" or system_prompt is not None
+    if needs_map:
+        subset = subset.map(convert, desc="preparing prompts")
+    return subset, report
+
+
+def _check_prompt(value: Any) -> str | None:
+    if value is None:
+        return "no_prompt_or_messages"
+    if isinstance(value, str):
+        return None if value.strip() else "empty_user_content"
+    if isinstance(value, (list, tuple)):
+        return _check_messages(value, whole_prompt=True)
+    return "prompt_wrong_type"
+
+
+def _check_messages(value: Any, whole_prompt: bool = False) -> str | None:
+    """Reason code for an unusable message list, or None.  Never raises."""
+    if value is None:
+        return "no_prompt_or_messages"
+    if not isinstance(value, (list, tuple)):
+        return "messages_not_list"
+    last_user = -1
+    for i, msg in enumerate(value):
+        if not isinstance(msg, Mapping):
+            return "message_not_dict"
+        role = msg.get("role")
+        if not isinstance(role, str):
+            return "role_not_string"
+        if role not in KNOWN_ROLES:
+            return "unknown_role"
+        content = msg.get("content")
+        if not isinstance(content, str):
+            # An assistant turn that only calls tools may carry no text.
+            if not (role == "assistant" and content is None and msg.get("tool_calls")):
+                return "content_not_string"
+        if role == "user":
+            last_user = i
+    if last_user < 0:
+        return "no_user_turn"
+    # Every user turn that ends up in the prompt must say something.
+    end = len(value) if whole_prompt else last_user + 1
+    for msg in value[:end]:
+        if msg["role"] == "user" and not msg["content"].strip():
+            return "empty_user_content"
+    return None
+
+
+def _split_conversation(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
+    """(prompt messages up to and including the last user turn, final assistant text or None)."""
+    last_user = max(i for i, m in enumerate(messages) if m["role"] == "user")
+    final = messages[-1]
+    reference = final["content"] if final["role"] == "assistant" else None
+    return list(messages[: last_user + 1]), reference
+
+
+def _with_system(prompt: Any, system_prompt: str | None) -> Any:
+    if system_prompt is None:
+        return prompt
+    if isinstance(prompt, str):
+        return [{"role": "system", "content": system_prompt}, {"role": "user", "content": prompt}]
+    if any(m.get("role") in ("system", "developer") for m in prompt):
+        return prompt
+    # Give the new message the same keys as the others so Arrow keeps one struct type.
+    system = {key: None for key in prompt[0]} if prompt else {}
+    system.update(role="system", content=system_prompt)
+    return [system, *prompt]
