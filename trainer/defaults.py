@@ -174,13 +174,16 @@ def default_model_dir(cache_dir: Path | str | None = None) -> Path:
     try:
         import gguf as _gguf  # noqa: F401  (transformers needs it to read GGUF files)
     except ImportError as err:
-        raise ImportError(f"reading the default model needs the `gguf` package. Install it with:\n    {INSTALL_HINT}") from err
+        raise ImportError(
+            f"reading the default model needs the `gguf` package. Install it with:\n    {INSTALL_HINT}"
+        ) from err
 
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{MODEL_FOLDER_NAME}.tmp-", dir=root))
     try:
         _convert(gguf, tmp)
         (tmp / _MARKER).write_text(json.dumps(_source_fingerprint(gguf), indent=2) + "\n", encoding="utf-8")
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private
         try:
             os.rename(tmp, target)
         except OSError:
@@ -247,6 +250,7 @@ def _convert(gguf: Path, out: Path) -> None:
         eos_token_id=eos_id,
         pad_token_id=tokenizer.pad_token_id,
     )
+    tokenizer.model_max_length = getattr(config, "max_position_embeddings", None) or tokenizer.model_max_length
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
 
