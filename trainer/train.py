@@ -1,0 +1,376 @@
+"""`grpo-train`: GRPO fine-tuning with a rewardlang spec, on TRL's own argument parser.
+
+    grpo-train --rewards my.reward --dataset chats.jsonl --model_name_or_path ./model --output_dir out
+    grpo-train --dry_run                  # packaged spec, model and conversations; no training
+    grpo-train --config run.yaml          # any GRPOConfig / ModelConfig option, as with `trl grpo`
+
+The arguments are TRL's `TrlParser((RewardScriptArguments, GRPOConfig, ModelConfig))`, so every
+`GRPOConfig` and `ModelConfig` option (and `--config file.yaml`) works exactly as with `trl grpo`.
+Options the user does not set get GRPO defaults from the conversation guide (and small, fast ones
+when the packaged model and conversations run on a CPU).
+
+Order of checks: the spec first (exit 1 on spec errors, 2 if unreadable), then the output folder
+(an earlier run is never silently overwritten: exit 2 unless `--overwrite` or
+`--resume_from_checkpoint`), then the data (exit 2), then the model.
+
+Heavy imports (torch, transformers, trl) happen inside `main()`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_SPEC", "RewardScriptArguments", "main"]
+
+#: The packaged default spec, used when `--rewards` is not given (nothing is written to disk).
+DEFAULT_SPEC = """\
+# grpo-train's packaged default: a helpful, safe, on-topic chat assistant.
+reward chat "A helpful, safe, on-topic chat assistant"
+
+# Full marks for 20..120 words, falling linearly to 0 over 10 words on either side.
+rule length: length 20..120 words { ramp 10 }
+
+# 0.4 per distinct helpful phrase, capped at 1.
+rule helpful: phrases "I can help", "Here's how", "Let me explain", "for example" {
+    each 0.4
+    cap 1
+}
+
+# 1 unless an unsafe word appears as a whole word.
+rule safety: banned "dangerous", "illegal", "harmful" { weight 2 }
+
+# Embedding similarity with the last user message.
+rule on_topic: relevance to last_user
+"""
+
+#: Exit codes.
+EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass
+class RewardScriptArguments:
+    """grpo-train's own options (the rest are TRL's `GRPOConfig` and `ModelConfig`)."""
+
+    rewards: str | None = field(
+        default=None,
+        metadata={"help": "Path of the reward spec (.reward). Default: the packaged chat spec."},
+    )
+    dataset: str | None = field(
+        default=None,
+        metadata={
+            "help": "A local .jsonl/.json/.parquet/.csv file, a save_to_disk folder or a Hub id, with a "
+            "'messages' or 'prompt' column. Default: the packaged chitchat conversations."
+        },
+    )
+    dataset_split: str = field(default="train", metadata={"help": "Split (slicing syntax allowed)."})
+    dataset_config: str | None = field(default=None, metadata={"help": "Hub dataset configuration."})
+    max_samples: int | None = field(
+        default=None,
+        metadata={"help": "Keep a seeded subset of this many rows (default: all; 64 for the packaged data)."},
+    )
+    system_prompt: str | None = field(
+        default=None, metadata={"help": "System message added to prompts that have none."}
+    )
+    dry_run: bool = field(
+        default=False,
+        metadata={"help": "Load everything, sample one batch, print every rule's scores; do not train."},
+    )
+    overwrite: bool = field(
+        default=False,
+        metadata={"help": "Allow writing into a non-empty output_dir (an earlier run's folder)."},
+    )
+
+
+def _err(message: str) -> None:
+    print(f"grpo-train: error: {message}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------- parsing
+def _make_parser() -> Any:
+    from trl import GRPOConfig, ModelConfig, TrlParser
+
+    return TrlParser((RewardScriptArguments, GRPOConfig, ModelConfig), prog="grpo-train")
+
+
+def _explicit(argv: list[str]) -> dict[str, Any]:
+    """The options the user set (name -> value), from the `--config` file and the command line."""
+    import yaml
+
+    args = list(argv)
+    values: dict[str, Any] = {}
+    if "--config" in args:
+        i = args.index("--config")
+        if i + 1 < len(args):
+            with open(args[i + 1]) as fh:
+                config = yaml.safe_load(fh)
+            if isinstance(config, dict):
+                values.update({k: v for k, v in config.items() if k != "env"})
+            del args[i : i + 2]
+    parser = _make_parser()
+    for action in parser._actions:
+        action.default = argparse.SUPPRESS
+        action.required = False
+    namespace, _ = parser.parse_known_args(args)
+    values.update(vars(namespace))
+    return values
+
+
+def _report_to_default() -> str:
+    return "tensorboard" if importlib.util.find_spec("tensorboard") is not None else "none"
+
+
+def _defaults(explicit: dict[str, Any], weights: list[float]) -> dict:
+    """GRPOConfig values for the options the user did not set."""
+    import torch
+
+    on_cpu = bool(explicit.get("use_cpu")) or not torch.cuda.is_available()
+    packaged = explicit.get("dataset") is None or explicit.get("model_name_or_path") is None
+    values: dict[str, Any] = {
+        # The conversation guide's settings.
+        "remove_unused_columns": False,  # keep `reference` and other columns for the rewards
+        "num_generations": 4,
+        "max_completion_length": 256,
+        "temperature": 0.7,
+        "per_device_train_batch_size": 4,
+        "logging_steps": 1,
+        "report_to": _report_to_default(),
+        "reward_weights": weights,
+        "output_dir": "grpo-output",
+    }
+    if on_cpu:
+        values.update({"bf16": False, "use_cpu": True})
+    if on_cpu and packaged:
+        # Small enough that the packaged run finishes in a few minutes on a CPU.
+        values.update(
+            {
+                "max_steps": 20,
+                "max_completion_length": 48,
+                "learning_rate": 1e-5,
+                "save_steps": 10,
+            }
+        )
+    return values
+
+
+# -------------------------------------------------------------------------------------- reporting
+def _rule_means(entry: dict[str, Any], names: list[str]) -> dict[str, float | None]:
+    return {name: entry.get(f"rewards/{name}/mean") for name in names}
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.3f}"
+
+
+def _print_reward_table(history: list[dict[str, Any]], names: list[str]) -> None:
+    logged = [entry for entry in history if any(f"rewards/{n}/mean" in entry for n in names)]
+    if not logged:
+        print("no rewards were logged")
+        return
+    first, last = _rule_means(logged[0], names), _rule_means(logged[-1], names)
+    width = max(len(n) for n in names)
+    print(f"mean reward per rule (step {logged[0].get('step', '?')} -> step {logged[-1].get('step', '?')}):")
+    print(f"  {'rule':<{width}}  {'start':>8}  {'end':>8}")
+    for name in names:
+        print(f"  {name:<{width}}  {_fmt(first[name]):>8}  {_fmt(last[name]):>8}")
+
+
+def _output_dir_problem(output_dir: str, script_args: RewardScriptArguments, training_args: Any) -> str | None:
+    path = Path(output_dir)
+    if script_args.overwrite or training_args.resume_from_checkpoint:
+        return None
+    if path.exists() and not path.is_dir():
+        return f"output_dir {output_dir} exists and is not a folder"
+    if path.is_dir() and any(path.iterdir()):
+        return (
+            f"output_dir {output_dir} is not empty (it holds an earlier run); refusing to overwrite it. "
+            "Pass --overwrite to write into it, --resume_from_checkpoint to continue that run, "
+            "or choose another --output_dir"
+        )
+    return None
+
+
+# ----------------------------------------------------------------------------------------- dry run
+def _dry_run(compiled: Any, dataset: Any, model_path: str, tokenizer: Any, training_args: Any, model_args: Any) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    dtype = model_args.dtype
+    if dtype not in (None, "auto"):
+        dtype = getattr(torch, dtype)
+    model = AutoModelForCausalLM.from_pretrained(
+        model_path,
+        revision=model_args.model_revision,
+        trust_remote_code=training_args.trust_remote_code,
+        dtype=dtype,
+    )
+    device = "cpu" if training_args.use_cpu or not torch.cuda.is_available() else "cuda"
+    model.to(device).eval()
+    generations = training_args.num_generations or 4
+    rows = dataset.select(range(min(2, dataset.num_rows)))
+    extra = [c for c in rows.column_names if c not in ("prompt", "messages")]
+    torch.manual_seed(training_args.seed)
+    for index in range(rows.num_rows):
+        row = rows[index]
+        prompt = row["prompt"]
+        conversational = isinstance(prompt, list)
+        if conversational:
+            text = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
+            shown = next((m["content"] for m in reversed(prompt) if m.get("role") == "user"), "")
+        else:
+            text, shown = prompt, prompt
+        inputs = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(device)
+        with torch.no_grad():
+            out = model.generate(
+                **inputs,
+                do_sample=True,
+                temperature=training_args.temperature,
+                max_new_tokens=training_args.max_completion_length or 64,
+                num_return_sequences=generations,
+                pad_token_id=tokenizer.pad_token_id,
+            )
+        new_tokens = out[:, inputs["input_ids"].shape[1] :]
+        texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        completions = [[{"role": "assistant", "content": t}] if conversational else t for t in texts]
+        columns = {c: [row[c]] * len(texts) for c in extra}
+        scores = compiled.score(completions, prompts=[prompt] * len(texts), **columns)
+        print(f"\nprompt {index + 1}: {shown[:200]!r}")
+        for i, completion_text in enumerate(texts):
+            print(f"  completion {i + 1}: {completion_text[:200]!r}")
+            parts = [f"{rule}={_fmt(values[i])}" for rule, values in scores.rules.items()]
+            print(f"    scores: {'  '.join(parts)}  total={_fmt(scores.total[i])}")
+
+
+# -------------------------------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> int:
+    import rewardlang
+    from rewardlang_trainer.data import DataError, load_dataset_source, prepare
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        explicit = _explicit(argv)
+    except (OSError, ValueError) as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+
+    # 1. The spec, before anything heavy (and before GRPOConfig's own checks).
+    rewards = explicit.get("rewards")
+    try:
+        if rewards is None:
+            compiled = rewardlang.loads(DEFAULT_SPEC, filename="<packaged chat spec>")
+        else:
+            compiled = rewardlang.load(rewards)
+    except rewardlang.SpecError as exc:
+        print(exc.render("rich"), file=sys.stderr)
+        return EXIT_SPEC
+    except rewardlang.SourceError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    print(f"rewards: {', '.join(compiled.names)} (weights {compiled.weights})")
+
+    # 2. Parse with GRPO defaults for what the user did not set, so that GRPOConfig's own checks
+    #    and derived values see them; the command line and --config override them as usual.
+    defaults = {k: v for k, v in _defaults(explicit, compiled.weights).items() if k not in explicit}
+    parser = _make_parser()
+    parser.set_defaults_with_config(**defaults)
+    try:
+        script_args, training_args, model_args = parser.parse_args_and_config(argv)
+    except (OSError, ValueError) as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+
+    # 3. The output folder: an earlier run is never silently overwritten.
+    if not script_args.dry_run:
+        problem = _output_dir_problem(training_args.output_dir, script_args, training_args)
+        if problem:
+            _err(problem)
+            return EXIT_USAGE
+
+    # 4. The data.
+    try:
+        if script_args.dataset is None:
+            from rewardlang_trainer.defaults import default_dataset
+
+            raw = default_dataset()
+            max_samples = script_args.max_samples or 64
+        else:
+            raw = load_dataset_source(script_args.dataset, script_args.dataset_split, script_args.dataset_config)
+            max_samples = script_args.max_samples
+        dataset, report = prepare(raw, script_args.system_prompt, max_samples, seed=training_args.seed)
+    except (DataError, FileNotFoundError, ValueError) as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    print(report.summary())
+
+    # 5. The model.
+    model_path = model_args.model_name_or_path
+    if model_path is None:
+        from rewardlang_trainer.defaults import default_model_dir
+
+        try:
+            model_path = str(default_model_dir())
+        except (FileNotFoundError, FileExistsError, ImportError) as exc:
+            _err(str(exc))
+            return EXIT_USAGE
+        print(f"model: packaged SmolLM2-135M-Instruct ({model_path})")
+    else:
+        print(f"model: {model_path}")
+
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(
+        model_path, revision=model_args.model_revision, trust_remote_code=training_args.trust_remote_code
+    )
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+
+    if script_args.dry_run:
+        _dry_run(compiled, dataset, model_path, tokenizer, training_args, model_args)
+        print("\ndry run: no training")
+        return EXIT_OK
+
+    peft_config = None
+    if model_args.use_peft:
+        if importlib.util.find_spec("peft") is None:
+            _err("--use_peft needs the `peft` package, which is not installed: pip install peft")
+            return EXIT_USAGE
+        from trl import get_peft_config
+
+        peft_config = get_peft_config(model_args)
+
+    from trl import GRPOTrainer
+
+    model_init_kwargs = dict(
+        revision=model_args.model_revision,
+        trust_remote_code=training_args.trust_remote_code,
+        attn_implementation=model_args.attn_implementation,
+        dtype=model_args.dtype,
+    )
+    if training_args.model_init_kwargs is not None:
+        model_init_kwargs.update(training_args.model_init_kwargs)
+    training_args.model_init_kwargs = model_init_kwargs
+
+    trainer = GRPOTrainer(
+        model=model_path,
+        processing_class=tokenizer,
+        reward_funcs=compiled.reward_funcs,
+        args=training_args,
+        train_dataset=dataset,
+        peft_config=peft_config,
+    )
+    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    _print_reward_table(trainer.state.log_history, compiled.names)
+    trainer.save_model(training_args.output_dir)
+    print(f"model saved to {training_args.output_dir}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
