@@ -169,3 +169,28 @@ def test_two_step_run_saves_model_logs_every_rule_and_refuses_to_overwrite(
     assert "not empty" in err and "--overwrite" in err
     assert {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in out.rglob("*")} == before
     assert len(histories) == 1
+
+
+def test_long_prompts_lose_their_oldest_turns(tiny_model_dir) -> None:
+    from datasets import Dataset
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    long_turns = []
+    for i in range(30):
+        long_turns += [
+            {"role": "user", "content": f"question number {i} about the weather today"},
+            {"role": "assistant", "content": f"answer number {i} about sunshine and rain"},
+        ]
+    prompt = [{"role": "system", "content": "be brief"}, *long_turns, {"role": "user", "content": "last one?"}]
+    short = [{"role": "user", "content": "hi"}]
+    dataset = Dataset.from_list([{"prompt": prompt}, {"prompt": short}])
+
+    trimmed = train.trim_prompts(dataset, tokenizer, max_tokens=120)
+    first, second = trimmed[0]["prompt"], trimmed[1]["prompt"]
+    assert first[0] == {"role": "system", "content": "be brief"}
+    assert first[1]["role"] == "user" and first[-1]["content"] == "last one?"
+    assert len(first) < len(prompt)
+    text = tokenizer.apply_chat_template(first, tokenize=False, add_generation_prompt=True)
+    assert len(tokenizer(text, add_special_tokens=False)["input_ids"]) <= 120
+    assert second == short

