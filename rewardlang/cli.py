@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import TextIO
 from rewardlang import __version__
 from rewardlang.diagnostics import Diagnostic
 from rewardlang.frontend import SourceError, analyze, decode_source, read_source
-from rewardlang.render import STYLES, render, summary, to_json
+from rewardlang.render import STYLES, render, summary, to_json, use_color
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
 
@@ -86,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         if args.command == "check":
-            return run_check(args.files, args.format, args.strict, args.max_errors, _use_color(args.color))
+            return run_check(args.files, args.format, args.strict, args.max_errors, use_color(args.color, sys.stderr))
         if args.command == "explain":
             return run_explain(args.code)
         if args.command == "score":
@@ -98,12 +97,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-
-
-def _use_color(choice: str) -> bool:
-    if choice != "auto":
-        return choice == "always"
-    return sys.stderr.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
 def _read(name: str, stdin: TextIO | None = None) -> str:
@@ -197,7 +190,7 @@ def run_fmt(files: Sequence[str], check: bool, diff: bool, write: bool) -> int:
             continue
         formatted, diagnostics = format_source(text)
         if formatted is None:
-            sys.stderr.write(render(diagnostics, text, _display_name(name), color=_use_color("auto")))
+            sys.stderr.write(render(diagnostics, text, _display_name(name), color=use_color("auto", sys.stderr)))
             spec_failed = True
             continue
         if formatted == text:

@@ -52,15 +52,20 @@ def read_source(path: str | Path) -> str:
     path = Path(path)
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise SourceError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise SourceError(f"{path}: is a directory, not a spec file") from None
-    except PermissionError:
-        raise SourceError(f"{path}: permission denied") from None
     except OSError as exc:
-        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise SourceError(unreadable(str(path), exc, "a spec file")) from None
     return decode_source(data, str(path))
+
+
+def unreadable(name: str, exc: OSError, expected: str) -> str:
+    """Why a file could not be read, in the user's terms."""
+    if isinstance(exc, FileNotFoundError):
+        return f"{name}: no such file"
+    if isinstance(exc, IsADirectoryError):
+        return f"{name}: is a directory, not {expected}"
+    if isinstance(exc, PermissionError):
+        return f"{name}: permission denied"
+    return f"{name}: cannot read ({exc.strerror or exc})"
 
 
 def decode_source(data: bytes, name: str) -> str:

@@ -7,6 +7,7 @@ when asked, through the `rich` library, imported only then.
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -165,6 +166,14 @@ def _expand(text: str) -> str:
 
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in text)
+
+
+def use_color(choice: str, stream: Any) -> bool:
+    """`--color auto|always|never`: auto means a terminal, unless NO_COLOR is set or TERM is dumb."""
+    if choice != "auto":
+        return choice == "always"
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
 def summary(errors: int, warnings: int) -> str:

@@ -36,6 +36,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from rewardlang.frontend import unreadable
+from rewardlang.render import use_color
+
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
 OUTPUT_FORMATS = ("table", "json", "jsonl")
 DATA_FORMATS = ("auto", "jsonl", "json", "parquet")
@@ -119,7 +122,7 @@ def run_score(args: argparse.Namespace) -> int:
     from rewardlang.rules.models import ModelLoadError
     from rewardlang.render import render, summary
 
-    color = _use_color(getattr(args, "color", "auto"), sys.stderr)
+    color = use_color(getattr(args, "color", "auto"), sys.stderr)
     if args.spec == "-" and args.data == "-":
         print("rewardc: error: the spec and the data cannot both come from standard input", file=sys.stderr)
         return EXIT_USAGE
@@ -182,13 +185,6 @@ def run_score(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _use_color(choice: str, stream: Any) -> bool:
-    if choice != "auto":
-        return choice == "always"
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-
-
 # -------------------------------------------------------------------- data
 # Plain classes and named tuples, not dataclasses: `rewardc check` imports this module to
 # build its parser, and creating dataclasses costs milliseconds at import.
@@ -247,14 +243,8 @@ def open_data(path: str, data_format: str = "auto", batch_size: int = DEFAULT_BA
         try:
             with file.open("rb") as stream:
                 head = stream.read(8192)
-        except FileNotFoundError:
-            raise DataError(f"{name}: no such file") from None
-        except IsADirectoryError:
-            raise DataError(f"{name}: is a directory, not a data file") from None
-        except PermissionError:
-            raise DataError(f"{name}: permission denied") from None
         except OSError as exc:
-            raise DataError(f"{name}: cannot read ({exc.strerror or exc})") from None
+            raise DataError(unreadable(name, exc, "a data file")) from None
 
     fmt = data_format if data_format != "auto" else _detect_format(name, head)
     if fmt == "parquet":
@@ -742,11 +732,11 @@ def _write_tables(result: Result, compiled: Any, name: str, explain: bool, color
     from rich.text import Text
 
     terminal = _isatty(sys.stdout)
-    use_color = _use_color(color, sys.stdout)
+    colored = use_color(color, sys.stdout)
     console = Console(
         file=sys.stdout,
         width=None if terminal else int(os.environ.get("COLUMNS") or 0) or 200,
-        color_system="auto" if use_color else None,
+        color_system="auto" if colored else None,
         force_terminal=True if color == "always" else None,
         highlight=False,
         soft_wrap=False,
