@@ -194,3 +194,122 @@ def test_long_prompts_lose_their_oldest_turns(tiny_model_dir) -> None:
     text = tokenizer.apply_chat_template(first, tokenize=False, add_generation_prompt=True)
     assert len(tokenizer(text, add_special_tokens=False)["input_ids"]) <= 120
     assert second == short
+
+
+def _signal_during_step(monkeypatch: pytest.MonkeyPatch, signum: int, at_call: int = 1) -> list[int]:
+    """Send `signum` to this process from inside the `at_call`-th training step (a real signal)."""
+    import signal as _signal  # noqa: F401
+    from trl import GRPOTrainer
+
+    calls: list[int] = []
+    original = GRPOTrainer.training_step
+
+    def step_then_signal(self, *args, **kwargs):
+        calls.append(self.state.global_step)
+        if len(calls) == at_call:
+            os.kill(os.getpid(), signum)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(GRPOTrainer, "training_step", step_then_signal)
+    return calls
+
+
+def _state(folder: Path) -> dict:
+    return json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("signum", [2, 15], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_saves_a_checkpoint_and_resume_continues_from_it(
+    tiny_model_dir, tmp_path, spec_file, data_file, monkeypatch, capsys, signum
+) -> None:
+    import signal
+
+    out = tmp_path / "out"
+    argv = [*_common(spec_file, data_file, tiny_model_dir, out), "--max_steps", "3", "--learning_rate", "1e-4"]
+    handler_before = signal.getsignal(signum)
+    calls = _signal_during_step(monkeypatch, signum)
+
+    code = train.main(argv)
+    assert code == 128 + signum
+    assert signal.getsignal(signum) is handler_before  # the handlers are restored
+    assert calls == [0]  # the step that was running finished; no further step started
+    checkpoint = out / "checkpoint-1"
+    assert _state(checkpoint)["global_step"] == 1
+    assert (checkpoint / "optimizer.pt").is_file() and (checkpoint / "rng_state.pth").is_file()
+    assert not (out / "config.json").exists()  # no final model: the run is not finished
+    captured = capsys.readouterr()
+    assert signal.Signals(signum).name in captured.err
+    assert f"checkpoint saved to {checkpoint}" in captured.out
+    assert f"--resume_from_checkpoint {checkpoint}" in captured.out
+
+    # Resume: the newest checkpoint in output_dir; training continues at step 2 up to max_steps.
+    monkeypatch.undo()
+    resumed = [*argv, "--resume_from_checkpoint", "last"]
+    histories: list[list[dict]] = []
+    import transformers
+
+    original_save = transformers.Trainer.save_model
+
+    def save_and_record(self, *args, **kwargs):
+        histories.append(list(self.state.log_history))
+        return original_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(transformers.Trainer, "save_model", save_and_record)
+    assert train.main(resumed) == 0
+    stdout = capsys.readouterr().out
+    assert f"resuming from {checkpoint}" in stdout
+    (history,) = histories
+    steps = [entry["step"] for entry in history if "rewards/tiny/brief/mean" in entry]
+    assert steps == [1, 2, 3]  # step 1 comes from the checkpoint's state, 2 and 3 are new
+    assert (out / "config.json").is_file()
+
+
+def test_resume_from_a_missing_checkpoint_is_a_clear_error(tiny_model_dir, tmp_path, spec_file, data_file, capsys) -> None:
+    out = tmp_path / "out"
+    common = _common(spec_file, data_file, tiny_model_dir, out)
+    assert train.main([*common, "--resume_from_checkpoint", "last"]) == 2
+    assert "no checkpoint-<step> folder" in capsys.readouterr().err
+    assert train.main([*common, "--resume_from_checkpoint", str(tmp_path / "nope")]) == 2
+    assert "no such checkpoint folder" in capsys.readouterr().err
+    (tmp_path / "plain").mkdir()
+    assert train.main([*common, "--resume_from_checkpoint", str(tmp_path / "plain")]) == 2
+    assert "not a checkpoint" in capsys.readouterr().err
+
+
+def test_resume_command_drops_overwrite_and_an_earlier_resume() -> None:
+    argv = ["--rewards", "a b.reward", "--overwrite", "--resume_from_checkpoint", "x", "--max_steps", "3"]
+    assert train._resume_command(argv, "out/checkpoint-2") == (
+        "grpo-train --rewards 'a b.reward' --max_steps 3 --resume_from_checkpoint out/checkpoint-2"
+    )
+
+
+def test_lora_run_saves_an_adapter_and_logs_completions_per_rule(
+    tiny_model_dir, tmp_path, spec_file, data_file, capsys
+) -> None:
+    pytest.importorskip("peft")
+    import pandas as pd
+
+    out = tmp_path / "out"
+    argv = [
+        *_common(spec_file, data_file, tiny_model_dir, out),
+        "--max_steps", "1",
+        "--use_peft",
+        "--lora_r", "4",
+        "--lora_alpha", "8",
+        "--lora_target_modules", "q_proj", "v_proj",
+    ]
+    assert train.main(argv) == 0
+    adapter = json.loads((out / "adapter_config.json").read_text(encoding="utf-8"))
+    assert adapter["peft_type"] == "LORA" and adapter["r"] == 4
+    assert set(adapter["target_modules"]) == {"q_proj", "v_proj"}
+    assert any(out.glob("adapter_model.safetensors"))
+    assert not (out / "model.safetensors").exists()  # only the adapter, not a full copy of the model
+
+    # Completions are logged by default: one parquet per logging step, a column per rule.
+    (table,) = sorted((out / "completions").glob("completions_*.parquet"))
+    frame = pd.read_parquet(table)
+    assert len(frame) == 4  # one step: per_device_train_batch_size 4 completions
+    assert set(frame["completion"].map(lambda messages: messages[0]["role"])) == {"assistant"}
+    for rule in RULES:
+        assert f"tiny/{rule}" in frame.columns
+    assert frame[[f"tiny/{rule}" for rule in RULES]].notna().all().all()

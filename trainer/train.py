@@ -21,6 +21,9 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
+import os
+import shlex
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +52,11 @@ rule safety: banned "dangerous", "illegal", "harmful" { weight 2 }
 rule on_topic: relevance to last_user
 """
 
-#: Exit codes.
+#: Exit codes (an interrupted run exits 128 + the signal number, as shells expect).
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
+
+#: `--resume_from_checkpoint` values that mean "the newest checkpoint in output_dir".
+LATEST_CHECKPOINT = ("last", "latest", "true")
 
 
 @dataclass
@@ -122,8 +128,20 @@ def trim_prompts(dataset: Any, tokenizer: Any, max_tokens: int) -> Any:
     return dataset.map(trim, desc="trimming long prompts")
 
 
+def _is_main_process() -> bool:
+    """Rank 0 (or a single process): under torchrun/accelerate only it prints summaries."""
+    return os.environ.get("RANK", "0") == "0"
+
+
+def _say(*parts: Any) -> None:
+    if _is_main_process():
+        print(*parts, flush=True)
+
+
 def _err(message: str) -> None:
-    print(f"grpo-train: error: {message}", file=sys.stderr)
+    rank = os.environ.get("RANK")
+    where = f" (rank {rank})" if rank not in (None, "0") else ""
+    print(f"grpo-train{where}: error: {message}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------------------- parsing
@@ -164,7 +182,9 @@ def _defaults(explicit: dict[str, Any], weights: list[float]) -> dict:
     """GRPOConfig values for the options the user did not set."""
     import torch
 
-    on_cpu = bool(explicit.get("use_cpu")) or not torch.cuda.is_available()
+    on_cuda = torch.cuda.is_available() and not explicit.get("use_cpu")
+    has_accelerator = on_cuda or torch.backends.mps.is_available()
+    on_cpu = bool(explicit.get("use_cpu")) or not has_accelerator
     packaged = explicit.get("dataset") is None or explicit.get("model_name_or_path") is None
     values: dict[str, Any] = {
         # The conversation guide's settings.
@@ -177,10 +197,18 @@ def _defaults(explicit: dict[str, Any], weights: list[float]) -> dict:
         "report_to": _report_to_default(),
         "reward_weights": weights,
         "output_dir": "grpo-output",
+        # Every logging step: a parquet file of prompts, completions and each rule's score under
+        # output_dir/completions/ (and a few of them printed), to refine rules on real samples.
+        "log_completions": True,
+        "num_completions_to_print": 2,
     }
+    if "fp16" not in explicit:
+        # GRPOConfig turns bf16 on everywhere; keep it only where the hardware has it
+        # (not on CPUs, MPS, or GPUs older than Ampere, where it fails or crawls).
+        values["bf16"] = bool(on_cuda and torch.cuda.is_bf16_supported())
     if on_cpu:
         # Gradient checkpointing trades compute for GPU memory: on a CPU it only slows steps down.
-        values.update({"bf16": False, "use_cpu": True, "gradient_checkpointing": False})
+        values.update({"use_cpu": True, "gradient_checkpointing": False})
     if on_cpu and packaged:
         # Small enough that the packaged run finishes in a few minutes on a 2-core CPU.
         values.update(
@@ -231,6 +259,50 @@ def _output_dir_problem(output_dir: str, script_args: RewardScriptArguments, tra
             "or choose another --output_dir"
         )
     return None
+
+
+def _resolve_resume(training_args: Any) -> str | None:
+    """Check `--resume_from_checkpoint` (a checkpoint folder, or `last` for the newest one in
+    output_dir) and replace it by the folder; raise ValueError with a clear message otherwise."""
+    value = training_args.resume_from_checkpoint
+    if value in (None, "", "false", "False"):
+        return None
+    output_dir = Path(training_args.output_dir)
+    if str(value).lower() in LATEST_CHECKPOINT:
+        from transformers.trainer_utils import get_last_checkpoint
+
+        latest = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+        if latest is None:
+            raise ValueError(
+                f"--resume_from_checkpoint {value}: no checkpoint-<step> folder in output_dir {output_dir}"
+            )
+        return latest
+    folder = Path(value)
+    if not folder.is_dir():
+        raise ValueError(f"--resume_from_checkpoint {value}: no such checkpoint folder")
+    if not (folder / "trainer_state.json").is_file():
+        raise ValueError(
+            f"--resume_from_checkpoint {value}: not a checkpoint (no trainer_state.json); "
+            f"pass a {output_dir}/checkpoint-<step> folder, or `last`"
+        )
+    return str(folder)
+
+
+def _resume_command(argv: list[str], checkpoint: str) -> str:
+    """The command line that continues an interrupted run from `checkpoint`."""
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg in ("--resume_from_checkpoint", "--resume-from-checkpoint"):
+            skip = True
+            continue
+        if arg.startswith(("--resume_from_checkpoint=", "--resume-from-checkpoint=")) or arg == "--overwrite":
+            continue
+        kept.append(arg)
+    return shlex.join(["grpo-train", *kept, "--resume_from_checkpoint", checkpoint])
 
 
 # ----------------------------------------------------------------------------------------- dry run
@@ -304,12 +376,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             compiled = rewardlang.load(rewards)
     except rewardlang.SpecError as exc:
-        print(exc.render("rich"), file=sys.stderr)
+        if _is_main_process():  # every rank finds the same errors: show them once
+            print(exc.render("rich"), file=sys.stderr)
         return EXIT_SPEC
     except rewardlang.SourceError as exc:
         _err(str(exc))
         return EXIT_USAGE
-    print(f"rewards: {', '.join(compiled.names)} (weights {compiled.weights})")
+    _say(f"rewards: {', '.join(compiled.names)} (weights {compiled.weights})")
 
     # 2. Parse with GRPO defaults for what the user did not set, so that GRPOConfig's own checks
     #    and derived values see them; the command line and --config override them as usual.
@@ -328,6 +401,11 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             _err(problem)
             return EXIT_USAGE
+        try:
+            training_args.resume_from_checkpoint = _resolve_resume(training_args)
+        except ValueError as exc:
+            _err(str(exc))
+            return EXIT_USAGE
 
     # 4. The data.
     try:
@@ -343,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, FileNotFoundError, ValueError) as exc:
         _err(str(exc))
         return EXIT_USAGE
-    print(report.summary())
+    _say(report.summary())
 
     # 5. The model.
     model_path = model_args.model_name_or_path
@@ -355,9 +433,9 @@ def main(argv: list[str] | None = None) -> int:
         except (FileNotFoundError, FileExistsError, ImportError) as exc:
             _err(str(exc))
             return EXIT_USAGE
-        print(f"model: packaged SmolLM2-135M-Instruct ({model_path})")
+        _say(f"model: packaged SmolLM2-135M-Instruct ({model_path})")
     else:
-        print(f"model: {model_path}")
+        _say(f"model: {model_path}")
 
     from transformers import AutoTokenizer
 
@@ -402,10 +480,24 @@ def main(argv: list[str] | None = None) -> int:
         train_dataset=dataset,
         peft_config=peft_config,
     )
-    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-    _print_reward_table(trainer.state.log_history, compiled.names)
+    from rewardlang_trainer.interrupt import InterruptCheckpoint
+
+    if training_args.resume_from_checkpoint:
+        _say(f"resuming from {training_args.resume_from_checkpoint}")
+    with InterruptCheckpoint() as interrupt:
+        trainer.add_callback(interrupt)
+        trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    if _is_main_process():
+        _print_reward_table(trainer.state.log_history, compiled.names)
+
+    if interrupt.stopped_at_step is not None:
+        checkpoint = str(Path(training_args.output_dir) / f"checkpoint-{interrupt.stopped_at_step}")
+        _say(f"interrupted ({interrupt.received}) after step {interrupt.stopped_at_step}: checkpoint saved to {checkpoint}")
+        _say(f"continue with:\n  {_resume_command(argv, checkpoint)}")
+        signum = signal.SIGTERM if interrupt.received == "SIGTERM" else signal.SIGINT
+        return 128 + int(signum)
     trainer.save_model(training_args.output_dir)
-    print(f"model saved to {training_args.output_dir}")
+    _say(f"model saved to {training_args.output_dir}")
     return EXIT_OK
 
 
