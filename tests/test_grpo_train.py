@@ -313,3 +313,29 @@ def test_lora_run_saves_an_adapter_and_logs_completions_per_rule(
     for rule in RULES:
         assert f"tiny/{rule}" in frame.columns
     assert frame[[f"tiny/{rule}" for rule in RULES]].notna().all().all()
+
+
+def test_defaults_on_a_cpu_follow_the_hardware_and_yield_to_the_user(monkeypatch) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    values = train._defaults({}, [1.0, 2.0])
+    assert values["bf16"] is False and values["use_cpu"] is True
+    assert values["activation_checkpointing"] is False  # only slows a CPU down
+    assert values["log_completions"] is True and values["reward_weights"] == [1.0, 2.0]
+    assert values["max_steps"] == 10  # the packaged run stays short on a CPU
+
+    mine = train._defaults({"gradient_checkpointing": True, "fp16": True, "dataset": "x", "model_name_or_path": "m"}, [1.0])
+    assert "activation_checkpointing" not in mine and "bf16" not in mine and "max_steps" not in mine
+
+
+def test_defaults_on_a_gpu_use_bf16_only_where_supported(monkeypatch) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    for supported in (True, False):
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, supported=supported, **k: supported)
+        values = train._defaults({"dataset": "x", "model_name_or_path": "m"}, [1.0])
+        assert values["bf16"] is supported
+        assert values["activation_checkpointing"] is True and "use_cpu" not in values

@@ -206,9 +206,13 @@ def _defaults(explicit: dict[str, Any], weights: list[float]) -> dict:
         # GRPOConfig turns bf16 on everywhere; keep it only where the hardware has it
         # (not on CPUs, MPS, or GPUs older than Ampere, where it fails or crawls).
         values["bf16"] = bool(on_cuda and torch.cuda.is_bf16_supported())
+    if "gradient_checkpointing" not in explicit:
+        # Gradient (activation) checkpointing trades compute for accelerator memory, TRL's default
+        # there; on a CPU it only slows steps down. Set under its current transformers name, which
+        # takes precedence over the deprecated `gradient_checkpointing` (and does not warn).
+        values["activation_checkpointing"] = not on_cpu
     if on_cpu:
-        # Gradient checkpointing trades compute for GPU memory: on a CPU it only slows steps down.
-        values.update({"use_cpu": True, "gradient_checkpointing": False})
+        values["use_cpu"] = True
     if on_cpu and packaged:
         # Small enough that the packaged run finishes in a few minutes on a 2-core CPU.
         values.update(
@@ -407,6 +411,10 @@ def main(argv: list[str] | None = None) -> int:
             _err(str(exc))
             return EXIT_USAGE
 
+    if training_args.use_vllm and importlib.util.find_spec("vllm") is None:
+        _err("--use_vllm needs the `vllm` package (CUDA machines only), which is not installed: pip install vllm")
+        return EXIT_USAGE
+
     # 4. The data.
     try:
         if script_args.dataset is None:
@@ -493,7 +501,8 @@ def main(argv: list[str] | None = None) -> int:
     if interrupt.stopped_at_step is not None:
         checkpoint = str(Path(training_args.output_dir) / f"checkpoint-{interrupt.stopped_at_step}")
         _say(f"interrupted ({interrupt.received}) after step {interrupt.stopped_at_step}: checkpoint saved to {checkpoint}")
-        _say(f"continue with:\n  {_resume_command(argv, checkpoint)}")
+        launcher = " (under the same launcher)" if int(os.environ.get("WORLD_SIZE", "1")) > 1 else ""
+        _say(f"continue with{launcher}:\n  {_resume_command(argv, checkpoint)}")
         signum = signal.SIGTERM if interrupt.received == "SIGTERM" else signal.SIGINT
         return 128 + int(signum)
     trainer.save_model(training_args.output_dir)
