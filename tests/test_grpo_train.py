@@ -339,3 +339,20 @@ def test_defaults_on_a_gpu_use_bf16_only_where_supported(monkeypatch) -> None:
         values = train._defaults({"dataset": "x", "model_name_or_path": "m"}, [1.0])
         assert values["bf16"] is supported
         assert values["activation_checkpointing"] is True and "use_cpu" not in values
+
+
+def test_a_second_ctrl_c_stops_at_once_and_handlers_are_restored() -> None:
+    import signal
+
+    from rewardlang_trainer.interrupt import InterruptCheckpoint
+
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        with InterruptCheckpoint() as interrupt:
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert interrupt.received == "SIGTERM"
+            os.kill(os.getpid(), signal.SIGTERM)  # a repeated SIGTERM only keeps the request
+            assert interrupt.received == "SIGTERM"
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C after a request: stop now
+            pytest.fail("a second signal did not interrupt")
+    assert signal.getsignal(signal.SIGINT) is before

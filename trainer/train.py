@@ -11,7 +11,9 @@ when the packaged model and conversations run on a CPU).
 
 Order of checks: the spec first (exit 1 on spec errors, 2 if unreadable), then the output folder
 (an earlier run is never silently overwritten: exit 2 unless `--overwrite` or
-`--resume_from_checkpoint`), then the data (exit 2), then the model.
+`--resume_from_checkpoint PATH|last`), then the data (exit 2), then the model. Ctrl-C or SIGTERM
+during training saves a checkpoint and exits 130/143 (see `interrupt.py`). Under torchrun or
+`accelerate launch -m rewardlang_trainer.train` only rank 0 prints summaries (docs/training.md).
 
 Heavy imports (torch, transformers, trl) happen inside `main()`.
 """
