@@ -297,6 +297,8 @@ def test_lora_run_saves_an_adapter_and_logs_completions_per_rule(
         "--lora_r", "4",
         "--lora_alpha", "8",
         "--lora_target_modules", "q_proj", "v_proj",
+        "--log_completions", "true",
+        "--num_completions_to_print", "1",
     ]
     assert train.main(argv) == 0
     adapter = json.loads((out / "adapter_config.json").read_text(encoding="utf-8"))
@@ -305,7 +307,7 @@ def test_lora_run_saves_an_adapter_and_logs_completions_per_rule(
     assert any(out.glob("adapter_model.safetensors"))
     assert not (out / "model.safetensors").exists()  # only the adapter, not a full copy of the model
 
-    # Completions are logged by default: one parquet per logging step, a column per rule.
+    # --log_completions: one parquet per logging step, with a column per rule.
     (table,) = sorted((out / "completions").glob("completions_*.parquet"))
     frame = pd.read_parquet(table)
     assert len(frame) == 4  # one step: per_device_train_batch_size 4 completions
@@ -323,7 +325,7 @@ def test_defaults_on_a_cpu_follow_the_hardware_and_yield_to_the_user(monkeypatch
     values = train._defaults({}, [1.0, 2.0])
     assert values["bf16"] is False and values["use_cpu"] is True
     assert values["activation_checkpointing"] is False  # only slows a CPU down
-    assert values["log_completions"] is True and values["reward_weights"] == [1.0, 2.0]
+    assert values["reward_weights"] == [1.0, 2.0] and "log_completions" not in values  # TRL's default
     assert values["max_steps"] == 10  # the packaged run stays short on a CPU
 
     mine = train._defaults({"gradient_checkpointing": True, "fp16": True, "dataset": "x", "model_name_or_path": "m"}, [1.0])

@@ -141,7 +141,7 @@ def test_two_cpu_processes_train_together(tiny_model_dir: Path, run_dir: Path) -
     import pandas as pd
 
     result = subprocess.run(
-        _torchrun(tiny_model_dir, "out", "--max_steps", "2"),
+        _torchrun(tiny_model_dir, "out", "--max_steps", "2", "--log_completions", "true"),
         cwd=run_dir, env=_env(), capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -162,7 +162,7 @@ def test_sigterm_to_torchrun_saves_one_checkpoint_that_resumes(tiny_model_dir: P
     log = run_dir / "first.log"
     with log.open("w") as fh:
         process = subprocess.Popen(
-            _torchrun(tiny_model_dir, "out", "--max_steps", "100000", "--log_completions", "false"),
+            _torchrun(tiny_model_dir, "out", "--max_steps", "100000"),
             cwd=run_dir, env=_env(), stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:

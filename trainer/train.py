@@ -199,10 +199,6 @@ def _defaults(explicit: dict[str, Any], weights: list[float]) -> dict:
         "report_to": _report_to_default(),
         "reward_weights": weights,
         "output_dir": "grpo-output",
-        # Every logging step: a parquet file of prompts, completions and each rule's score under
-        # output_dir/completions/ (and a few of them printed), to refine rules on real samples.
-        "log_completions": True,
-        "num_completions_to_print": 2,
     }
     if "fp16" not in explicit:
         # GRPOConfig turns bf16 on everywhere; keep it only where the hardware has it
