@@ -358,3 +358,11 @@ def test_a_second_ctrl_c_stops_at_once_and_handlers_are_restored() -> None:
             os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C after a request: stop now
             pytest.fail("a second signal did not interrupt")
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_reward_table_averages_up_to_three_steps_at_each_end(capsys) -> None:
+    history = [{"step": s, "rewards/x/a/mean": float(s)} for s in range(1, 11)] + [{"train_runtime": 1.0}]
+    train._print_reward_table(history, ["x/a"])
+    out = capsys.readouterr().out
+    assert "(steps 1-3 -> steps 8-10)" in out
+    assert "2.000" in out and "9.000" in out  # mean of 1..3 and of 8..10

@@ -187,7 +187,7 @@ def _defaults(explicit: dict[str, Any], weights: list[float]) -> dict:
     on_cuda = torch.cuda.is_available() and not explicit.get("use_cpu")
     has_accelerator = on_cuda or torch.backends.mps.is_available()
     on_cpu = bool(explicit.get("use_cpu")) or not has_accelerator
-    packaged = explicit.get("dataset") is None or explicit.get("model_name_or_path") is None
+    packaged = explicit.get("dataset") is None and explicit.get("model_name_or_path") is None
     values: dict[str, Any] = {
         # The conversation guide's settings.
         "remove_unused_columns": False,  # keep `reference` and other columns for the rewards
@@ -225,8 +225,9 @@ def _defaults(explicit: dict[str, Any], weights: list[float]) -> dict:
 
 
 # -------------------------------------------------------------------------------------- reporting
-def _rule_means(entry: dict[str, Any], names: list[str]) -> dict[str, float | None]:
-    return {name: entry.get(f"rewards/{name}/mean") for name in names}
+def _mean(entries: list[dict[str, Any]], key: str) -> float | None:
+    values = [e[key] for e in entries if isinstance(e.get(key), (int, float)) and not math.isnan(e[key])]
+    return sum(values) / len(values) if values else None
 
 
 def _fmt(value: float | None) -> str:
@@ -235,17 +236,29 @@ def _fmt(value: float | None) -> str:
     return f"{value:.3f}"
 
 
+def _steps(entries: list[dict[str, Any]]) -> str:
+    first, last = entries[0].get("step", "?"), entries[-1].get("step", "?")
+    return f"step {first}" if len(entries) == 1 else f"steps {first}-{last}"
+
+
 def _print_reward_table(history: list[dict[str, Any]], names: list[str]) -> None:
+    """Each rule's mean reward at the start and at the end of training.
+
+    Start and end average up to 3 logged steps each: one step's mean over a handful of
+    completions is noisy enough to suggest a trend that is not there.
+    """
     logged = [entry for entry in history if any(f"rewards/{n}/mean" in entry for n in names)]
     if not logged:
         print("no rewards were logged")
         return
-    first, last = _rule_means(logged[0], names), _rule_means(logged[-1], names)
+    window = max(1, min(3, len(logged) // 2))
+    head, tail = logged[:window], logged[-window:]
     width = max(len(n) for n in names)
-    print(f"mean reward per rule (step {logged[0].get('step', '?')} -> step {logged[-1].get('step', '?')}):")
+    print(f"mean reward per rule ({_steps(head)} -> {_steps(tail)}):")
     print(f"  {'rule':<{width}}  {'start':>8}  {'end':>8}")
     for name in names:
-        print(f"  {name:<{width}}  {_fmt(first[name]):>8}  {_fmt(last[name]):>8}")
+        key = f"rewards/{name}/mean"
+        print(f"  {name:<{width}}  {_fmt(_mean(head, key)):>8}  {_fmt(_mean(tail, key)):>8}")
 
 
 def _output_dir_problem(output_dir: str, script_args: RewardScriptArguments, training_args: Any) -> str | None:
