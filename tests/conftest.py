@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# Tests never touch the Hugging Face Hub: an accidental attempt fails fast instead of hanging.
+# Set once for the whole suite, so in-process runs and the subprocesses tests start inherit it.
+for _variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+    os.environ[_variable] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 # A valid spec that uses every rule kind, a defaults block, a total, a gate and a clip.
 ALL_KINDS_SPEC = """\

@@ -13,10 +13,6 @@ from pathlib import Path
 
 import pytest
 
-for _variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
-    os.environ.setdefault(_variable, "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
 pytest.importorskip("torch")

