@@ -8,41 +8,46 @@ the spec over completions you already have and look at what each rule gives.
 
 Data: JSON Lines, a JSON list of objects, or Parquet (detected from the content,
 then the extension; `--data-format` overrides; `--data -` reads standard input).
+The data is read once, front to back, so standard input, `/dev/stdin`, a pipe
+(`<(zcat data.jsonl.gz)`) or a FIFO lose no row; JSON Lines are streamed in
+batches from any of them (see `open_data`).
 Each row holds either `prompt` + `completion` (strings or message lists) or
 `messages` (a conversation: the last assistant turn is the completion, the
 messages before it the prompt). Other fields are dataset columns (`column NAME`
 targets); `completion_ids` (a list of token ids) feeds `tokens` lengths.
 
-Rows that cannot be scored (no completion, wrong types, invalid JSON on one
-line) are skipped and listed with their row numbers; row numbers are 1-based
+Rows that cannot be scored (no completion, wrong types, a line that is not
+valid UTF-8 or JSON, a number too long for Python) are skipped and listed with their row numbers; row numbers are 1-based
 (for JSON Lines, the line number). Exit codes: 0 scored; 1 the spec has errors
 (printed like `rewardc check`); 2 usage, unreadable spec or data, or no usable
 rows.
 
 This module is imported by `rewardc` to build its parser, so it imports only
-the standard library at the top: rich, pyarrow and whatever the spec's rules
+the standard library (and `rewardlang.jsonlines`, which is too) at the top: rich, pyarrow and whatever the spec's rules
 need are imported when `score` runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from rewardlang.frontend import unreadable
+from rewardlang.jsonlines import BOM, BadLine, JsonError, chunks, read_json, read_lines, replace_surrogates, split_lines
 from rewardlang.render import use_color
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
 OUTPUT_FORMATS = ("table", "json", "jsonl")
 DATA_FORMATS = ("auto", "jsonl", "json", "parquet")
 DEFAULT_BATCH_SIZE = 64
+SNIFF_BYTES = 8192  # read first, kept in memory, to detect the format
 PREVIEW_CHARS = 40
 SKIPPED_SHOWN = 20  # skipped rows listed on stderr; the JSON document lists them all
 
@@ -168,6 +173,8 @@ def run_score(args: argparse.Namespace) -> int:
         except ModelLoadError as exc:  # a rule's model is missing or unusable: a setup error
             print(f"rewardc: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        finally:
+            source.close()
     log_capture.report()
 
     _report_skipped(result, source.name)
@@ -178,10 +185,12 @@ def run_score(args: argparse.Namespace) -> int:
         print(f"rewardc: error: {why}", file=sys.stderr)
         return EXIT_USAGE
 
+    # Standard output is strict UTF-8: a file name holding undecodable bytes shows them as U+FFFD.
+    shown_name = replace_surrogates(source.name)
     if args.format == "json":
-        _write_json(result, compiled, source.name, args.explain)
+        _write_json(result, compiled, shown_name, args.explain)
     elif args.format == "table":
-        _write_tables(result, compiled, source.name, args.explain, args.color)
+        _write_tables(result, compiled, shown_name, args.explain, args.color)
     return EXIT_OK
 
 
@@ -198,11 +207,8 @@ class Row(NamedTuple):
     columns: dict[str, Any]
 
 
-class Skipped(NamedTuple):
-    """A row that cannot be scored, and why."""
-
-    number: int
-    reason: str
+# A row that cannot be scored, and why (the JSON-lines reader's type: its bad lines are skipped rows).
+Skipped = BadLine
 
 
 class DataSource:
@@ -221,6 +227,7 @@ class DataSource:
         self.total = total  # number of records, when known cheaply
         self._records = records
         self._count = count  # counts records on demand (for the progress bar)
+        self.file: IO[bytes] | None = None  # the file opened for this source (not standard input)
 
     def records(self) -> Iterator[tuple[int, Any]]:
         return self._records()  # type: ignore[no-any-return]
@@ -230,37 +237,63 @@ class DataSource:
             self.total = self._count()
         return self.total
 
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
 
 def open_data(path: str, data_format: str = "auto", batch_size: int = DEFAULT_BATCH_SIZE) -> DataSource:
-    """Open a data file (or `-`, standard input); raises `DataError` if it cannot be read."""
+    """Open a data file (or `-`, standard input); raises `DataError` if it cannot be read.
+
+    The data is read once, front to back, from the one stream opened here: the format is
+    sniffed from the first bytes kept in memory, never by reopening, so standard input, a
+    pipe (`/dev/stdin`, `<(zcat ...)`) or a FIFO loses no row. JSON Lines are streamed;
+    a JSON document is read whole, as is Parquet from a stream that cannot seek (the
+    format needs random access).
+    """
     name = "<stdin>" if path == "-" else str(path)
-    data: bytes | None = None
     if path == "-":
-        data = _read_stdin()
-        head = data[:8192]
+        stream = _stdin_bytes()
     else:
-        file = Path(path)
         try:
-            with file.open("rb") as stream:
-                head = stream.read(8192)
+            stream = open(path, "rb")  # noqa: SIM115 - closed by DataSource.close
         except OSError as exc:
             raise DataError(unreadable(name, exc, "a data file")) from None
+    try:
+        source = _open_stream(stream, name, data_format, batch_size)
+    except BaseException:
+        if path != "-":
+            stream.close()
+        raise
+    if path != "-":
+        source.file = stream
+    return source
 
+
+def _stdin_bytes() -> IO[bytes]:
+    stream = sys.stdin
+    return stream.buffer if hasattr(stream, "buffer") else io.BytesIO(stream.read().encode("utf-8"))
+
+
+def _read_stdin() -> bytes:
+    return _stdin_bytes().read()
+
+
+def _open_stream(stream: IO[bytes], name: str, data_format: str, batch_size: int) -> DataSource:
+    try:
+        head = stream.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise DataError(unreadable(name, exc, "a data file")) from None
     fmt = data_format if data_format != "auto" else _detect_format(name, head)
     if fmt == "parquet":
-        return _open_parquet(path, name, data, batch_size)
-    if not head.strip().removeprefix(b"\xef\xbb\xbf").strip():
+        return _open_parquet(stream, head, name, batch_size)
+    if len(head) < SNIFF_BYTES and not head.strip().removeprefix(BOM).strip():  # all of it was read
         raise DataError(f"{name}: empty file, no rows")
     if b"\0" in head:
         raise DataError(f"{name}: binary file, not JSON Lines, JSON or Parquet (found a NUL byte)")
     if fmt == "json":
-        return _open_json(path, name, data)
-    return _open_jsonl(path, name, data)
-
-
-def _read_stdin() -> bytes:
-    stream = sys.stdin
-    return stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode("utf-8")
+        return _open_json(stream, head, name)
+    return _open_jsonl(stream, head, name)
 
 
 def _detect_format(name: str, head: bytes) -> str:
@@ -274,81 +307,63 @@ def _detect_format(name: str, head: bytes) -> str:
         return "jsonl"
     if lower.endswith(".json"):
         return "json"  # JSON Lines in a .json file are recognised when parsing
-    start = head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
+    start = head.removeprefix(BOM).lstrip()[:1]
     return "json" if start == b"[" else "jsonl"
 
 
-def _open_jsonl(path: str, name: str, data: bytes | None) -> DataSource:
-    def lines() -> Iterator[bytes]:
-        if data is not None:
-            yield from data.splitlines()
-            return
-        with open(path, "rb") as stream:
-            yield from stream
-
+def _open_jsonl(stream: IO[bytes], head: bytes, name: str) -> DataSource:
     def records() -> Iterator[tuple[int, Any]]:
         try:
-            for number, raw in enumerate(lines(), 1):
-                if number == 1:
-                    raw = raw.removeprefix(b"\xef\xbb\xbf")
-                if not raw.strip():
-                    continue
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    yield number, Skipped(number, "not valid UTF-8")
-                    continue
-                try:
-                    yield number, json.loads(line)
-                except (json.JSONDecodeError, RecursionError) as exc:
-                    yield number, Skipped(number, f"invalid JSON ({getattr(exc, 'msg', 'nested too deeply')})")
+            yield from read_lines(chunks(stream, head))
         except OSError as exc:
             raise DataError(f"{name}: cannot read ({exc.strerror or exc})") from None
 
     def count() -> int:
-        return sum(1 for raw in lines() if raw.strip())
+        # Only for a file that can seek: a second pass from the start, then back to where reading is.
+        position = stream.tell()
+        stream.seek(0)
+        try:
+            return sum(1 for _, raw in split_lines(chunks(stream)) if raw is None or raw.strip())
+        finally:
+            stream.seek(position)
 
-    return DataSource(name, "jsonl", None, records, count)
+    return DataSource(name, "jsonl", None, records, count if _seekable(stream) else None)
 
 
-def _open_json(path: str, name: str, data: bytes | None) -> DataSource:
+def _open_json(stream: IO[bytes], head: bytes, name: str) -> DataSource:
     try:
-        raw = data if data is not None else Path(path).read_bytes()
+        data = head + stream.read()
     except OSError as exc:
         raise DataError(f"{name}: cannot read ({exc.strerror or exc})") from None
     try:
-        text = raw.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(f"{name}:{line}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        if exc.msg == "Extra data" and text.lstrip().startswith("{"):
-            return _open_jsonl(path, name, raw)  # JSON Lines in a .json file
-        raise DataError(f"{name}:{exc.lineno}:{exc.colno}: invalid JSON ({exc.msg})") from None
-    except RecursionError:
-        raise DataError(f"{name}: invalid JSON (nested too deeply)") from None
-    if isinstance(document, dict) and "completion" not in document and "messages" not in document:
-        raise DataError(f"{name}: expected a list of objects (one per row), got an object with keys "
-                        + ", ".join(f"`{key}`" for key in list(document)[:5]))
-    if not isinstance(document, list):
-        document = [document]
+        rows = read_json(data)
+    except JsonError as exc:
+        raise DataError(exc.where(name)) from None
+    if len(rows) == 1 and isinstance(rows[0][1], dict) and data.removeprefix(BOM).lstrip().startswith(b"{"):
+        document = rows[0][1]
+        if "completion" not in document and "messages" not in document:
+            raise DataError(f"{name}: expected a list of objects (one per row), got an object with keys "
+                            + ", ".join(f"`{key}`" for key in list(document)[:5]))
 
     def records() -> Iterator[tuple[int, Any]]:
-        yield from enumerate(document, 1)
+        yield from rows
 
-    return DataSource(name, "json", len(document), records)
+    return DataSource(name, "json", len(rows), records)
 
 
-def _open_parquet(path: str, name: str, data: bytes | None, batch_size: int) -> DataSource:
+def _open_parquet(stream: IO[bytes], head: bytes, name: str, batch_size: int) -> DataSource:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
         raise DataError(f"{name}: reading Parquet needs pyarrow (`pip install pyarrow`)") from None
     try:
-        parquet = pq.ParquetFile(pa.BufferReader(data) if data is not None else path)
+        if _seekable(stream):
+            stream.seek(0)
+            source: Any = stream
+        else:  # a pipe: Parquet's footer is at the end, so the whole stream is read into memory
+            source = pa.BufferReader(head + stream.read())
+        parquet = pq.ParquetFile(source)
         total = parquet.metadata.num_rows
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise DataError(f"{name}: not a readable Parquet file ({_first_line(exc)})") from None
@@ -364,6 +379,13 @@ def _open_parquet(path: str, name: str, data: bytes | None, batch_size: int) -> 
             raise DataError(f"{name}: cannot read row {number + 1} ({_first_line(exc)})") from None
 
     return DataSource(name, "parquet", total, records)
+
+
+def _seekable(stream: IO[bytes]) -> bool:
+    try:
+        return stream.seekable()
+    except (OSError, ValueError):
+        return False
 
 
 def _first_line(exc: BaseException) -> str:
@@ -581,7 +603,7 @@ def _score_batch(compiled: Any, batch: list[Row], args: argparse.Namespace, resu
     for i, row in enumerate(batch):
         rule_scores = {name: values[i] for name, values in scores.rules.items()}
         explanations = (
-            {name: reasons[i] for name, reasons in scores.explanations.items()}
+            {name: replace_surrogates(reasons[i]) for name, reasons in scores.explanations.items()}
             if args.explain and scores.explanations is not None
             else None
         )
@@ -600,7 +622,8 @@ def _score_batch(compiled: Any, batch: list[Row], args: argparse.Namespace, resu
 
 
 def _preview(text: str) -> str:
-    flat = " ".join(text.split())
+    # A lone surrogate (from the Python API; the reader already replaces them) cannot be printed.
+    flat = " ".join(replace_surrogates(text).split())
     return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
 
 
