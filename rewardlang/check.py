@@ -67,14 +67,15 @@ def weights(ctx: CheckContext) -> Iterator[Diagnostic]:
         if default_span is not None:
             ignored.insert(0, (default_span, "every rule"))
         for span, name in ignored:
+            # With every rule broken, the example names a placeholder rather than a rule.
+            example = name if name != "every rule" else ctx.spec.rules[0].name if ctx.spec.rules else "RULE"
             yield warning(
                 "RL203",
                 f"the weight of {name if name == 'every rule' else f'`{name}`'} is ignored",
                 span,
                 label="has no effect",
                 labels=(Label(ctx.spans.find(("total",)), "the total is computed by this formula"),),
-                help="put weights in the `total` formula instead, e.g. `total = 2 * "
-                + (ctx.spec.rules[0].name if name == "every rule" else name) + " + ...`",
+                help=f"put weights in the `total` formula instead, e.g. `total = 2 * {example} + ...`",
             )
         return
     if ctx.spec.rules and not ctx.had_syntax_errors and all(rule.weight == 0 for rule in ctx.spec.rules):
@@ -304,12 +305,16 @@ def regex_problem(pattern: str) -> tuple[str, str] | None:
     try:
         re2.compile(pattern, re2_options())
     except re2.error as exc:
+        detail = exc.args[0] if exc.args else exc
+        detail = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+        # Python's `re` tells "invalid anywhere" (RL114) from "valid, but not on RE2" (RL115).
         try:
             re.compile(pattern)
         except re.error as python_error:
             return "RL114", str(python_error)
-        detail = exc.args[0] if exc.args else exc
-        return "RL115", detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+        except RecursionError:
+            pass  # its parser recurses once per nested group: RE2's reason is the one we have
+        return "RL115", detail
     return None
 
 

@@ -262,10 +262,12 @@ _ALL: tuple[CodeInfo, ...] = (
         "error",
         "number too large",
         """
-        A number literal is too large to be a finite floating-point value
-        (above about 1.8e308), for example `1e999`. For the rest of the check
-        the number is taken as 0, so a follow-on warning (such as RL209 for a
-        gate) may appear next to this error; fix this one first.
+        A number literal is larger than 1e308, the largest magnitude a spec
+        accepts: `1e999`, say, or a whole number of more than 309 digits.
+        Numbers of any length are read (a fraction or an exponent with
+        thousands of digits too); only their value counts. The statement that
+        holds the number is left out of the rest of the check, so this error
+        does not set off others.
 
         Wrong:
 
@@ -449,7 +451,7 @@ _ALL: tuple[CodeInfo, ...] = (
             unit        words characters tokens sentences
             scope       answer thinking full
             case        insensitive sensitive lower
-            unicode     nfkc raw
+            unicode     nfkc confusables raw
             match       word substring
             split       words whitespace
             metric      rouge1 rouge2 rougeL bleu chrf fuzzy   (similarity)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -31,6 +32,11 @@ class Span:
 
 
 NO_SPAN = Span(0, 0, 1, 1, 1, 1)
+
+
+def normalize_newlines(text: str) -> str:
+    """`\r\n` and a lone `\r` as `\n`: how every spec is read, so spans mean the same whatever the line endings."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 class SourceMap:
@@ -106,12 +112,21 @@ def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """The closest candidate to a misspelled `word`, if any is close enough."""
+    candidates = tuple(candidates)
+    # A file with thousands of the same typo asks the same question: remembered, for short words.
+    return _cached_closest(word, candidates) if len(word) <= 100 else _closest(word, candidates)
+
+
+def _closest(word: str, candidates: tuple[str, ...]) -> str | None:
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     if not matches:
         lowered = {c.lower(): c for c in candidates}
         matches = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
         matches = [lowered[m] for m in matches]
     return matches[0] if matches else None
+
+
+_cached_closest = functools.lru_cache(maxsize=4096)(_closest)
 
 
 def one_of(words: Sequence[str]) -> str:

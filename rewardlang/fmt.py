@@ -49,7 +49,7 @@ def format_source(text: str) -> tuple[str | None, list[Diagnostic]]:
     errors = [d for d in diagnostics if d.is_error]
     if errors:
         return None, errors
-    return _Formatter(text, tree).format(), []
+    return _Formatter(tree.source, tree).format(), []
 
 
 # ------------------------------------------------------------------ values

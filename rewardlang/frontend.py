@@ -8,7 +8,7 @@ from pathlib import Path
 from rewardlang import ast
 from rewardlang import syntax as syn
 from rewardlang.check import CheckContext, check_spec
-from rewardlang.diagnostics import Diagnostic, SpecError, sort_diagnostics
+from rewardlang.diagnostics import Diagnostic, SpecError, normalize_newlines, sort_diagnostics
 from rewardlang.parser import parse_syntax
 from rewardlang.validate import build_spec
 
@@ -76,7 +76,7 @@ def decode_source(data: bytes, name: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise SourceError(f"{name}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return normalize_newlines(text.removeprefix("\ufeff"))
 
 
 def parse(text: str, filename: str = "<spec>") -> ast.Spec:

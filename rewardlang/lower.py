@@ -49,12 +49,12 @@ class Lowerer(Transformer[Token, Any]):
     def NUMBER(self, token: Token) -> syn.Number:
         text = str(token)
         span = self._span(token)
-        value: int | float
-        value: int | float = int(text) if text.isdigit() else float(text)
-        if abs(value) > 1e308:  # also catches float overflow to inf
+        value = number_value(text)
+        if value is None:
             self.sink.add(
                 error("RL009", f"number `{_shorten(text)}` is too large", span,
-                      label="not a finite number", help="use a number below 1e308")
+                      label=f"larger than {MAX_NUMBER_TEXT}",
+                      help=f"numbers in a spec lie between -{MAX_NUMBER_TEXT} and {MAX_NUMBER_TEXT}")
             )
             value = 0.0  # the statement holding it is dropped by the parser
         return syn.Number(value, span)
@@ -278,6 +278,28 @@ def deepest_node(tree: Tree[Token]) -> tuple[int, Tree[Token]]:
             deepest = (depth, node)
         stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
     return deepest
+
+
+MAX_NUMBER = 1e308  # the largest magnitude a spec may write (a little below the largest float)
+MAX_NUMBER_TEXT = "1e308"
+
+
+def number_value(text: str) -> int | float | None:
+    """The value of a NUMBER token, or None when its magnitude is above `MAX_NUMBER`.
+
+    Whole numbers stay exact ints. Python's `int()` refuses strings of more than
+    4300 digits, so a whole number is measured by its digit count first: with
+    its leading zeros dropped, anything longer than 309 digits is above 1e308.
+    `float()` reads a fraction or an exponent of any length (overflowing to inf).
+    """
+    if text.isdigit():  # the grammar's digits are ASCII only
+        digits = text.lstrip("0") or "0"
+        if len(digits) > len(str(int(MAX_NUMBER))):
+            return None
+        value: int | float = int(digits)
+    else:
+        value = float(text)
+    return value if abs(value) <= MAX_NUMBER else None
 
 
 def _shorten(text: str, limit: int = 40) -> str:

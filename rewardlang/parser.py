@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from importlib import resources
 
 from lark import Lark, Token, Tree
@@ -17,7 +18,15 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from rewardlang import syntax as syn
 from rewardlang.ast import DEFAULTABLE, RULE_MODELS, options_for
-from rewardlang.diagnostics import Diagnostic, DiagnosticSink, Label, SourceMap, error, suggestion_help
+from rewardlang.diagnostics import (
+    Diagnostic,
+    DiagnosticSink,
+    Label,
+    SourceMap,
+    error,
+    normalize_newlines,
+    suggestion_help,
+)
 from rewardlang.lower import Lowerer, deepest_node
 
 MAX_SOURCE_CHARS = 1_000_000
@@ -52,7 +61,12 @@ def _parser() -> Lark:
 
 
 def parse_syntax(text: str) -> tuple[syn.SpecSyntax, list[Diagnostic]]:
-    """Parse a whole spec. Never raises on bad input."""
+    """Parse a whole spec. Never raises on bad input.
+
+    Line endings are normalised first (`SpecSyntax.source` is the text that the
+    spans refer to), so a string and a file with the same lines read the same.
+    """
+    text = normalize_newlines(text)
     source = SourceMap(text)
     sink = DiagnosticSink()
     if len(text) > MAX_SOURCE_CHARS:
@@ -64,12 +78,12 @@ def parse_syntax(text: str) -> tuple[syn.SpecSyntax, list[Diagnostic]]:
                 help=f"a spec holds at most {MAX_SOURCE_CHARS:,} characters; keep long word lists short",
             )
         )
-        return syn.SpecSyntax(), sink.diagnostics
+        return syn.SpecSyntax(source=text), sink.diagnostics
 
     if text.startswith("\ufeff"):
         # A byte-order mark: parse it as a space so every offset stays the same.
         text = " " + text[1:]
-    spec = syn.SpecSyntax(comments=find_comments(text, source))
+    spec = syn.SpecSyntax(source=source.text, comments=find_comments(text, source))
     try:
         tree = _parser().parse(text, start="start")
     except UnexpectedInput:
@@ -232,6 +246,14 @@ def _unexpected_character(exc: UnexpectedCharacters, chunk: str, position: int, 
     if char in "\"'":
         return _unterminated(source, position, char)
     shown = char if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
+    if unicodedata.category(char) == "Nd":  # a digit of another script: numbers are ASCII
+        return error(
+            "RL004",
+            f"unexpected character `{shown}` ({unicodedata.name(char, f'U+{ord(char):04X}')})",
+            source.point(position),
+            label="not an ASCII digit",
+            help=f"numbers are written with the ASCII digits 0-9: write `{_ascii_digits(source.text, position)}`",
+        )
     return error(
         "RL004",
         f"unexpected character `{shown}`",
@@ -241,10 +263,20 @@ def _unexpected_character(exc: UnexpectedCharacters, chunk: str, position: int, 
     )
 
 
+def _ascii_digits(text: str, position: int) -> str:
+    """The run of (non-ASCII) digits at `position`, spelt in ASCII digits."""
+    digits = []
+    for char in text[position : position + 40]:
+        if unicodedata.category(char) != "Nd":
+            break
+        digits.append(str(unicodedata.digit(char)))
+    return "".join(digits)
+
+
 def _unexpected_token(exc: UnexpectedToken, chunk: str, offset: int, source: SourceMap) -> Diagnostic:
     token = exc.token
     span = source.span(offset + token.start_pos, offset + token.end_pos)
-    accepts = exc.accepts or exc.expected or set()
+    accepts = _accepts(exc)
     expected = _describe_expected(accepts, chunk, token.start_pos)
     keywords = _keywords(accepts, chunk, token.start_pos)
     shown = str(token) if len(str(token)) <= 40 else str(token)[:39] + "…"
@@ -266,6 +298,26 @@ def _unexpected_token(exc: UnexpectedToken, chunk: str, offset: int, source: Sou
             help=suggestion_help(str(token), keywords),
         )
     return error("RL002", f"unexpected {_describe_token(token)}", span, label=label, help=_token_help(token, accepts))
+
+
+# Parser state stack -> the terminals it accepts. Lark computes `accepts` by feeding
+# every terminal to a copy of the parser: most of the cost of a syntax error, and
+# the same for every statement broken in the same place.
+_ACCEPTS: dict[tuple[int, ...], frozenset[str]] = {}
+_ACCEPTS_LIMIT = 4096
+
+
+def _accepts(exc: UnexpectedToken) -> set[str]:
+    state = exc.interactive_parser.parser_state if exc.interactive_parser else None
+    if state is None:
+        return set(exc.expected or ())
+    key = tuple(state.state_stack)
+    found = _ACCEPTS.get(key)
+    if found is None:
+        found = frozenset(exc.accepts or exc.expected or ())
+        if len(_ACCEPTS) < _ACCEPTS_LIMIT:
+            _ACCEPTS[key] = found
+    return set(found)
 
 
 def _unterminated(source: SourceMap, position: int, quote: str) -> Diagnostic:

@@ -1,7 +1,7 @@
 """Renderers: diagnostics -> rich (rustc/ruff style), short, or JSON text.
 
-Rendering is pure: it returns a string. Colour is applied only by `render_rich`
-when asked, through the `rich` library, imported only then.
+Rendering is pure: it returns a string, in time linear in the source and the
+number of diagnostics. Colour is plain ANSI escape codes, added only when asked.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from rewardlang.diagnostics import Diagnostic, Span
+from rewardlang.diagnostics import Diagnostic, Span, normalize_newlines
 
 STYLES = ("rich", "short", "json")
 _WINDOW = 100  # characters of a long source line shown around a span
@@ -27,7 +27,12 @@ def render(
         return "".join(render_short(d, filename) + "\n" for d in diagnostics)
     if style == "json":
         return json.dumps([to_json(d, filename) for d in diagnostics], indent=2, ensure_ascii=False) + "\n"
-    return "".join(render_rich(d, source, filename, color=color) + "\n" for d in diagnostics)
+    # The source is split once, whatever the number of diagnostics: rendering stays linear.
+    lines = normalize_newlines(source).split("\n")
+    segments: list[Segment] = []
+    for diagnostic in diagnostics:
+        segments += _rich_segments(diagnostic, lines, filename)
+    return _colored(segments) if color else "".join(text for text, _ in segments)
 
 
 def render_short(diagnostic: Diagnostic, filename: str) -> str:
@@ -80,34 +85,35 @@ Segment = tuple[str, str]  # (text, style name)
 
 
 def render_rich(diagnostic: Diagnostic, source: str, filename: str, color: bool = False) -> str:
-    segments = _rich_segments(diagnostic, source, filename)
-    if not color:
-        return "".join(text for text, _ in segments).rstrip("\n")
-    from rich.console import Console
-    from rich.text import Text
+    """One diagnostic in rich style, without a final newline."""
+    return render([diagnostic], source, filename, color=color).removesuffix("\n")
 
-    console = Console(force_terminal=True, color_system="standard", width=10_000, highlight=False, soft_wrap=True)
-    text = Text()
+
+def _colored(segments: list[Segment]) -> str:
+    """ANSI colours (SGR codes) around each styled piece; each line is reset before its newline."""
+    out: list[str] = []
     for chunk, style in segments:
-        text.append(chunk, style=_RICH_STYLES.get(style, ""))
-    with console.capture() as capture:
-        console.print(text, end="")
-    return capture.get().rstrip("\n")
+        code = _SGR.get(style)
+        if code is None:
+            out.append(chunk)
+            continue
+        out.append("\n".join(f"\x1b[{code}m{piece}\x1b[0m" if piece else "" for piece in chunk.split("\n")))
+    return "".join(out)
 
 
-_RICH_STYLES = {
-    "error": "bold red",
-    "warning": "bold yellow",
-    "title": "bold",
-    "gutter": "bold blue",
-    "secondary": "bold blue",
-    "help": "bold cyan",
+_SGR = {  # bold plus a standard colour
+    "error": "1;31",
+    "warning": "1;33",
+    "title": "1",
+    "gutter": "1;34",
+    "secondary": "1;34",
+    "help": "1;36",
 }
 
 
-def _rich_segments(diagnostic: Diagnostic, source: str, filename: str) -> list[Segment]:
+def _rich_segments(diagnostic: Diagnostic, lines: list[str], filename: str) -> list[Segment]:
+    """The segments of one diagnostic, ending with a newline; `lines` are the source's lines."""
     severity = diagnostic.severity.value
-    lines = source.split("\n")
     annotations = [(diagnostic.span, _compact(diagnostic.label), True)] + [
         (label.span, _compact(label.message), False) for label in diagnostic.labels
     ]

@@ -135,6 +135,7 @@ class Comment:
 
 @dataclass
 class SpecSyntax:
+    source: str = ""  # the text the spans refer to (line endings normalised)
     statements: list[Statement] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
     # Names of rules whose statement failed to parse: checks must not report
