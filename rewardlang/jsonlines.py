@@ -131,9 +131,9 @@ def read_json(data: bytes) -> list[tuple[int, Any]]:
     """The rows of a whole JSON file: (row number, value or `BadLine`).
 
     A JSON array gives one row per element (numbered from 1); one JSON value gives one
-    row; text that holds more than one value ("Extra data" after an object) is JSON
-    Lines. An element holding a number too long for Python is a `BadLine`, the others
-    are read. Raises `JsonError` when the file is neither JSON nor JSON Lines.
+    row; text starting with `{` that is not one JSON value is JSON Lines (numbered by
+    line; its bad lines are `BadLine`s). An element holding a number too long for Python
+    is a `BadLine`, the others are read. Raises `JsonError` for any other invalid JSON.
     """
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
@@ -154,7 +154,7 @@ def read_json(data: bytes) -> list[tuple[int, Any]]:
         except ValueError:  # int() refused a very long number: read again, marking such numbers
             document, marked = json.loads(text, parse_int=whole_number), True
     except json.JSONDecodeError as exc:
-        if exc.msg == "Extra data" and text.lstrip().startswith("{"):
+        if text.lstrip().startswith("{"):
             return list(read_lines([data]))
         raise JsonError(f"invalid JSON ({exc.msg})", f"{exc.lineno}:{exc.colno}") from None
     except RecursionError:
@@ -189,6 +189,23 @@ def _holds(value: Any, marker: object) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
+
+
+def json_type(value: Any) -> str:
+    """The JSON type of a parsed value, in words ("a string", "an object", "null")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
 
 
 def replace_surrogates(text: str) -> str:

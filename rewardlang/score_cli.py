@@ -41,6 +41,7 @@ from typing import IO, Any, NamedTuple
 
 from rewardlang.frontend import unreadable
 from rewardlang.jsonlines import BOM, BadLine, JsonError, chunks, read_json, read_lines, replace_surrogates, split_lines
+from rewardlang.jsonlines import json_type as _type_name
 from rewardlang.render import use_color
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
@@ -427,22 +428,6 @@ def to_row(number: int, record: Any) -> Row | Skipped:
         return Skipped(number, "`completion_ids` is not a list of whole numbers")
     columns = {key: value for key, value in record.items() if key not in _ROW_FIELDS and isinstance(key, str)}
     return Row(number, prompt, completion, completion_ids, columns)
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def _message_problem(message: Any, where: str) -> str | None:

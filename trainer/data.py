@@ -11,7 +11,6 @@ never raises.  A dataset with no usable row raises :class:`DataError`.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
@@ -23,12 +22,15 @@ from typing import Any
 import datasets
 from datasets import Dataset, DatasetDict, ReadInstruction
 
+from rewardlang.jsonlines import BOM, BadLine, JsonError, json_type, read_json, read_lines
+
 __all__ = [
     "DataError",
     "KNOWN_ROLES",
     "LOCAL_FORMATS",
     "PrepareReport",
     "SKIP_REASONS",
+    "UNREADABLE_COLUMN",
     "load_dataset_source",
     "prepare",
 ]
@@ -60,7 +62,11 @@ SKIP_REASONS: dict[str, str] = {
     "prompt_wrong_type": "'prompt' is neither a string nor a list of messages",
     "no_user_turn": "the conversation has no user turn",
     "empty_user_content": "a user turn (or a string prompt) is empty or whitespace only",
+    "unreadable_row": "a line (or JSON array element) is not a readable JSON object",
 }
+
+#: Column of the placeholder rows that stand for unreadable lines of a JSON file (see `_read_json`).
+UNREADABLE_COLUMN = "__unreadable__"
 
 _MAX_EXAMPLES = 3
 
@@ -120,31 +126,42 @@ def _read_local_file(path: Path) -> Dataset:
 
 
 def _read_json(path: Path) -> Dataset:
-    """A JSON array of objects, or JSON Lines (one object per line)."""
+    """A JSON array of objects, one object, or JSON Lines: read as `rewardc score` reads them.
+
+    A line (or array element) that is not a readable JSON object becomes a placeholder row
+    holding only `UNREADABLE_COLUMN` (why, and where), so that :func:`prepare` skips and counts
+    it like any other unusable row, and splits still count rows as they are in the file.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text: {exc}") from exc
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        try:
-            rows = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
-    else:
-        rows = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}:{exc.colno}: invalid JSON line: {exc.msg}") from exc
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise DataError(f"{path}: record {i} is a {type(row).__name__}, expected a JSON object")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {_one_line(exc)}") from exc
     try:
-        return Dataset.from_list(rows)
+        # As `rewardc score` reads them: `.jsonl` is JSON Lines; `.json` a document or JSON Lines.
+        rows = list(read_lines([data])) if path.suffix.lower() == ".jsonl" else read_json(data)
+    except JsonError as exc:
+        raise DataError(exc.where(str(path))) from None
+    array = path.suffix.lower() != ".jsonl" and data.removeprefix(BOM).lstrip().startswith(b"[")
+    where = "element" if array else "line"
+    records: list[dict[str, Any]] = []
+    unreadable: list[str] = []
+    for number, value in rows:
+        if isinstance(value, BadLine):
+            problem = f"{where} {number}: {value.reason}"
+        elif not isinstance(value, dict):
+            problem = f"{where} {number}: {json_type(value)}, not a JSON object"
+        else:
+            records.append(value)
+            continue
+        unreadable.append(problem)
+        records.append({UNREADABLE_COLUMN: problem})
+    if records and len(unreadable) == len(records):
+        shown = "; ".join(unreadable[:_MAX_EXAMPLES]) + ("; ..." if len(unreadable) > _MAX_EXAMPLES else "")
+        raise DataError(f"{path}: no readable row ({len(unreadable)} unreadable: {shown})")
+    # Every field of any record is a column (missing values are None), not only the first record's.
+    names = dict.fromkeys(name for record in records for name in record)
+    try:
+        return Dataset.from_dict({name: [record.get(name) for record in records] for name in names})
     except Exception as exc:
         raise DataError(
             f"{path}: records do not share one type per field ({_one_line(exc)}); "
@@ -194,7 +211,15 @@ def _apply_split(data: Dataset | DatasetDict, split: str, path: Path, *, whole_f
     try:
         instructions = ReadInstruction.from_spec(spec).to_absolute(sizes)
     except Exception as exc:
-        raise DataError(f"{path}: invalid split {split!r}: {_one_line(exc)}") from exc
+        raise DataError(f"{path}: invalid split {split!r}: {_one_line(exc)} ({_rows_in(sizes, whole_file)})") from exc
+    # `datasets` clamps a slice to the rows there are (`train[:1000]` of 10 rows is all 10), as
+    # Python does; a slice left with no row at all (`train[100:]`) is a mistake, not an empty run.
+    for part, ins in zip(parts, instructions, strict=True):
+        if ins.to <= ins.from_:
+            raise DataError(
+                f"{path}: split {split!r} selects no rows: {part.strip()!r} starts past the end or ends "
+                f"before it starts ({_rows_in(sizes, whole_file)})"
+            )
     selected = [pieces[ins.splitname].select(range(ins.from_, ins.to)) for ins in instructions]
     if len(selected) == 1:
         return selected[0]
@@ -202,6 +227,12 @@ def _apply_split(data: Dataset | DatasetDict, split: str, path: Path, *, whole_f
         return datasets.concatenate_datasets(selected)
     except Exception as exc:
         raise DataError(f"{path}: cannot combine splits {split!r}: {_one_line(exc)}") from exc
+
+
+def _rows_in(sizes: dict[str, int], whole_file: bool) -> str:
+    if whole_file:
+        return f"the file has {sizes['train']} row{'' if sizes['train'] == 1 else 's'}"
+    return ", ".join(f"split {name!r} has {count} row{'' if count == 1 else 's'}" for name, count in sizes.items())
 
 
 def _load_hub(source: str, split: str, config: str | None) -> Dataset:
@@ -314,16 +345,21 @@ def prepare(
 
     # Pass 1: validate (one linear scan of the one column that matters).
     good: list[int] = []
-    if form == "none":
-        for i in range(dataset.num_rows):
-            report._skip("no_prompt_or_messages", i)
-    else:
-        for i, value in enumerate(dataset[form]):
+    unreadable = dataset[UNREADABLE_COLUMN] if UNREADABLE_COLUMN in columns else [None] * dataset.num_rows
+    values = dataset[form] if form != "none" else [None] * dataset.num_rows
+    for i, (problem, value) in enumerate(zip(unreadable, values, strict=True)):
+        if problem is not None:
+            reason: str | None = "unreadable_row"
+            if report.skipped.get(reason, 0) < _MAX_EXAMPLES:
+                report.notes.append(problem)  # where in the file, and why
+        elif form == "none":
+            reason = "no_prompt_or_messages"
+        else:
             reason = _check_prompt(value) if form == "prompt" else _check_messages(value)
-            if reason is None:
-                good.append(i)
-            else:
-                report._skip(reason, i)
+        if reason is None:
+            good.append(i)
+        else:
+            report._skip(reason, i)
     report.rows_usable = len(good)
 
     if not good:
@@ -342,6 +378,8 @@ def prepare(
         )
 
     subset = dataset if len(good) == dataset.num_rows else dataset.select(good)
+    if UNREADABLE_COLUMN in columns:
+        subset = subset.remove_columns(UNREADABLE_COLUMN)
     keep_reference = form == "messages" and "reference" not in columns
 
     def convert(row: Mapping[str, Any]) -> dict[str, Any]:
