@@ -9,6 +9,7 @@ become text or None as documented in docs/language.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
@@ -20,6 +21,22 @@ THINK_CLOSE = "</think>"
 PART_SEPARATOR = "\n\n"
 
 T = TypeVar("T")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_surrogates(text: str) -> str:
+    """`text` with every lone surrogate (no UTF-8 form; tokenizers reject it) replaced by U+FFFD.
+
+    Every view a rule scores (texts and targets) comes through here, so a
+    surrogate scores exactly as U+FFFD in every rule kind.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 # ------------------------------------------------------------------ messages
@@ -182,7 +199,9 @@ class Batch:
 
     def texts(self, scope: str = "answer") -> list[str]:
         if scope == "full":
-            return self.cached(("text", "full"), lambda: [completion_text(c) for c in self.completions])
+            return self.cached(
+                ("text", "full"), lambda: [replace_surrogates(completion_text(c)) for c in self.completions]
+            )
         return self.cached(("text", scope), lambda: [scoped_text(t, scope) for t in self.texts("full")])
 
     def normalized(self, scope: str, case: str, unicode: str) -> list[str]:
@@ -205,7 +224,8 @@ class Batch:
         """The target text of each completion; None where it is missing."""
         if target.kind == "column":
             column = target.column or ""
-            return self.cached(("target", "column", column), lambda: [column_text(v) for v in self.columns.get(column, [None] * self.size)])
+            values = self.columns.get(column, [None] * self.size)
+            return self.cached(("target", "column", column), lambda: [_clean(column_text(v)) for v in values])
         extract = {"last_user": last_user, "system": system_message, "prompt": prompt_text}[target.kind]
 
         def compute() -> list[str | None]:
@@ -214,11 +234,15 @@ class Batch:
             texts = []
             for prompt in self.prompts:
                 if id(prompt) not in by_prompt:
-                    by_prompt[id(prompt)] = extract(prompt) if prompt is not None else None
+                    by_prompt[id(prompt)] = _clean(extract(prompt)) if prompt is not None else None
                 texts.append(by_prompt[id(prompt)])
             return texts
 
         return self.cached(("target", target.kind), compute)
+
+
+def _clean(text: str | None) -> str | None:
+    return None if text is None else replace_surrogates(text)
 
 
 def _fit(values: Sequence[Any] | None, size: int) -> list[Any]:

@@ -20,6 +20,7 @@ from rewardlang.rules import matching
 from rewardlang.rules.base import RuleScorer
 from rewardlang.runtime import Batch
 from rewardlang.scores import score_range
+from rewardlang.text import fold
 
 LEXICAL_KINDS = ("length", "phrases", "banned", "regex", "tags", "json", "overlap", "repetition", "overlong", "equals")
 
@@ -122,7 +123,8 @@ HELPFUL = 'phrases "I can help", "Here\'s how", "Let me explain" { each 0.3  cap
         (HELPFUL, "i CAN help! i can help! I can help!", 0.3),  # a phrase counts once
         (HELPFUL, "I can help. Here's how. Let me explain.", 0.3 * 3),
         (HELPFUL, "I can, help", 0.0),  # punctuation inside a phrase breaks it
-        (HELPFUL, "Here\u2019s how", 0.0),  # the curly apostrophe is another character
+        (HELPFUL, "Here\u2019s how", 0.3),  # the curly apostrophe folds to ' (unicode nfkc, §6.5)
+        (HELPFUL.replace("cap 1", "cap 1  unicode raw"), "Here\u2019s how", 0.0),  # raw: the curly apostrophe is another character
         (HELPFUL, "", 0.0),
         ('phrases "a", "b", "c" { each 0.5  cap 1 }', "a b c", 1.0),  # capped
         ('phrases "a", "b" { each -0.5  cap 1 }', "a b", -1.0),  # negative each mirrors below 0
@@ -412,8 +414,14 @@ QUICK = settings(max_examples=300, deadline=None, suppress_health_check=[HealthC
 
 @QUICK
 @given(TEXT)
-def test_count_words_is_nfkc_split(text: str) -> None:
-    assert matching.count_words(text) == len(unicodedata.normalize("NFKC", text).split())
+def test_count_words_is_the_split_of_the_folded_text(text: str) -> None:
+    # `unicode nfkc` (ignorables removed, punctuation folded, NFKC), then `str.split()`; §6.4.
+    assert matching.count_words(text) == len(fold(text).split())
+
+
+def test_a_word_made_only_of_ignorables_is_no_word() -> None:
+    assert matching.count_words("a \u200b b") == 2
+    assert matching.count_words("a \u200b\u2060 b\u200bc") == 2
 
 
 @QUICK

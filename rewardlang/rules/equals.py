@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import unicodedata
 
 from rewardlang import ast
 from rewardlang.rules.base import RuleScorer
 from rewardlang.runtime import Batch
+from rewardlang.text import normalize
 
 
 def canonical(text: str, compare: str) -> str | float | None:
@@ -15,7 +15,7 @@ def canonical(text: str, compare: str) -> str | float | None:
     if compare == "exact":
         return text.strip()
     if compare == "normalized":
-        return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+        return " ".join(normalize(text).split())  # `unicode nfkc`, case folded, whitespace collapsed
     try:  # Python's float() syntax (linear time even for a megabyte of digits)
         number = float(text)
     except (ValueError, OverflowError):

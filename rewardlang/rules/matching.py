@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from rewardlang.runtime import Batch
+from rewardlang.text import fold, ignorable_characters
 
 # ------------------------------------------------------------------ characters
 # Every character `str.split()` splits on (`str.isspace()`), Python 3.11 / Unicode 14.
@@ -325,9 +327,27 @@ def word_runs(text: str) -> list[str]:
     return words
 
 
+# Rules that work on words (`overlap`, `repetition`) read at most this many words of a
+# text and of a target: bounded work on a megabyte of text (docs/language.md §6.5).
+MAX_WORDS = 50_000
+
+
 def split_words(text: str, split: str) -> list[str]:
-    """Words of `text`: `words` = runs of word characters, `whitespace` = `str.split()`."""
-    return text.split() if split == "whitespace" else word_runs(text)
+    """The first `MAX_WORDS` words of `text`: `words` = runs of word characters, `whitespace` = `str.split()`."""
+    if split == "whitespace":
+        words = text.split(maxsplit=MAX_WORDS) if len(text) >= 2 * MAX_WORDS else text.split()
+    else:
+        words = word_runs(text)
+    # n words need at least 2n - 1 characters: a shorter text is never cut.
+    return words[:MAX_WORDS] if len(words) > MAX_WORDS else words
+
+
+def capped_text(text: str) -> str:
+    """`text` cut after its `MAX_WORDS`-th `str.split()` word (the whitespace between words may change)."""
+    if len(text) < 2 * MAX_WORDS:
+        return text
+    pieces = text.split(maxsplit=MAX_WORDS)
+    return " ".join(pieces[:MAX_WORDS]) if len(pieces) > MAX_WORDS else text
 
 
 def word_lists(batch: Batch, scope: str, case: str, unicode: str, split: str) -> list[list[str]]:
@@ -403,19 +423,25 @@ class WordFinder:
 
 _ASCII_SPACE_TABLE = bytes(32 if c in _ASCII_SPACE_BYTES else 120 for c in range(256))  # space -> " ", else "x"
 _ASCII_BYTES = bytes(range(0x80))
-# Non-ASCII characters that stop words from being counted on the bytes: whitespace
-# `bytes` does not know, and characters that NFKC turns into whitespace.
-_COUNT_HAZARDS = frozenset(c for c in WHITESPACE + NFKC_SPACE_MAKERS if ord(c) >= 0x80)
+
+
+@cache
+def _count_hazards() -> frozenset[str]:
+    """Non-ASCII characters that stop words from being counted on the bytes: whitespace
+    `bytes` does not know, characters that NFKC turns into whitespace, and default
+    ignorables (removed first: a word made of them alone is no word)."""
+    spaces = (c for c in WHITESPACE + NFKC_SPACE_MAKERS if ord(c) >= 0x80)
+    return frozenset(spaces).union(ignorable_characters())
 
 
 def count_words(text: str) -> int:
-    """`len(unicodedata.normalize("NFKC", text).split())`, mostly without normalising or splitting.
+    """`len(fold(text).split())` (`unicode nfkc`, §6.4), mostly without normalising or splitting.
 
-    NFKC changes the split only where it turns a character into whitespace
-    (`NFKC_SPACE_MAKERS`). Otherwise the words are counted on the UTF-8 bytes:
-    every whitespace byte becomes " ", every other byte "x", and a word starts
-    at each " x" (and at an "x" in front). Non-ASCII whitespace and the NFKC
-    space makers are looked for among the text's non-ASCII characters only.
+    Normalising changes the split only where it turns a character into
+    whitespace (`NFKC_SPACE_MAKERS`) or removes a word made only of ignorables.
+    Otherwise the words are counted on the UTF-8 bytes: every whitespace byte
+    becomes " ", every other byte "x", and a word starts at each " x" (and at an
+    "x" in front). The hazards are looked for among the non-ASCII characters only.
     """
     if text.isascii():
         marks = text.encode("ascii").translate(_ASCII_SPACE_TABLE)
@@ -423,15 +449,15 @@ def count_words(text: str) -> int:
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:
-        return len(unicodedata.normalize("NFKC", text).split())
-    if not _COUNT_HAZARDS.isdisjoint(data.translate(None, _ASCII_BYTES).decode("utf-8")):
-        return len(unicodedata.normalize("NFKC", text).split())
+        return len(fold(text).split())
+    if not _count_hazards().isdisjoint(data.translate(None, _ASCII_BYTES).decode("utf-8")):
+        return len(fold(text).split())
     marks = data.translate(_ASCII_SPACE_TABLE)
     return marks.count(b" x") + (marks[:1] == b"x")
 
 
 def word_counts(batch: Batch, scope: str) -> list[int]:
-    """Words of each completion's text in `scope` (`len(text.split())` of the NFKC text)."""
+    """Words of each completion's text in `scope` (`len(text.split())` of the `unicode nfkc` text)."""
     return batch.cached(("lexical", "word_counts", scope), lambda: [count_words(t) for t in batch.texts(scope)])
 
 

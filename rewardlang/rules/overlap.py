@@ -1,7 +1,7 @@
 """`overlap to TARGET`: distinct words shared with the target; a fraction of the target's words, or counted.
 
 Both sides are normalised alike (`case`, `unicode`) and cut into words alike
-(`split`). The target's distinct words are computed once per distinct target
+(`split`); each side counts with its first `MAX_WORDS` words only. The target's distinct words are computed once per distinct target
 text (a prompt's G completions share them; the last few hundred targets are
 remembered across calls). With `split whitespace` the target's words are looked
 for in the completion directly (`WordFinder`: one Aho-Corasick pass, no split of
@@ -15,7 +15,7 @@ from typing import Any
 
 from rewardlang import ast
 from rewardlang.rules.base import RuleScorer
-from rewardlang.rules.matching import WordFinder, counted, split_words, word_lists
+from rewardlang.rules.matching import WordFinder, capped_text, counted, split_words, word_lists
 from rewardlang.runtime import Batch
 from rewardlang.text import normalize
 
@@ -90,7 +90,7 @@ class OverlapScorer(RuleScorer):
         rule = self.rule
         targets = self.target_words(batch)
         if rule.split == "whitespace":
-            texts = batch.normalized(rule.scope, rule.case, rule.unicode)
+            texts = [capped_text(text) for text in batch.normalized(rule.scope, rule.case, rule.unicode)]
             enough = self.enough
             return [
                 None if target is None
