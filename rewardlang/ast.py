@@ -25,7 +25,7 @@ Text = Annotated[str, Field(min_length=1)]
 
 Scope = Literal["answer", "thinking", "full"]
 Case = Literal["insensitive", "sensitive", "lower"]
-UnicodeMode = Literal["nfkc", "raw"]
+UnicodeMode = Literal["nfkc", "confusables", "raw"]  # docs/language.md §6.5; rewardlang/text.py
 MatchMode = Literal["word", "substring"]
 SplitMode = Literal["words", "whitespace"]
 LengthUnit = Literal["words", "characters", "tokens", "sentences"]
@@ -102,6 +102,7 @@ class PhrasesRule(RuleBase, TextMatching):
 class BannedRule(RuleBase, TextMatching):
     kind: Literal["banned"]
     phrases: Annotated[tuple[Phrase, ...], Field(min_length=1)]
+    unicode: UnicodeMode = "confusables"  # look-alike letters must not hide a banned word
     present: ScoreValue = 0.0
     absent: ScoreValue = 1.0
 

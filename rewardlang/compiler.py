@@ -142,11 +142,15 @@ class CompiledSpec:
             if score is not None and _holds(score, gate.comparison, gate.threshold):
                 value = gate.value
                 break
+        low, high = -math.inf, math.inf
         if spec.clip is not None:
-            low = -math.inf if spec.clip.low is None else spec.clip.low
-            high = math.inf if spec.clip.high is None else spec.clip.high
-            value = min(max(value, low), high)
-        return value if math.isfinite(value) else 0.0
+            low = low if spec.clip.low is None else spec.clip.low
+            high = high if spec.clip.high is None else spec.clip.high
+        if math.isnan(value):
+            value = 0.0
+        value = min(max(value, low), high)
+        # An infinity that no clip bound caught (NaN became 0 above) is 0 too, inside the clip range.
+        return value if math.isfinite(value) else min(max(0.0, low), high)
 
     # ------------------------------------------------------------ pickling
     def __getstate__(self) -> dict[str, Any]:
@@ -182,7 +186,12 @@ class RewardFunction:
 
 # --------------------------------------------------------------- formulas
 def evaluate(expr: ast.Expr, row: dict[str, float | None]) -> float:
-    """A formula's value; a rule that does not apply (None) counts as 0, x / 0 is 0."""
+    """A formula's value; a rule that does not apply (None) counts as 0, x / 0 is 0.
+
+    Overflow follows IEEE arithmetic (1e308 * 10 is inf, inf - inf is NaN); a NaN
+    argument makes `min`, `max` and `clip` NaN too (Python's `min` would depend on
+    the argument order), so NaN reaches `_combine`, which defines the total.
+    """
     if isinstance(expr, ast.Num):
         return expr.value
     if isinstance(expr, ast.Ref):
@@ -199,6 +208,8 @@ def evaluate(expr: ast.Expr, row: dict[str, float | None]) -> float:
             return left * right
         return left / right if right != 0 else 0.0
     args = [evaluate(arg, row) for arg in expr.args]
+    if any(math.isnan(arg) for arg in args):
+        return math.nan
     if expr.function == "min":
         return min(args)
     if expr.function == "max":
