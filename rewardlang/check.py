@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from rewardlang import ast
 from rewardlang.diagnostics import Diagnostic, Label, Span, error, one_of, suggestion_help, warning
+from rewardlang.rules.matching import PhraseMatcher
 from rewardlang.scores import PENALTY_KINDS, score_range
 from rewardlang.text import normalize
 from rewardlang.validate import SpanTable
@@ -208,31 +209,35 @@ def phrase_lists(ctx: CheckContext) -> Iterator[Diagnostic]:
 
 @check
 def phrases_also_banned(ctx: CheckContext) -> Iterator[Diagnostic]:
-    banned = [r for r in ctx.spec.rules if isinstance(r, ast.BannedRule)]
+    # Every banned word, grouped by its normalised text, once per match mode: each
+    # rewarded phrase is then searched for all of them in one pass (the runtime's
+    # matcher), so the check stays linear in the lists, not their product.
+    banned: dict[bool, dict[str, list[tuple[ast.BannedRule, ast.Phrase]]]] = {True: {}, False: {}}
+    for ban in ctx.spec.rules:
+        if isinstance(ban, ast.BannedRule):
+            for word in ban.phrases:
+                if folded := normalize(word.text).strip():
+                    banned[ban.match == "word"].setdefault(folded, []).append((ban, word))
+    matchers = [(PhraseMatcher(list(words), word=whole), words) for whole, words in banned.items() if words]
+    if not matchers:
+        return
+    order = {id(rule): index for index, rule in enumerate(ctx.spec.rules)}
     for rule in ctx.spec.rules:
         if not isinstance(rule, ast.PhrasesRule) or rule.each <= 0:
             continue
         for phrase in rule.phrases:
             folded = normalize(phrase.text).strip()
-            for ban in banned:
-                for word in ban.phrases:
-                    banned_word = normalize(word.text).strip()
-                    if not banned_word or not _contains(folded, banned_word, whole_word=ban.match == "word"):
-                        continue
-                    yield warning(
-                        "RL201",
-                        f"`{phrase.text}` is rewarded by `{rule.name}` but banned by `{ban.name}`",
-                        phrase.span,
-                        label="rewarded here",
-                        labels=(Label(word.span, "banned here"),),
-                        help="the two rules pull in opposite directions; remove the phrase from one list",
-                    )
-
-
-def _contains(text: str, part: str, whole_word: bool) -> bool:
-    if not whole_word:
-        return part in text
-    return re.search(rf"(?<!\w){re.escape(part)}(?!\w)", text) is not None
+            hits = [hit for matcher, words in matchers for i in matcher.found(folded) for hit in words[matcher.phrases[i]]]
+            hits.sort(key=lambda hit: (order[id(hit[0])], hit[1].span.start))
+            for ban, word in hits:
+                yield warning(
+                    "RL201",
+                    f"`{phrase.text}` is rewarded by `{rule.name}` but banned by `{ban.name}`",
+                    phrase.span,
+                    label="rewarded here",
+                    labels=(Label(word.span, "banned here"),),
+                    help="the two rules pull in opposite directions; remove the phrase from one list",
+                )
 
 
 @check

@@ -13,11 +13,10 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
 
 from rewardlang import __version__
 from rewardlang.diagnostics import Diagnostic
-from rewardlang.frontend import SourceError, analyze, decode_source, read_source
+from rewardlang.frontend import SourceError, analyze, read_source, read_source_stream, unwritable
 from rewardlang.render import STYLES, render, summary, to_json, use_color
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
@@ -99,10 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _read(name: str, stdin: TextIO | None = None) -> str:
+def _read(name: str) -> str:
     if name == "-":
-        stream = stdin or sys.stdin
-        return decode_source(stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode(), "<stdin>")
+        return read_source_stream(sys.stdin.buffer)
     return read_source(name)
 
 
@@ -210,7 +208,12 @@ def run_fmt(files: Sequence[str], check: bool, diff: bool, write: bool) -> int:
                 )
             )
         elif write and name != "-":
-            Path(name).write_text(formatted, encoding="utf-8")
+            try:
+                Path(name).write_text(formatted, encoding="utf-8")
+            except OSError as exc:  # opening for writing fails before anything is written: the file is unchanged
+                print(f"rewardc: error: {unwritable(name, exc)}; left unchanged", file=sys.stderr)
+                io_failed = True
+                continue
             print(f"reformatted {name}", file=sys.stderr)
         else:
             sys.stdout.write(formatted)

@@ -211,10 +211,10 @@ _ALL: tuple[CodeInfo, ...] = (
         "error",
         "expression nested too deeply",
         """
-        A statement's parse tree is more than 100 levels deep. Function calls,
-        unary minus and every binary operator add a level; since `+ - * /` are
-        left-associative, a flat sum of about 100 terms is also 100 levels
-        deep. Parentheses alone add nothing.
+        A formula nests more than 100 levels deep. Function calls, unary minus
+        and every binary operator add a level; since `+ - * /` are
+        left-associative, a flat sum of 101 terms is 100 levels deep (accepted)
+        and one of 102 terms is 101 (refused). Parentheses alone add nothing.
 
         Such formulas are almost always generated. A long weighted sum does not
         need a `total` at all: without one, the reward is the weighted sum of

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 
 from rewardlang import syntax as syn
-from rewardlang.diagnostics import Diagnostic, Span
-from rewardlang.parser import parse_syntax
+from rewardlang.diagnostics import Diagnostic, SourceMap, Span, error
+from rewardlang.parser import MAX_SOURCE_CHARS, parse_syntax
 
 WIDTH = 88
 INDENT = "    "
@@ -49,7 +49,19 @@ def format_source(text: str) -> tuple[str | None, list[Diagnostic]]:
     errors = [d for d in diagnostics if d.is_error]
     if errors:
         return None, errors
-    return _Formatter(tree.source, tree).format(), []
+    formatted = _Formatter(tree.source, tree).format()
+    if len(formatted) > MAX_SOURCE_CHARS:
+        # Escapes and line breaks can lengthen a spec near the limit; never produce one that `check` refuses.
+        return None, [
+            error(
+                "RL008",
+                f"the formatted spec would be too large ({len(formatted):,} characters)",
+                SourceMap(tree.source).span(0, 0),
+                help=f"a spec holds at most {MAX_SOURCE_CHARS:,} characters; the file is left as it is: "
+                "shorten it, then format it",
+            )
+        ]
+    return formatted, []
 
 
 # ------------------------------------------------------------------ values

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from rewardlang import ast
 from rewardlang import syntax as syn
 from rewardlang.check import CheckContext, check_spec
 from rewardlang.diagnostics import Diagnostic, SpecError, normalize_newlines, sort_diagnostics
-from rewardlang.parser import parse_syntax
+from rewardlang.parser import MAX_SOURCE_CHARS, parse_syntax
 from rewardlang.validate import build_spec
 
 
@@ -48,13 +49,28 @@ class SourceError(OSError):
     """A spec file could not be read as text (missing, a directory, not UTF-8...)."""
 
 
+# A spec holds at most MAX_SOURCE_CHARS characters, so at most 4 bytes each in UTF-8:
+# reading stops one byte past this, so /dev/zero or an endless pipe cannot fill memory.
+MAX_SOURCE_BYTES = 4 * MAX_SOURCE_CHARS
+
+
 def read_source(path: str | Path) -> str:
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            data = stream.read(MAX_SOURCE_BYTES + 1)
     except OSError as exc:
         raise SourceError(unreadable(str(path), exc, "a spec file")) from None
     return decode_source(data, str(path))
+
+
+def read_source_stream(stream: BinaryIO, name: str = "<stdin>") -> str:
+    """`read_source` of an open binary stream (standard input), with the same size limit."""
+    try:
+        data = stream.read(MAX_SOURCE_BYTES + 1)
+    except OSError as exc:
+        raise SourceError(unreadable(name, exc, "a spec")) from None
+    return decode_source(data, name)
 
 
 def unreadable(name: str, exc: OSError, expected: str) -> str:
@@ -68,7 +84,23 @@ def unreadable(name: str, exc: OSError, expected: str) -> str:
     return f"{name}: cannot read ({exc.strerror or exc})"
 
 
+def unwritable(name: str, exc: OSError) -> str:
+    """Why a file could not be written, in the user's terms."""
+    if isinstance(exc, PermissionError):
+        reason = "permission denied"
+    elif isinstance(exc, IsADirectoryError):
+        reason = "is a directory"
+    else:
+        reason = exc.strerror or str(exc)
+    return f"{name}: cannot write ({reason})"
+
+
 def decode_source(data: bytes, name: str) -> str:
+    if len(data) > MAX_SOURCE_BYTES:
+        raise SourceError(
+            f"{name}: too large for a spec (more than {MAX_SOURCE_BYTES:,} bytes, not read further; "
+            f"a spec holds at most {MAX_SOURCE_CHARS:,} characters)"
+        )
     if b"\0" in data[:8192]:
         raise SourceError(f"{name}: binary file, not a spec (found a NUL byte)")
     try:

@@ -268,15 +268,24 @@ class Lowerer(Transformer[Token, Any]):
         return self._operator("div", meta, c)
 
 
+# Formula nodes that nest: each is one level of a formula (parentheses add none).
+NESTING_NODES = frozenset({"neg", "add", "sub", "mul", "div", "call"})
+
+
 def deepest_node(tree: Tree[Token]) -> tuple[int, Tree[Token]]:
-    """(depth, node) of the deepest node of a parse tree, found without recursion (specs can nest absurdly)."""
+    """(levels, node): the most formula levels on one path of a parse tree, and the node where it ends.
+
+    Found without recursion, since specs can nest absurdly. Only formulas nest;
+    every other statement's tree has a small fixed depth.
+    """
     deepest = (0, tree)
-    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
+    stack: list[tuple[Tree[Token], int]] = [(tree, 0)]
     while stack:
-        node, depth = stack.pop()
-        if depth > deepest[0]:
-            deepest = (depth, node)
-        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+        node, levels = stack.pop()
+        levels += node.data in NESTING_NODES
+        if levels > deepest[0]:
+            deepest = (levels, node)
+        stack.extend((child, levels) for child in node.children if isinstance(child, Tree))
     return deepest
 
 

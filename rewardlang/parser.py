@@ -30,7 +30,7 @@ from rewardlang.diagnostics import (
 from rewardlang.lower import Lowerer, deepest_node
 
 MAX_SOURCE_CHARS = 1_000_000
-MAX_NESTING = 200
+MAX_NESTING = 100  # formula levels: each call, unary minus and binary operator is one (docs §8.2)
 
 _STATEMENT_KEYWORDS = ("reward", "defaults", "rule", "total", "gate", "clip")
 _STATEMENT_START = re.compile(rf"^[ \t]*({'|'.join(_STATEMENT_KEYWORDS)})\b", re.MULTILINE)
