@@ -9,10 +9,12 @@ The arguments are TRL's `TrlParser((RewardScriptArguments, GRPOConfig, ModelConf
 Options the user does not set get GRPO defaults from the conversation guide (and small, fast ones
 when the packaged model and conversations run on a CPU).
 
-Order of checks: the spec first (exit 1 on spec errors, 2 if unreadable), then the output folder
-(an earlier run is never silently overwritten: exit 2 unless `--overwrite` or
-`--resume_from_checkpoint PATH|last`), then the data (exit 2), then the model. Ctrl-C or SIGTERM
-during training saves a checkpoint and exits 130/143 (see `interrupt.py`). Under torchrun or
+Order of checks, all before a model loads or a file is written (`preflight.py`): the `--config`
+file (exit 2), the spec (exit 1 on spec errors, 2 if unreadable) and the model folders its rules
+name (exit 2), the options, the output folder (an earlier run is never silently overwritten nor
+mixed with another run: exit 2 unless `--overwrite` or `--resume_from_checkpoint PATH|last`), the
+policy model's location, then the data (exit 2). Ctrl-C or SIGTERM during training saves a
+checkpoint and exits 130/143 (see `interrupt.py`). Under torchrun or
 `accelerate launch -m rewardlang_trainer.train` only rank 0 prints summaries (docs/training.md).
 
 Heavy imports (torch, transformers, trl) happen inside `main()`.
@@ -56,9 +58,6 @@ rule on_topic: relevance to last_user
 
 #: Exit codes (an interrupted run exits 128 + the signal number, as shells expect).
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
-
-#: `--resume_from_checkpoint` values that mean "the newest checkpoint in output_dir".
-LATEST_CHECKPOINT = ("last", "latest", "true")
 
 
 @dataclass
@@ -153,20 +152,25 @@ def _make_parser() -> Any:
     return TrlParser((RewardScriptArguments, GRPOConfig, ModelConfig), prog="grpo-train")
 
 
-def _explicit(argv: list[str]) -> dict[str, Any]:
-    """The options the user set (name -> value), from the `--config` file and the command line."""
-    import yaml
+def _split_config(argv: list[str]) -> tuple[list[str], str | None]:
+    """(the arguments without `--config PATH`, PATH), as TRL's parser reads `--config`."""
+    from rewardlang_trainer.preflight import PreflightError
 
-    args = list(argv)
-    values: dict[str, Any] = {}
-    if "--config" in args:
-        i = args.index("--config")
-        if i + 1 < len(args):
-            with open(args[i + 1]) as fh:
-                config = yaml.safe_load(fh)
-            if isinstance(config, dict):
-                values.update({k: v for k, v in config.items() if k != "env"})
-            del args[i : i + 2]
+    if "--config" not in argv:
+        return list(argv), None
+    i = argv.index("--config")
+    if i + 1 >= len(argv):
+        raise PreflightError("--config needs the path of a YAML file")
+    return argv[:i] + argv[i + 2 :], argv[i + 1]
+
+
+def _option_names(parser: Any) -> set[str]:
+    return {action.dest for action in parser._actions if action.dest != "help"}
+
+
+def _explicit(args: list[str], config: dict[str, Any]) -> dict[str, Any]:
+    """The options the user set (name -> value), from the `--config` file and the command line."""
+    values = {k: v for k, v in config.items() if k != "env"}
     parser = _make_parser()
     for action in parser._actions:
         action.default = argparse.SUPPRESS
@@ -261,48 +265,6 @@ def _print_reward_table(history: list[dict[str, Any]], names: list[str]) -> None
         print(f"  {name:<{width}}  {_fmt(_mean(head, key)):>8}  {_fmt(_mean(tail, key)):>8}")
 
 
-def _output_dir_problem(output_dir: str, script_args: RewardScriptArguments, training_args: Any) -> str | None:
-    path = Path(output_dir)
-    if script_args.overwrite or training_args.resume_from_checkpoint:
-        return None
-    if path.exists() and not path.is_dir():
-        return f"output_dir {output_dir} exists and is not a folder"
-    if path.is_dir() and any(path.iterdir()):
-        return (
-            f"output_dir {output_dir} is not empty (it holds an earlier run); refusing to overwrite it. "
-            "Pass --overwrite to write into it, --resume_from_checkpoint to continue that run, "
-            "or choose another --output_dir"
-        )
-    return None
-
-
-def _resolve_resume(training_args: Any) -> str | None:
-    """Check `--resume_from_checkpoint` (a checkpoint folder, or `last` for the newest one in
-    output_dir) and replace it by the folder; raise ValueError with a clear message otherwise."""
-    value = training_args.resume_from_checkpoint
-    if value in (None, "", "false", "False"):
-        return None
-    output_dir = Path(training_args.output_dir)
-    if str(value).lower() in LATEST_CHECKPOINT:
-        from transformers.trainer_utils import get_last_checkpoint
-
-        latest = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
-        if latest is None:
-            raise ValueError(
-                f"--resume_from_checkpoint {value}: no checkpoint-<step> folder in output_dir {output_dir}"
-            )
-        return latest
-    folder = Path(value)
-    if not folder.is_dir():
-        raise ValueError(f"--resume_from_checkpoint {value}: no such checkpoint folder")
-    if not (folder / "trainer_state.json").is_file():
-        raise ValueError(
-            f"--resume_from_checkpoint {value}: not a checkpoint (no trainer_state.json); "
-            f"pass a {output_dir}/checkpoint-<step> folder, or `last`"
-        )
-    return str(folder)
-
-
 def _resume_command(argv: list[str], checkpoint: str) -> str:
     """The command line that continues an interrupted run from `checkpoint`."""
     kept: list[str] = []
@@ -373,21 +335,36 @@ def _dry_run(compiled: Any, dataset: Any, model_path: str, tokenizer: Any, train
 
 # -------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
-    import rewardlang
     from rewardlang_trainer.data import DataError, load_dataset_source, prepare
+    from rewardlang_trainer.preflight import (
+        PreflightError,
+        check_output_dir,
+        model_location_problem,
+        read_config,
+        resume_request,
+        rule_model_problems,
+    )
+
+    import rewardlang
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    # 0. The --config file, read once (a FIFO or `<(...)` works) and checked with file and line.
     try:
-        explicit = _explicit(argv)
+        args, config_path = _split_config(argv)
+        config = read_config(config_path, _option_names(_make_parser())) if config_path else {}
+        explicit = _explicit(args, config)
     except (OSError, ValueError) as exc:
         _err(str(exc))
         return EXIT_USAGE
+    for key, value in config.get("env", {}).items():  # as TRL does, before anything reads them
+        os.environ[str(key)] = str(value)
 
     # 1. The spec, before anything heavy (and before GRPOConfig's own checks).
     rewards = explicit.get("rewards")
+    filename = "<packaged chat spec>" if rewards is None else str(rewards)
     try:
         if rewards is None:
-            compiled = rewardlang.loads(DEFAULT_SPEC, filename="<packaged chat spec>")
+            compiled = rewardlang.loads(DEFAULT_SPEC, filename=filename)
         else:
             compiled = rewardlang.load(rewards)
     except rewardlang.SpecError as exc:
@@ -397,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
     except rewardlang.SourceError as exc:
         _err(str(exc))
         return EXIT_USAGE
+    # The models the rules name: a missing one would otherwise fail at the first training step.
+    problems = rule_model_problems(compiled.spec, filename)
+    for problem in problems:
+        _err(problem)
+    if problems:
+        return EXIT_USAGE
     _say(f"rewards: {', '.join(compiled.names)} (weights {compiled.weights})")
 
     # 2. Parse with GRPO defaults for what the user did not set, so that GRPOConfig's own checks
@@ -404,29 +387,38 @@ def main(argv: list[str] | None = None) -> int:
     defaults = {k: v for k, v in _defaults(explicit, compiled.weights).items() if k not in explicit}
     parser = _make_parser()
     parser.set_defaults_with_config(**defaults)
+    parser.set_defaults_with_config(**{k: v for k, v in config.items() if k != "env"})
     try:
-        script_args, training_args, model_args = parser.parse_args_and_config(argv)
+        script_args, training_args, model_args = parser.parse_args_into_dataclasses(args=args)
     except (OSError, ValueError) as exc:
         _err(str(exc))
         return EXIT_USAGE
 
-    # 3. The output folder: an earlier run is never silently overwritten.
+    # 3. The output folder: an earlier run is never silently overwritten, nor mixed with another
+    #    run's checkpoint; a false --resume_from_checkpoint means no resume.
     if not script_args.dry_run:
-        problem = _output_dir_problem(training_args.output_dir, script_args, training_args)
-        if problem:
-            _err(problem)
-            return EXIT_USAGE
         try:
-            training_args.resume_from_checkpoint = _resolve_resume(training_args)
-        except ValueError as exc:
+            training_args.resume_from_checkpoint = check_output_dir(
+                training_args.output_dir, script_args.overwrite, resume_request(training_args.resume_from_checkpoint)
+            )
+        except PreflightError as exc:
             _err(str(exc))
             return EXIT_USAGE
 
+    # 4. The policy model's location and the optional packages the options need.
+    if model_args.model_name_or_path is not None:
+        problem = model_location_problem(model_args.model_name_or_path)
+        if problem:
+            _err(f"--model_name_or_path: {problem}")
+            return EXIT_USAGE
     if training_args.use_vllm and importlib.util.find_spec("vllm") is None:
         _err("--use_vllm needs the `vllm` package (CUDA machines only), which is not installed: pip install vllm")
         return EXIT_USAGE
+    if model_args.use_peft and importlib.util.find_spec("peft") is None:
+        _err("--use_peft needs the `peft` package, which is not installed: pip install peft")
+        return EXIT_USAGE
 
-    # 4. The data.
+    # 5. The data.
     try:
         if script_args.dataset is None:
             from rewardlang_trainer.defaults import default_dataset
@@ -442,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     _say(report.summary())
 
-    # 5. The model.
+    # 6. The model.
     model_path = model_args.model_name_or_path
     if model_path is None:
         from rewardlang_trainer.defaults import default_model_dir
@@ -458,35 +450,43 @@ def main(argv: list[str] | None = None) -> int:
 
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(
-        model_path, revision=model_args.model_revision, trust_remote_code=training_args.trust_remote_code
-    )
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(
+            model_path, revision=model_args.model_revision, trust_remote_code=training_args.trust_remote_code
+        )
+    except (OSError, ValueError) as exc:  # a folder without a model, or a Hub id that is not there
+        detail = " ".join(str(exc).split())[:400] or type(exc).__name__
+        _err(f"cannot load the tokenizer of model {model_path}: {detail}")
+        return EXIT_USAGE
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     dataset = trim_prompts(dataset, tokenizer, script_args.max_prompt_length)
 
+    from rewardlang.rules.models import ModelLoadError
+
     if script_args.dry_run:
-        _dry_run(compiled, dataset, model_path, tokenizer, training_args, model_args)
+        try:
+            _dry_run(compiled, dataset, model_path, tokenizer, training_args, model_args)
+        except ModelLoadError as exc:  # a rule's model folder exists but does not load
+            _err(str(exc))
+            return EXIT_USAGE
         print("\ndry run: no training")
         return EXIT_OK
 
     peft_config = None
     if model_args.use_peft:
-        if importlib.util.find_spec("peft") is None:
-            _err("--use_peft needs the `peft` package, which is not installed: pip install peft")
-            return EXIT_USAGE
         from trl import get_peft_config
 
         peft_config = get_peft_config(model_args)
 
     from trl import GRPOTrainer
 
-    model_init_kwargs = dict(
-        revision=model_args.model_revision,
-        trust_remote_code=training_args.trust_remote_code,
-        attn_implementation=model_args.attn_implementation,
-        dtype=model_args.dtype,
-    )
+    model_init_kwargs = {
+        "revision": model_args.model_revision,
+        "trust_remote_code": training_args.trust_remote_code,
+        "attn_implementation": model_args.attn_implementation,
+        "dtype": model_args.dtype,
+    }
     if training_args.model_init_kwargs is not None:
         model_init_kwargs.update(training_args.model_init_kwargs)
     training_args.model_init_kwargs = model_init_kwargs
@@ -503,9 +503,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if training_args.resume_from_checkpoint:
         _say(f"resuming from {training_args.resume_from_checkpoint}")
-    with InterruptCheckpoint() as interrupt:
-        trainer.add_callback(interrupt)
-        trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    try:
+        with InterruptCheckpoint() as interrupt:
+            trainer.add_callback(interrupt)
+            trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    except ModelLoadError as exc:  # raised at the first step by a rule whose model folder does not load
+        _err(str(exc))
+        return EXIT_USAGE
     if _is_main_process():
         _print_reward_table(trainer.state.log_history, compiled.names)
 
