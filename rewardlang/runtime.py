@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 from rewardlang import ast
-from rewardlang.text import normalize
+from rewardlang.text import normalize, remove_ignorables
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
@@ -204,12 +204,29 @@ class Batch:
             )
         return self.cached(("text", scope), lambda: [scoped_text(t, scope) for t in self.texts("full")])
 
+    def visible(self, scope: str = "answer") -> list[str]:
+        """`texts(scope)`, with default-ignorable characters removed before the thinking is split off.
+
+        What every rule that normalises (`unicode nfkc`/`confusables`) and every
+        `length` reads: an invisible character changes nothing, not even a `<think>` tag.
+        """
+        if scope == "full":
+            def compute() -> list[str]:
+                texts = self.texts("full")
+                visible = [remove_ignorables(t) for t in texts]
+                # Usually nothing was removed: share the list (and, below, its scoped views).
+                return texts if all(a is b for a, b in zip(visible, texts)) else visible
+
+            return self.cached(("visible", "full"), compute)
+        if self.visible("full") is self.texts("full"):
+            return self.texts(scope)
+        return self.cached(("visible", scope), lambda: [scoped_text(t, scope) for t in self.visible("full")])
+
     def normalized(self, scope: str, case: str, unicode: str) -> list[str]:
         if case == "sensitive" and unicode == "raw":
             return self.texts(scope)
-        return self.cached(
-            ("normalized", scope, case, unicode), lambda: [normalize(t, case, unicode) for t in self.texts(scope)]
-        )
+        texts = self.texts(scope) if unicode == "raw" else self.visible(scope)
+        return self.cached(("normalized", scope, case, unicode), lambda: [normalize(t, case, unicode) for t in texts])
 
     def token_counts(self) -> list[int | None]:
         def count(ids: Any) -> int | None:

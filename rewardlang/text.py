@@ -67,6 +67,11 @@ def _ignorable_pattern() -> re.Pattern[str]:
     return re.compile(f"[{body}]+")
 
 
+def remove_ignorables(text: str) -> str:
+    """`text` without its default-ignorable characters."""
+    return text if text.isascii() else _ignorable_pattern().sub("", text)
+
+
 def _remove_and_fold(text: str) -> str:
     text = _ignorable_pattern().sub("", text)
     for char, plain in PUNCTUATION.items():

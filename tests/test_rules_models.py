@@ -261,6 +261,19 @@ def test_relevance_adversarial_completions(embedder: Any) -> None:
     assert scores[3] == 0.0 and scores[5] == 0.0
 
 
+def test_relevance_scores_a_lone_surrogate_as_the_replacement_character(embedder: Any) -> None:
+    # Before: the tokenizer refused the text, and the rule silently scored None.
+    compiled = rewardlang.loads("reward t\nrule r: relevance to last_user\n")
+
+    def scores(char: str) -> list[float | None]:
+        prompts = [user(f"How do I sort a list{char}?")] * 2
+        return compiled.score([f"Use sorted(){char} on the list.", "Use sorted() on it."], prompts=prompts).rules["r"]
+
+    got = scores("\ud800")
+    assert None not in got
+    assert got == scores("\ufffd")
+
+
 def test_relevance_through_the_compiler(embedder: Any) -> None:
     spec = rewardlang.loads(
         "reward t\nrule on_topic: relevance to last_user { rescale 0.1..0.9  batch_size 8 }\n"
@@ -526,6 +539,19 @@ def test_classifier_adversarial_inputs(tiny_models: dict[str, str]) -> None:
         scorer = classifier.compile(classifier_rule(path, max_length=16, batch_size=2))
         scores = scorer.score(Batch(completions))
         assert all(s is not None and math.isfinite(s) and 0.0 <= s <= 1.0 for s in scores), scores
+
+
+def test_classifier_scores_a_lone_surrogate_as_the_replacement_character(tiny_models: dict[str, str]) -> None:
+    for path in tiny_models.values():
+        scorer = classifier.compile(classifier_rule(path, max_length=16, context="last_user"))
+
+        def scores(char: str) -> list[float | None]:
+            texts = [f"a{char}b", f"plain {char}"]
+            return scorer.score(Batch(texts, [user(f"q{char}")] * 2))
+
+        got = scores("\udc80")
+        assert None not in got
+        assert got == scores("\ufffd")
 
 
 def test_classifier_bad_labels_are_clear_errors(tiny_models: dict[str, str]) -> None:

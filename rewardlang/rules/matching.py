@@ -458,7 +458,7 @@ def count_words(text: str) -> int:
 
 def word_counts(batch: Batch, scope: str) -> list[int]:
     """Words of each completion's text in `scope` (`len(text.split())` of the `unicode nfkc` text)."""
-    return batch.cached(("lexical", "word_counts", scope), lambda: [count_words(t) for t in batch.texts(scope)])
+    return batch.cached(("lexical", "word_counts", scope), lambda: [count_words(t) for t in batch.visible(scope)])
 
 
 def count_sentences(text: str) -> int:
