@@ -211,9 +211,9 @@ def test_chat_fixes_the_guide(chat: ast.Spec) -> None:
 
     helpful = _rule(chat, "helpful", ast.PhrasesRule)
     safety = _rule(chat, "safety", ast.BannedRule)
-    for rule in (helpful, safety):
-        # Whole words, Unicode-aware: "harmless" is not "harm".
-        assert (rule.match, rule.case, rule.unicode) == ("word", "insensitive", "nfkc")
+    # Whole words, Unicode-aware: "harmless" is not "harm"; look-alike letters cannot hide a banned word.
+    assert (helpful.match, helpful.case, helpful.unicode) == ("word", "insensitive", "nfkc")
+    assert (safety.match, safety.case, safety.unicode) == ("word", "insensitive", "confusables")
     assert {"dangerous", "illegal", "harmful"} <= {p.text for p in safety.phrases}
 
     on_topic = _rule(chat, "on_topic", ast.RelevanceRule)
