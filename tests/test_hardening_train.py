@@ -195,8 +195,11 @@ def test_malformed_yaml_config_names_the_file_and_line(tmp_path, spec_file, data
         ("", "must be a YAML mapping of option: value, found an empty file"),
         ("seed: 1\nmax_step: 3\n", ":2: unknown option `max_step` (did you mean `max_steps`?)"),
         ("env: [A, B]\n", ":1: `env` must be a mapping of VARIABLE: value"),
+        ("seed: 1\nmax_steps: 1.5\n", ":2: invalid value 1.5 for `max_steps` (expected int)"),
+        ("rewards: [a.reward]\n", ":1: `rewards` takes one value, not a list"),
+        ("max_steps: {a: 1}\n", ":1: `max_steps` takes one value, not a dict"),
     ],
-    ids=["list", "scalar", "empty", "unknown option", "env"],
+    ids=["list", "scalar", "empty", "unknown option", "env", "bad number", "list for a path", "mapping for a number"],
 )
 def test_a_config_that_is_not_an_option_mapping_is_a_clear_error(
     tmp_path, spec_file, data_file, monkeypatch, capsys, text, message
@@ -222,10 +225,30 @@ def test_config_values_and_env_still_apply(tmp_path, monkeypatch) -> None:
     config = tmp_path / "run.yaml"
     config.write_text("max_steps: 7\nrewards: x.reward\nenv:\n  REWARDLANG_TEST_VARIABLE: on\n", encoding="utf-8")
     args, path = train._split_config(["--seed", "3", "--config", str(config)])
-    values = preflight.read_config(path, train._option_names(train._make_parser()))
+    values = preflight.read_config(path, train._options(train._make_parser()))
     assert args == ["--seed", "3"]
     assert train._explicit(args, values) == {"max_steps": 7, "rewards": "x.reward", "seed": 3}
     assert values["env"] == {"REWARDLANG_TEST_VARIABLE": True}
+
+
+def test_config_scalars_are_read_as_the_same_text_on_the_command_line(tmp_path) -> None:
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        "output_dir: 5\nresume_from_checkpoint: false\nuse_cpu: yes\nmax_samples: 8\n"
+        "report_to: [none]\nlearning_rate: 1e-5\nmodel_init_kwargs: {low_cpu_mem_usage: true}\n",
+        encoding="utf-8",
+    )
+    values = preflight.read_config(str(config), train._options(train._make_parser()), train.OWN_OPTIONS)
+    assert values == {
+        "output_dir": "5",  # a YAML number given to a text option (TRL passes the int on, and crashes)
+        "resume_from_checkpoint": "False",  # then read as "no resume"
+        "use_cpu": True,
+        "max_samples": 8,
+        "report_to": ["none"],  # lists and mappings pass through, as with TRL
+        "learning_rate": "1e-5",  # YAML 1.1 reads this as text; argparse converts it as usual
+        "model_init_kwargs": {"low_cpu_mem_usage": True},
+    }
+    assert preflight.resume_request(values["resume_from_checkpoint"]) is None
 
 
 # ------------------------------------------------------------------------ 5. output_dir is a file

@@ -45,11 +45,16 @@ class PreflightError(ValueError):
 
 
 # ------------------------------------------------------------------------------------- --config
-def read_config(path: str, known: set[str]) -> dict[str, Any]:
+def read_config(path: str, options: dict[str, Any], scalars: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The options of a `--config` YAML file (`env` included), checked as TRL would, with places.
 
-    TRL's own reading lets a YAML syntax error escape as a traceback and names neither the file
-    nor the line of an unknown option; here each is one clear message.
+    `options` maps each option name to its argparse action. TRL's own reading lets a YAML syntax
+    error escape as a traceback, names neither the file nor the line of an unknown option, and
+    hands a YAML number or boolean to a text option unconverted (`output_dir: 5` crashes later);
+    here each is one clear message, and such scalars are converted by the option's own type, as
+    the same text on the command line would be. Lists and mappings pass through as TRL passes
+    them (`report_to: [tensorboard]`, `model_init_kwargs: {...}`), except to the options named in
+    `scalars` and to number and yes/no options, which take one value.
     """
     import yaml
 
@@ -76,17 +81,38 @@ def read_config(path: str, known: set[str]) -> dict[str, Any]:
     lines = {}
     if isinstance(root, yaml.MappingNode):
         lines = {key.value: key.start_mark.line + 1 for key, _ in root.value if isinstance(key, yaml.ScalarNode)}
+    checked: dict[str, Any] = {}
     for key, value in config.items():
         where = f"--config {path}:{lines.get(str(key), 1)}"
         if key == "env":
             if not isinstance(value, dict):
                 raise PreflightError(f"{where}: `env` must be a mapping of VARIABLE: value")
+            checked[key] = value
             continue
-        if not isinstance(key, str) or key not in known:
-            close = difflib.get_close_matches(str(key), sorted(known), n=1)
+        if not isinstance(key, str) or key not in options:
+            close = difflib.get_close_matches(str(key), sorted(options), n=1)
             hint = f" (did you mean `{close[0]}`?)" if close else ""
             raise PreflightError(f"{where}: unknown option `{key}`{hint}")
-    return config
+        checked[key] = _converted(value, options[key], where, key, key in scalars)
+    return checked
+
+
+def _converted(value: Any, action: Any, where: str, key: str, scalar: bool) -> Any:
+    """A YAML number or boolean as the option's type reads the same text on the command line."""
+    import argparse
+
+    convert = getattr(action, "type", None)
+    if isinstance(value, (list, dict)):
+        if scalar or (getattr(action, "nargs", None) in (None, "?") and convert not in (None, str)):
+            raise PreflightError(f"{where}: `{key}` takes one value, not a {type(value).__name__}")
+        return value
+    if convert is None or not isinstance(value, (bool, int, float)):
+        return value
+    try:
+        return convert(str(value))
+    except (TypeError, ValueError, argparse.ArgumentTypeError):
+        expected = f" (expected {convert.__name__})" if isinstance(convert, type) else ""
+        raise PreflightError(f"{where}: invalid value {value!r} for `{key}`{expected}") from None
 
 
 def _yaml_place(exc: Any) -> str:

@@ -29,7 +29,7 @@ import os
 import shlex
 import signal
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,10 @@ class RewardScriptArguments:
     )
 
 
+#: grpo-train's own options: each takes one value (in `--config` too).
+OWN_OPTIONS = frozenset(f.name for f in fields(RewardScriptArguments))
+
+
 def trim_prompts(dataset: Any, tokenizer: Any, max_tokens: int) -> Any:
     """Drop the oldest turns of conversational prompts longer than `max_tokens` (chat template applied).
 
@@ -164,8 +168,9 @@ def _split_config(argv: list[str]) -> tuple[list[str], str | None]:
     return argv[:i] + argv[i + 2 :], argv[i + 1]
 
 
-def _option_names(parser: Any) -> set[str]:
-    return {action.dest for action in parser._actions if action.dest != "help"}
+def _options(parser: Any) -> dict[str, argparse.Action]:
+    """Option name -> its argparse action (what a `--config` key may be)."""
+    return {action.dest: action for action in parser._actions if action.dest != "help"}
 
 
 def _explicit(args: list[str], config: dict[str, Any]) -> dict[str, Any]:
@@ -351,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     # 0. The --config file, read once (a FIFO or `<(...)` works) and checked with file and line.
     try:
         args, config_path = _split_config(argv)
-        config = read_config(config_path, _option_names(_make_parser())) if config_path else {}
+        config = read_config(config_path, _options(_make_parser()), OWN_OPTIONS) if config_path else {}
         explicit = _explicit(args, config)
     except (OSError, ValueError) as exc:
         _err(str(exc))
