@@ -67,8 +67,10 @@ def chunks(stream: IO[bytes], head: bytes = b"") -> Iterator[bytes]:
         yield chunk
 
 
-def split_lines(parts: Iterable[bytes], max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes | None]]:
-    """(line number, line without its b"\\n") for every line; None for a line over `max_line_bytes`."""
+def split_lines(parts: Iterable[bytes], max_line_bytes: int | None = None) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line without its b"\\n") for every line; None for a line over `max_line_bytes`
+    (default `MAX_LINE_BYTES`)."""
+    max_line_bytes = MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes
     number = 0
     pending: list[bytes] = []  # the pieces of the unfinished line
     pending_size = 0
@@ -94,8 +96,9 @@ def split_lines(parts: Iterable[bytes], max_line_bytes: int = MAX_LINE_BYTES) ->
         yield number + 1, None if too_long else b"".join(pending)
 
 
-def read_lines(parts: Iterable[bytes], max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, Any]]:
+def read_lines(parts: Iterable[bytes], max_line_bytes: int | None = None) -> Iterator[tuple[int, Any]]:
     """(line number, value or `BadLine`) for every non-blank line of JSON Lines."""
+    max_line_bytes = MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes
     for number, raw in split_lines(parts, max_line_bytes):
         if raw is None:
             yield number, BadLine(number, f"line longer than {_size(max_line_bytes)}")
