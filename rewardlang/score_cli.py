@@ -37,7 +37,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, Self
 
 from rewardlang.frontend import unreadable
 from rewardlang.jsonlines import BOM, BadLine, JsonError, chunks, read_json, read_lines, replace_surrogates, split_lines
@@ -125,8 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_score(args: argparse.Namespace) -> int:
     """Run `rewardc score` with parsed arguments; returns the exit status."""
     from rewardlang.frontend import SourceError, analyze, read_source
-    from rewardlang.rules.models import ModelLoadError
     from rewardlang.render import render, summary
+    from rewardlang.rules.models import ModelLoadError
 
     color = use_color(getattr(args, "color", "auto"), sys.stderr)
     if args.spec == "-" and args.data == "-":
@@ -134,9 +134,9 @@ def run_score(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         if args.spec == "-":
-            from rewardlang.frontend import decode_source
+            from rewardlang.frontend import read_source_stream
 
-            text = decode_source(_read_stdin(), "<stdin>")
+            text = read_source_stream(_stdin_bytes(), "<stdin>")  # stops at the spec size limit
         else:
             text = read_source(args.spec)
     except SourceError as exc:
@@ -274,10 +274,6 @@ def open_data(path: str, data_format: str = "auto", batch_size: int = DEFAULT_BA
 def _stdin_bytes() -> IO[bytes]:
     stream = sys.stdin
     return stream.buffer if hasattr(stream, "buffer") else io.BytesIO(stream.read().encode("utf-8"))
-
-
-def _read_stdin() -> bytes:
-    return _stdin_bytes().read()
 
 
 def _open_stream(stream: IO[bytes], name: str, data_format: str, batch_size: int) -> DataSource:
@@ -661,7 +657,7 @@ class _RuleLogCapture(logging.Handler):
         self.counts: dict[str, int] = {}
         self.logger = logging.getLogger("rewardlang")
 
-    def __enter__(self) -> _RuleLogCapture:
+    def __enter__(self) -> Self:
         self._propagate = self.logger.propagate
         self.logger.addHandler(self)
         self.logger.propagate = False

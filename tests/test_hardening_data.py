@@ -431,3 +431,38 @@ def test_rewardc_reports_the_overlong_line(spec, tmp_path, monkeypatch, capsys) 
     captured = capsys.readouterr()
     assert scored_rows(captured.out.encode()) == [1, 3]
     assert "  row 2: line longer than 1000 bytes\n" in captured.err
+
+
+class EndlessReader(io.RawIOBase):
+    """Standard input that never ends (`yes '#' | rewardc score - ...`); counts what it hands out."""
+
+    def __init__(self) -> None:
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        buffer[:] = b"#" * len(buffer)
+        self.position += len(buffer)
+        return len(buffer)
+
+
+def test_a_spec_from_endless_standard_input_stops_at_the_size_limit(tmp_path, monkeypatch, capsys) -> None:
+    from rewardlang.frontend import MAX_SOURCE_BYTES
+
+    raw = EndlessReader()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8"))
+    data = tmp_path / "d.jsonl"
+    data.write_bytes(jsonl_bytes(rows(1)))
+    assert score_cli.main(["-", "--data", str(data)]) == 2
+    assert "<stdin>: too large for a spec" in capsys.readouterr().err
+    assert raw.position <= MAX_SOURCE_BYTES + 1 + io.DEFAULT_BUFFER_SIZE
+
+
+def test_a_spec_from_standard_input(tmp_path, monkeypatch, capsys) -> None:
+    pipe_stdin(monkeypatch, SPEC.encode())
+    data = tmp_path / "d.jsonl"
+    data.write_bytes(jsonl_bytes(rows(3)))
+    assert score_cli.main(["-", "--data", str(data), "--format", "jsonl"]) == 0
+    assert scored_rows(capsys.readouterr().out.encode()) == [1, 2, 3]
