@@ -231,6 +231,39 @@ def test_config_values_and_env_still_apply(tmp_path, monkeypatch) -> None:
     assert values["env"] == {"REWARDLANG_TEST_VARIABLE": True}
 
 
+def test_a_config_from_a_pipe_is_read_once(tmp_path, spec_file, monkeypatch, capsys) -> None:
+    """`--config <(...)`: a FIFO gives its text once; a second open would see an empty file."""
+    import os
+    import threading
+
+    _no_model_loads(monkeypatch)
+    fifo = tmp_path / "run.yaml"
+    os.mkfifo(fifo)
+    missing = tmp_path / "no-such-data.jsonl"
+    done = threading.Event()
+
+    def feed() -> None:
+        with open(fifo, "w", encoding="utf-8") as fh:  # blocks until grpo-train opens it
+            fh.write(f"dataset: {missing}\nrewards: {spec_file}\n")
+        while not done.is_set():  # release any second reader with an end of file, so nothing hangs
+            try:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass  # no reader
+            done.wait(0.05)
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        code = train.main(["--config", str(fifo), "--output_dir", str(tmp_path / "out")])
+    finally:
+        done.set()
+        feeder.join()
+    err = capsys.readouterr().err
+    assert code == 2
+    assert str(missing) in err and "YAML" not in err  # the config's dataset was used: it was read whole
+
+
 def test_config_scalars_are_read_as_the_same_text_on_the_command_line(tmp_path) -> None:
     config = tmp_path / "run.yaml"
     config.write_text(
@@ -363,7 +396,9 @@ def test_a_missing_policy_model_is_a_clear_error(tmp_path, spec_file, data_file,
 def test_a_policy_folder_without_a_model_is_a_clear_error(tmp_path, spec_file, data_file, capsys) -> None:
     empty = tmp_path / "empty-model"
     empty.mkdir()
-    assert train.main([*_argv(spec_file, data_file, tmp_path / "out", model=empty), "--dry_run"]) == 2
+    before = _snapshot(tmp_path)
+    assert train.main(_argv(spec_file, data_file, tmp_path / "out", model=empty)) == 2
+    assert _snapshot(tmp_path) == before  # the data was read, and left no cache file behind
     last = capsys.readouterr().err.splitlines()[-1]  # after the data step's progress bars
     assert last.startswith(f"grpo-train: error: cannot load the tokenizer of model {empty}: Couldn't instantiate")
 
