@@ -72,26 +72,27 @@ def split_lines(parts: Iterable[bytes], max_line_bytes: int | None = None) -> It
     (default `MAX_LINE_BYTES`)."""
     max_line_bytes = MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes
     number = 0
-    pending: list[bytes] = []  # the pieces of the unfinished line
+    pending: list[bytes] = []  # the pieces of the unfinished line (empty once it is too long)
     pending_size = 0
     too_long = False
     for part in parts:
-        start = 0
-        while True:
-            end = part.find(b"\n", start)
-            piece = part[start:] if end == -1 else part[start:end]
-            if not too_long:
-                pending_size += len(piece)
-                if pending_size > max_line_bytes:
-                    too_long, pending = True, []  # drop what was kept: memory stays bounded
-                elif piece:
-                    pending.append(piece)
-            if end == -1:
-                break
+        pieces = part.split(b"\n")
+        for piece in pieces[:-1]:  # each ends a line
             number += 1
-            yield number, None if too_long else b"".join(pending)
-            pending, pending_size, too_long = [], 0, False
-            start = end + 1
+            if pending or too_long:
+                too_long = too_long or pending_size + len(piece) > max_line_bytes
+                line = None if too_long else b"".join([*pending, piece])
+                pending, pending_size, too_long = [], 0, False
+            else:
+                line = piece if len(piece) <= max_line_bytes else None
+            yield number, line
+        rest = pieces[-1]  # the start of the next line
+        if rest and not too_long:
+            pending_size += len(rest)
+            if pending_size > max_line_bytes:
+                too_long, pending = True, []  # drop what was kept: memory stays bounded
+            else:
+                pending.append(rest)
     if pending or too_long:  # a last line without a final newline
         yield number + 1, None if too_long else b"".join(pending)
 
