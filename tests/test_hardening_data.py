@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rewardlang import compiler, jsonlines, score_cli
 from rewardlang.jsonlines import BadLine
@@ -421,6 +423,22 @@ def test_an_overlong_line_is_a_skipped_row_and_is_not_kept_in_memory() -> None:
         (3, {"completion": "after"}),
     ]
     assert peak < 1024 * 1024  # what is kept of the 20 MB line is bounded by the cap
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.lists(st.sampled_from([b"a", b"bb", b"\n", b"cccc", b"\n\n", b"\r\n"]), max_size=12).map(b"".join),
+    st.lists(st.integers(min_value=0, max_value=40), max_size=4),
+    st.integers(min_value=0, max_value=8),
+)
+def test_lines_are_the_same_however_the_stream_is_cut(data: bytes, cuts: list[int], cap: int) -> None:
+    points = sorted({min(cut, len(data)) for cut in cuts})
+    parts = [data[i:j] for i, j in zip([0, *points], [*points, len(data)], strict=True)]
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()  # a final newline ends the last line; it does not start another
+    expected = [(n, line if len(line) <= cap else None) for n, line in enumerate(lines, 1)]
+    assert list(jsonlines.split_lines(parts, cap)) == expected
 
 
 def test_rewardc_reports_the_overlong_line(spec, tmp_path, monkeypatch, capsys) -> None:
