@@ -467,14 +467,16 @@ class EndlessReader(io.RawIOBase):
 
 
 def test_a_spec_from_endless_standard_input_stops_at_the_size_limit(tmp_path, monkeypatch, capsys) -> None:
-    from rewardlang.frontend import MAX_SOURCE_BYTES
+    from rewardlang.frontend import MAX_SOURCE_BYTES, SourceError, read_source_stream
 
+    with pytest.raises(SourceError) as too_large:  # the front end's own wording for an oversized spec
+        read_source_stream(io.BytesIO(b"#" * (MAX_SOURCE_BYTES + 1)), "<stdin>")
     raw = EndlessReader()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8"))
     data = tmp_path / "d.jsonl"
     data.write_bytes(jsonl_bytes(rows(1)))
     assert score_cli.main(["-", "--data", str(data)]) == 2
-    assert "<stdin>: too large for a spec" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"rewardc: error: {too_large.value}\n"
     assert raw.position <= MAX_SOURCE_BYTES + 1 + io.DEFAULT_BUFFER_SIZE
 
 
