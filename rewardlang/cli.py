@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rewardlang import __version__
 from rewardlang.diagnostics import Diagnostic
-from rewardlang.frontend import SourceError, analyze, read_source, read_source_stream, unwritable
+from rewardlang.frontend import SourceError, SourceTooLarge, analyze, read_source, read_source_stream, unwritable
 from rewardlang.render import STYLES, render, summary, to_json, use_color
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
@@ -117,11 +117,14 @@ def run_check(files: Sequence[str], style: str, strict: bool, max_errors: int | 
     for name in files:
         try:
             text = _read(name)
+        except SourceTooLarge as exc:  # a spec error like any other: RL008
+            text, diagnostics = exc.head, [exc.diagnostic]
         except SourceError as exc:
             print(f"rewardc: error: {exc}", file=sys.stderr)
             io_failed = True
             continue
-        diagnostics = analyze(text).diagnostics
+        else:
+            diagnostics = analyze(text).diagnostics
         errors = sum(d.is_error for d in diagnostics)
         warnings = len(diagnostics) - errors
         total_errors += errors
@@ -182,11 +185,14 @@ def run_fmt(files: Sequence[str], check: bool, diff: bool, write: bool) -> int:
     for name in files:
         try:
             text = _read(name)
+        except SourceTooLarge as exc:  # a spec error like any other: RL008
+            text, (formatted, diagnostics) = exc.head, (None, [exc.diagnostic])
         except SourceError as exc:
             print(f"rewardc: error: {exc}", file=sys.stderr)
             io_failed = True
             continue
-        formatted, diagnostics = format_source(text)
+        else:
+            formatted, diagnostics = format_source(text)
         if formatted is None:
             sys.stderr.write(render(diagnostics, text, _display_name(name), color=use_color("auto", sys.stderr)))
             spec_failed = True

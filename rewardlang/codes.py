@@ -241,7 +241,11 @@ _ALL: tuple[CodeInfo, ...] = (
         "spec too large",
         """
         The spec holds more than 1,000,000 characters. Nothing else in the file
-        is checked.
+        is checked. `rewardc` reads at most 4,000,000 bytes of a file or of
+        standard input (the most 1,000,000 characters take in UTF-8): longer
+        input, an endless pipe say, gets this error without being read further.
+        `rewardc fmt` reports it too when formatting would make a spec longer
+        than the limit, and then leaves the file as it is.
 
         A spec this large is nearly always a mistake: a data file passed where
         a spec was meant, or a generated word list. Keep phrase and banned

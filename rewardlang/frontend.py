@@ -9,8 +9,8 @@ from typing import BinaryIO
 from rewardlang import ast
 from rewardlang import syntax as syn
 from rewardlang.check import CheckContext, check_spec
-from rewardlang.diagnostics import Diagnostic, SpecError, normalize_newlines, sort_diagnostics
-from rewardlang.parser import MAX_SOURCE_CHARS, parse_syntax
+from rewardlang.diagnostics import Diagnostic, SourceMap, SpecError, normalize_newlines, sort_diagnostics
+from rewardlang.parser import MAX_SOURCE_CHARS, parse_syntax, too_large
 from rewardlang.validate import build_spec
 
 
@@ -47,6 +47,17 @@ def analyze(text: str) -> Analysis:
 
 class SourceError(OSError):
     """A spec file could not be read as text (missing, a directory, not UTF-8...)."""
+
+
+class SourceTooLarge(SourceError):
+    """More bytes than a spec can hold: reading stopped there. `rewardc` reports it as RL008."""
+
+    def __init__(self, name: str, head: str):
+        size = f"more than {MAX_SOURCE_BYTES:,} bytes"
+        super().__init__(f"{name}: spec is too large ({size}, not read further; "
+                         f"a spec holds at most {MAX_SOURCE_CHARS:,} characters)")
+        self.head = head  # the first line read: the source the diagnostic is shown on
+        self.diagnostic = too_large(size, SourceMap(head))
 
 
 # A spec holds at most MAX_SOURCE_CHARS characters, so at most 4 bytes each in UTF-8:
@@ -96,13 +107,11 @@ def unwritable(name: str, exc: OSError) -> str:
 
 
 def decode_source(data: bytes, name: str) -> str:
-    if len(data) > MAX_SOURCE_BYTES:
-        raise SourceError(
-            f"{name}: too large for a spec (more than {MAX_SOURCE_BYTES:,} bytes, not read further; "
-            f"a spec holds at most {MAX_SOURCE_CHARS:,} characters)"
-        )
     if b"\0" in data[:8192]:
         raise SourceError(f"{name}: binary file, not a spec (found a NUL byte)")
+    if len(data) > MAX_SOURCE_BYTES:
+        head = data[:1000].decode("utf-8", "replace").split("\n", 1)[0]
+        raise SourceTooLarge(name, head)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -70,14 +70,7 @@ def parse_syntax(text: str) -> tuple[syn.SpecSyntax, list[Diagnostic]]:
     source = SourceMap(text)
     sink = DiagnosticSink()
     if len(text) > MAX_SOURCE_CHARS:
-        sink.add(
-            error(
-                "RL008",
-                f"spec is too large ({len(text):,} characters)",
-                source.span(0, 0),
-                help=f"a spec holds at most {MAX_SOURCE_CHARS:,} characters; keep long word lists short",
-            )
-        )
+        sink.add(too_large(f"{len(text):,} characters", source))
         return syn.SpecSyntax(source=text), sink.diagnostics
 
     if text.startswith("\ufeff"):
@@ -91,6 +84,16 @@ def parse_syntax(text: str) -> tuple[syn.SpecSyntax, list[Diagnostic]]:
     else:
         spec.statements.extend(_lower(tree, source, sink, 0, spec.broken_rule_names))
     return spec, sink.diagnostics
+
+
+def too_large(size: str, source: SourceMap) -> Diagnostic:
+    """RL008 for a spec of `size` ("1,000,001 characters", "more than 4,000,000 bytes")."""
+    return error(
+        "RL008",
+        f"spec is too large ({size})",
+        source.span(0, 0),
+        help=f"a spec holds at most {MAX_SOURCE_CHARS:,} characters; keep long word lists short",
+    )
 
 
 # Strings first, so that a `#` inside a string is not taken for a comment.
@@ -302,9 +305,11 @@ def _unexpected_token(exc: UnexpectedToken, chunk: str, offset: int, source: Sou
 
 # Parser state stack -> the terminals it accepts. Lark computes `accepts` by feeding
 # every terminal to a copy of the parser: most of the cost of a syntax error, and
-# the same for every statement broken in the same place.
+# the same for every statement broken in the same place. Bounded: at most 4096
+# stacks of at most 64 states (a deeply nested formula's stack is not kept).
 _ACCEPTS: dict[tuple[int, ...], frozenset[str]] = {}
 _ACCEPTS_LIMIT = 4096
+_ACCEPTS_DEPTH = 64
 
 
 def _accepts(exc: UnexpectedToken) -> set[str]:
@@ -315,7 +320,7 @@ def _accepts(exc: UnexpectedToken) -> set[str]:
     found = _ACCEPTS.get(key)
     if found is None:
         found = frozenset(exc.accepts or exc.expected or ())
-        if len(_ACCEPTS) < _ACCEPTS_LIMIT:
+        if len(_ACCEPTS) < _ACCEPTS_LIMIT and len(key) <= _ACCEPTS_DEPTH:
             _ACCEPTS[key] = found
     return set(found)
 

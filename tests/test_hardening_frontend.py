@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
+import rewardlang
 from rewardlang import analyze, loads, parse
 from rewardlang.codes import CODES
 from rewardlang.diagnostics import SpecError
-from rewardlang.frontend import MAX_SOURCE_BYTES
+from rewardlang.frontend import MAX_SOURCE_BYTES, SourceTooLarge
 from rewardlang.parser import MAX_NESTING, MAX_SOURCE_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,25 +214,26 @@ class _Endless(io.RawIOBase):
         return size
 
 
-def test_endless_stdin_stops_at_the_size_limit(rewardc, monkeypatch) -> None:
+@pytest.mark.parametrize("command", ["check", "fmt"])
+def test_endless_stdin_stops_at_the_size_limit(command: str, rewardc, monkeypatch) -> None:
     endless = _Endless()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(endless, buffer_size=65536)))
-    result = rewardc("check", "-")
-    assert result.code == 2
-    assert result.err == (
-        "rewardc: error: <stdin>: too large for a spec (more than 4,000,000 bytes, not read further; "
-        "a spec holds at most 1,000,000 characters)\n"
-    )
+    result = rewardc(command, "--format", "short", "-") if command == "check" else rewardc(command, "-")
+    assert result.code == 1
+    if command == "check":
+        assert result.err == "<stdin>:1:1: error[RL008]: spec is too large (more than 4,000,000 bytes)\n"
+    else:
+        assert result.err.startswith("error[RL008]: spec is too large (more than 4,000,000 bytes)\n --> <stdin>:1:1\n")
+        assert result.out == ""
     assert MAX_SOURCE_BYTES == 4 * MAX_SOURCE_CHARS
     # What was read: the limit plus one byte, rounded up to one buffer of the reader.
     assert MAX_SOURCE_BYTES + 1 <= endless.served <= MAX_SOURCE_BYTES + 1 + 65536
 
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
-def test_dev_zero_is_refused_as_too_large(rewardc) -> None:
+def test_dev_zero_is_refused_as_binary(rewardc) -> None:
     result = rewardc("check", "/dev/zero")
-    assert result.code == 2
-    assert result.err.startswith("rewardc: error: /dev/zero: too large for a spec (more than 4,000,000 bytes")
+    assert (result.code, result.err) == (2, "rewardc: error: /dev/zero: binary file, not a spec (found a NUL byte)\n")
 
 
 def test_byte_limit_of_a_file(rewardc, write) -> None:
@@ -241,9 +243,10 @@ def test_byte_limit_of_a_file(rewardc, write) -> None:
     assert (at_limit.stat().st_size, over.stat().st_size) == (MAX_SOURCE_BYTES, MAX_SOURCE_BYTES + 1)
     result = rewardc("check", at_limit, "--format", "short")
     assert (result.code, result.err) == (1, f"{at_limit}:1:1: error[RL008]: spec is too large (4,000,000 characters)\n")
-    result = rewardc("check", over)
-    assert result.code == 2
-    assert result.err.startswith(f"rewardc: error: {over}: too large for a spec (more than 4,000,000 bytes")
+    result = rewardc("check", over, "--format", "short")
+    assert (result.code, result.err) == (1, f"{over}:1:1: error[RL008]: spec is too large (more than 4,000,000 bytes)\n")
+    with pytest.raises(SourceTooLarge, match=r"spec is too large \(more than 4,000,000 bytes, not read further"):
+        rewardlang.load(over)
 
 
 # -------------------------------------------------------- 6. line endings
@@ -390,7 +393,7 @@ def test_language_reference_states_the_limits() -> None:
     assert f"Nesting is limited to {MAX_NESTING} levels" in reference
     assert "The largest magnitude accepted is `1e308`" in reference
     assert f"A spec holds at most {MAX_SOURCE_CHARS:,} characters" in reference
-    assert f"reads at most {MAX_SOURCE_BYTES:,} bytes" in reference
+    assert f"read at most {MAX_SOURCE_BYTES:,} bytes" in reference
 
 
 def test_diagnostics_table_lists_every_code() -> None:
