@@ -126,6 +126,11 @@ _ALL: tuple[CodeInfo, ...] = (
         invisible character such as a no-break space. Characters that cannot
         be shown are named by their code point (`U+00A0`).
 
+        Numbers are written with the ASCII digits 0-9 only. A digit of another
+        script (Arabic-Indic `٢`, full-width `２`, Devanagari `२`, ...) gets this
+        error with the digit's Unicode name, and the help spells the number in
+        ASCII digits (`weight ٢` -> write `2`).
+
         Wrong:
 
             reward chat
