@@ -238,9 +238,10 @@ def number(value: float | int) -> str:
 
 
 def quote(text: str, style: str) -> str:
-    if style == "raw" and '"' not in text and "\n" not in text:
+    # A raw string cannot hold a line break: `\n`, nor `\r` (read as one, §2).
+    if style == "raw" and '"' not in text and "\n" not in text and "\r" not in text:
         return f'r"{text}"'
-    if style == "raw_single" and "'" not in text and "\n" not in text:
+    if style == "raw_single" and "'" not in text and "\n" not in text and "\r" not in text:
         return f"r'{text}'"
     delimiter = "'" if style == "single" else '"'
     out = []
