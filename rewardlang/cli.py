@@ -216,7 +216,7 @@ def run_fmt(files: Sequence[str], check: bool, diff: bool, write: bool) -> int:
         elif write and name != "-":
             try:
                 Path(name).write_text(formatted, encoding="utf-8")
-            except OSError as exc:  # opening for writing fails before anything is written: the file is unchanged
+            except OSError as exc:  # a file that cannot be opened for writing is left as it was
                 print(f"rewardc: error: {unwritable(name, exc)}; left unchanged", file=sys.stderr)
                 io_failed = True
                 continue
