@@ -11,7 +11,7 @@ Importing rewardlang never imports torch, transformers or sentence-transformers.
 from rewardlang.ast import Spec
 from rewardlang.compiler import CompiledSpec, RewardFunction, Scores, load, loads
 from rewardlang.diagnostics import Diagnostic, Severity, Span, SpecError
-from rewardlang.frontend import Analysis, SourceError, analyze, parse, parse_file
+from rewardlang.frontend import Analysis, SourceError, SourceTooLarge, analyze, parse, parse_file
 
 __all__ = [
     "Analysis",
@@ -23,6 +23,7 @@ __all__ = [
     "Diagnostic",
     "Severity",
     "SourceError",
+    "SourceTooLarge",
     "Span",
     "Spec",
     "SpecError",

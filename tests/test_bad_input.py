@@ -124,12 +124,11 @@ def test_fmt_refuses_ten_megabyte_file(rewardc, write) -> None:
 
 # --------------------------------------------------------------- nesting
 def test_ten_thousand_parentheses(rewardc, write) -> None:
-    """Redundant parentheses add no depth to the tree: accepted, or refused with RL007; never a crash."""
+    """Redundant parentheses add no depth to the tree: the formula is just `a`, accepted."""
     text = HEADER + "total = " + "(" * 10_000 + "a" + ")" * 10_000 + "\n"
     result = rewardc("check", write(text), "--format", "json")
-    assert result.code in (0, 1)
-    assert set(codes_of(result)) <= {"RL007"}
-    assert (result.code == 1) == bool(codes_of(result))
+    assert result.code == 0
+    assert codes_of(result) == []
     assert_renders(text)
 
 
