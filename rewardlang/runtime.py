@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 from rewardlang import ast
-from rewardlang.text import normalize, remove_ignorables
+from rewardlang.text import apply_case, fold, remove_ignorables, skeleton
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
@@ -223,10 +223,22 @@ class Batch:
         return self.cached(("visible", scope), lambda: [scoped_text(t, scope) for t in self.visible("full")])
 
     def normalized(self, scope: str, case: str, unicode: str) -> list[str]:
-        if case == "sensitive" and unicode == "raw":
-            return self.texts(scope)
-        texts = self.texts(scope) if unicode == "raw" else self.visible(scope)
-        return self.cached(("normalized", scope, case, unicode), lambda: [normalize(t, case, unicode) for t in texts])
+        """`normalize(text, case, unicode)` of each text; the `unicode` steps are shared between views."""
+        if unicode == "raw":
+            base = self.texts(scope)
+        elif unicode == "nfkc":
+            base = self.cached(("unicode", scope, "nfkc"), lambda: [fold(t) for t in self.visible(scope)])
+        else:  # confusables: `nfkc` first
+            base = self.cached(("unicode", scope, unicode), lambda: [skeleton(t) for t in self.normalized(scope, "sensitive", "nfkc")])
+        if case == "sensitive":
+            return base
+        if unicode == "confusables":  # where no look-alike was replaced, the `nfkc` view is the same text
+            def compute() -> list[str]:
+                plain, plain_cased = self.normalized(scope, "sensitive", "nfkc"), self.normalized(scope, case, "nfkc")
+                return [c if t is p else apply_case(t, case) for t, p, c in zip(base, plain, plain_cased)]
+
+            return self.cached(("normalized", scope, case, unicode), compute)
+        return self.cached(("normalized", scope, case, unicode), lambda: [apply_case(t, case) for t in base])
 
     def token_counts(self) -> list[int | None]:
         def count(ids: Any) -> int | None:

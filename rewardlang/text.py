@@ -67,15 +67,27 @@ def _ignorable_pattern() -> re.Pattern[str]:
     return re.compile(f"[{body}]+")
 
 
+_ASCII_BYTES = bytes(range(0x80))
+
+
+def non_ascii(text: str) -> str:
+    """The non-ASCII characters of `text`, in order: usually a short string, cheap to search (all in C)."""
+    return text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
+
+
 def remove_ignorables(text: str) -> str:
     """`text` without its default-ignorable characters."""
-    return text if text.isascii() else _ignorable_pattern().sub("", text)
+    if text.isascii() or not _ignorable_pattern().search(non_ascii(text)):
+        return text
+    return _ignorable_pattern().sub("", text)
 
 
 def _remove_and_fold(text: str) -> str:
-    text = _ignorable_pattern().sub("", text)
+    rare = non_ascii(text)
+    if _ignorable_pattern().search(rare):
+        text = _ignorable_pattern().sub("", text)
     for char, plain in PUNCTUATION.items():
-        if char in text:  # a C search per entry: cheaper than one pass through a translation dict
+        if char in rare:  # a C search per entry, on the non-ASCII characters only
             text = text.replace(char, plain)
     return text
 
@@ -117,23 +129,13 @@ def confusable_table() -> dict[int, str]:
         elif prototype == "''":
             prototype = '"'
         table[ord(source)] = prototype
+    # Map prototypes that still hold a look-alike (folding can make one) until none does.
+    for _ in range(4):
+        again = {code: "".join(table.get(ord(c), c) for c in proto) for code, proto in table.items()}
+        if again == table:
+            break
+        table = again
     return table
-
-
-@cache
-def _confusable_pattern() -> re.Pattern[str]:
-    return re.compile(f"[{_character_class(sorted(confusable_table()))}]")
-
-
-def _character_class(codes: list[int]) -> str:
-    """The body of a `re` character class matching exactly `codes` (sorted), as ranges."""
-    ranges: list[list[int]] = []
-    for code in codes:
-        if ranges and ranges[-1][1] == code - 1:
-            ranges[-1][1] = code
-        else:
-            ranges.append([code, code])
-    return "".join(re.escape(chr(a)) + ("" if a == b else "-" + re.escape(chr(b))) for a, b in ranges)
 
 
 def skeleton(text: str) -> str:
@@ -141,17 +143,29 @@ def skeleton(text: str) -> str:
     if text.isascii():
         return text
     table = confusable_table()
-    # One `re` pass finds the look-alikes (far faster than `str.translate` with a 6,000-entry dict).
-    mapped = _confusable_pattern().sub(lambda found: table[ord(found.group())], unicodedata.normalize("NFD", text))
-    return unicodedata.normalize("NFC", mapped)
+    # The look-alikes present, found among the (decomposed) non-ASCII characters only.
+    present = {c for c in unicodedata.normalize("NFD", non_ascii(text)) if ord(c) in table}
+    if not present:
+        return text  # `fold` output is NFC: decomposing and recomposing would give it back
+    decomposed = unicodedata.normalize("NFD", text)
+    # A C `replace` per distinct look-alike: far faster than `str.translate` or a `re` class
+    # of 6,000 characters; no prototype holds a look-alike, so the order is free.
+    for char in present:
+        decomposed = decomposed.replace(char, table[ord(char)])
+    return unicodedata.normalize("NFC", decomposed)
 
 
 # ---------------------------------------------------------------------- entry
 def normalize(text: str, case: str = "insensitive", unicode: str = "nfkc") -> str:
+    """The `unicode` step, then the `case` step."""
     if unicode != "raw" and not text.isascii():
         text = fold(text)
         if unicode == "confusables":
             text = skeleton(text)
+    return apply_case(text, case)
+
+
+def apply_case(text: str, case: str) -> str:
     if case == "insensitive":
         return text.casefold()
     if case == "lower":

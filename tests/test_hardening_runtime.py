@@ -134,9 +134,18 @@ def test_repetition_past_the_cap_scores_as_its_capped_prefix(rule: str) -> None:
     assert scores == [1.0, 1.0, 1.0]
 
 
+def test_hashed_ngram_counts_equal_exact_counts() -> None:
+    text = (words(3000) + " ") * 3 + words(2000, start=10_000)  # 11,000 words, many n-grams repeated
+    tokens = text.split()
+    for n in (10, 32):
+        assert len(tokens) * n > repetition.EXACT_CELLS  # the hashed path
+        exact = len(set(zip(*(tokens[i:] for i in range(n)))))
+        assert repetition.ngram_counts(tokens, n) == (exact, len(tokens) - n + 1)
+
+
 def test_repetition_counts_exactly_below_the_cap() -> None:
-    assert repetition.ngram_counts("a b a b a b".split(), 2) == (2, 5)
-    assert repetition.ngram_counts("a b c".split(), 4) == (0, 0)
+    assert repetition.ngram_counts(["a", "b", "a", "b", "a", "b"], 2) == (2, 5)
+    assert repetition.ngram_counts(["a", "b", "c"], 4) == (0, 0)
     compiled = rewardlang.loads("reward t\nrule r: repetition { ngram 2 }\n")
     assert compiled.score(["a b a b a b"]).rules["r"] == [0.4]
 

@@ -1,9 +1,10 @@
 """`repetition`: distinct word n-grams / all word n-grams (1 for text shorter than n words).
 
-Bounded work: only the first `MAX_WORDS` words count, and distinct n-grams are
-counted by their hash (one integer each, not a tuple of n words each): two
-different n-grams of one text share a 64-bit hash with a probability below
-1e-9 even at the cap, the only way this can differ from exact counting.
+Bounded work: only the first `MAX_WORDS` words count, and on long texts distinct
+n-grams are counted by their hash (one integer each, not a tuple of n words
+each): two different n-grams of one text share a 64-bit hash with a probability
+below 1e-9 even at the cap, the only way this can differ from exact counting.
+Short texts (`EXACT_CELLS`) keep the tuples: exact, and faster there.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from rewardlang.rules.base import RuleScorer
 from rewardlang.rules.matching import word_lists
 from rewardlang.runtime import Batch
 
+EXACT_CELLS = 100_000  # n-grams x n up to which the n-grams themselves are kept (a few MB at most)
+
 
 def ngram_counts(words: list[str], n: int) -> tuple[int, int]:
     """(distinct n-grams, all n-grams)."""
@@ -23,8 +26,11 @@ def ngram_counts(words: list[str], n: int) -> tuple[int, int]:
         return 0, 0
     if n == 1:
         return len(set(words)), total
-    # islice, not words[i:]: no n copies of the word list; hash: no n-tuple kept per position.
-    return len(set(map(hash, zip(*(islice(words, i, None) for i in range(n)))))), total
+    # islice, not words[i:]: no n copies of the word list.
+    grams = zip(*(islice(words, i, None) for i in range(n)))
+    if total * n <= EXACT_CELLS:
+        return len(set(grams)), total
+    return len(set(map(hash, grams))), total  # no n-tuple kept per position
 
 
 class RepetitionScorer(RuleScorer):
