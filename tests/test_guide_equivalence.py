@@ -125,6 +125,10 @@ def test_known_differences_are_documented(guide: rewardlang.CompiledSpec) -> Non
     text = "w " * 199 + "x\u00a8y"  # 200 words as written, 201 after NFKC
     assert guide.score([[{"role": "assistant", "content": text}]]).rules["length"] == [0.5]
     assert BASELINE[0]([[{"role": "assistant", "content": text}]]) == [1.0]
+    #    Invisible characters are removed first (§6.4): a piece made only of them is no word.
+    text = "w " * 200 + "\u200b"  # 201 pieces as written, 200 words after removal
+    assert guide.score([[{"role": "assistant", "content": text}]]).rules["length"] == [1.0]
+    assert BASELINE[0]([[{"role": "assistant", "content": text}]]) == [0.5]
     # 4. None content: the guide's functions raise; the rules score the empty text.
     empty = [[{"role": "assistant", "content": None}]]
     assert guide.score(empty, [[{"role": "user", "content": "q"}]]).rules == {
