@@ -17,7 +17,10 @@ from enum import Enum
 
 @dataclass(frozen=True, slots=True)
 class Span:
-    """A region of source text. Lines and columns are 1-based; `end_*` is exclusive."""
+    """A region of source text, with every line ending read as `\\n` (`normalize_newlines`).
+
+    Offsets count characters of that text; lines and columns are 1-based; `end_*` is exclusive.
+    """
 
     start: int
     end: int

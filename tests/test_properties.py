@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from rewardlang import analyze, cli
-from rewardlang.diagnostics import Severity, Span
+from rewardlang.diagnostics import Severity, Span, normalize_newlines
 from rewardlang.fmt import format_source
 from rewardlang.render import render, render_short
 
@@ -41,13 +41,14 @@ def check_span(span: Span, text: str) -> None:
 def check_guarantees(text: str) -> None:
     analysis = analyze(text)
     diagnostics = analysis.diagnostics
+    source = normalize_newlines(text)  # spans index the text with every line ending read as "\n"
     for d in diagnostics:
         assert CODE.fullmatch(d.code), d
         assert d.message.strip(), d
         assert d.severity in (Severity.ERROR, Severity.WARNING)
-        check_span(d.span, text)
+        check_span(d.span, source)
         for label in d.labels:
-            check_span(label.span, text)
+            check_span(label.span, source)
             assert label.message.strip()
     starts = [d.span.start for d in diagnostics]
     assert starts == sorted(starts), "diagnostics are sorted by position"
@@ -94,6 +95,8 @@ headed_soup = token_soup.map(lambda body: "reward x\n" + body)
 
 @SETTINGS
 @given(st.text(max_size=400) | token_soup | headed_soup)
+@example("\r0")  # a lone CR is a line break: spans count lines of the "\n" text
+@example("reward x\r\nrule a: length 5..1 words\r")
 def test_any_text_gives_well_formed_diagnostics(text: str) -> None:
     check_guarantees(text)
 
