@@ -17,25 +17,8 @@ pytest.importorskip("torch")
 pytest.importorskip("trl")
 
 from rewardlang_trainer import preflight, train
-from test_grpo_train import CONVERSATIONS, SPEC, _common, _no_model_loads
+from test_grpo_train import SPEC, _common, _no_model_loads, data_file, spec_file  # noqa: F401  (fixtures)
 from tiny_model import tiny_model_dir  # noqa: F401  (session fixture)
-
-
-@pytest.fixture
-def spec_file(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.reward"
-    path.write_text(SPEC, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def data_file(tmp_path: Path) -> Path:
-    path = tmp_path / "chats.jsonl"
-    with path.open("w", encoding="utf-8") as fh:
-        for question, answer in CONVERSATIONS:
-            messages = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
-            fh.write(json.dumps({"messages": messages}) + "\n")
-    return path
 
 
 def _snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
