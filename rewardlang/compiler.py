@@ -92,21 +92,11 @@ class CompiledSpec:
         if explain:
             # Each row is explained on a batch of that row alone: a rule's `explain` may score
             # (or compare) its whole batch to read one row, which over the full batch would
-            # cost rows x batch size. The one-row batch starts with that row's share of every
-            # per-completion view the full pass already computed (a list with one item per
-            # completion; other cached values, such as embeddings keyed by text, are shared).
-            explanations = {name: [] for name in self.scorers}
-            for i in range(batch.size):
-                row = Batch(
-                    [batch.completions[i]],
-                    [batch.prompts[i]],
-                    [batch.completion_ids[i]],
-                    {name: [values[i]] for name, values in batch.columns.items()},
-                )
-                for key, view in batch._cache.items():
-                    row._cache[key] = [view[i]] if isinstance(view, list) and len(view) == batch.size else view
-                for name, scorer in self.scorers.items():
-                    explanations[name].append(_safe_explain(scorer, row, 0))
+            # cost rows x batch size.
+            rows = [batch.row(i) for i in range(batch.size)]
+            explanations = {
+                name: [_safe_explain(scorer, row, 0) for row in rows] for name, scorer in self.scorers.items()
+            }
         return Scores(rule_scores, self.total(rule_scores, batch.size), explanations)
 
     def scores_for_call(self, kwargs: dict[str, Any]) -> dict[str, list[float | None]]:
@@ -259,12 +249,7 @@ _FAILED_RULES: set[str] = set()
 
 
 def _score_one(scorer: RuleScorer, batch: Batch, index: int) -> float | None:
-    single = Batch(
-        [batch.completions[index]],
-        [batch.prompts[index]],
-        [batch.completion_ids[index]],
-        {name: [values[index]] for name, values in batch.columns.items()},
-    )
+    single = batch.row(index)
     try:
         return scorer.score(single)[0]
     except ModelLoadError:

@@ -197,6 +197,23 @@ class Batch:
             self._cache[key] = compute()
         return self._cache[key]  # type: ignore[no-any-return]
 
+    def row(self, index: int) -> Batch:
+        """A batch of completion `index` alone, starting with its share of every view computed so far.
+
+        A view is a list with one item per completion (the row gets its item) or an
+        object shared by the whole batch, such as embeddings keyed by text (the row
+        shares it). Explaining or rescoring one row then costs one row, not the batch.
+        """
+        single = Batch(
+            [self.completions[index]],
+            [self.prompts[index]],
+            [self.completion_ids[index]],
+            {name: [values[index]] for name, values in self.columns.items()},
+        )
+        for key, view in self._cache.items():
+            single._cache[key] = [view[index]] if isinstance(view, list) and len(view) == self.size else view
+        return single
+
     def texts(self, scope: str = "answer") -> list[str]:
         if scope == "full":
             return self.cached(
