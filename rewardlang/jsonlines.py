@@ -27,12 +27,13 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import IO, Any, NamedTuple
 
+from rewardlang.text import replace_surrogates
+
 BOM = b"\xef\xbb\xbf"
 MAX_LINE_BYTES = 64 * 1024 * 1024
 CHUNK_BYTES = 1 << 16
 # A `\uD800`..`\uDFFF` escape in the raw JSON: only then can a parsed string hold a lone surrogate.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BadLine(NamedTuple):
@@ -210,11 +211,6 @@ def json_type(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
-
-
-def replace_surrogates(text: str) -> str:
-    """`text` with every lone surrogate replaced by U+FFFD (so it can be written as UTF-8)."""
-    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
 
 
 def _replace_surrogates_in(value: Any) -> Any:

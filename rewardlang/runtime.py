@@ -9,34 +9,17 @@ become text or None as documented in docs/language.md.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 from rewardlang import ast
-from rewardlang.text import apply_case, fold, remove_ignorables, skeleton
+from rewardlang.text import apply_case, fold, remove_ignorables, replace_surrogates, skeleton
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
 PART_SEPARATOR = "\n\n"
 
 T = TypeVar("T")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def replace_surrogates(text: str) -> str:
-    """`text` with every lone surrogate (no UTF-8 form; tokenizers reject it) replaced by U+FFFD.
-
-    Every view a rule scores (texts and targets) comes through here, so a
-    surrogate scores exactly as U+FFFD in every rule kind.
-    """
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return _SURROGATE.sub("\ufffd", text)
-    return text
 
 
 # ------------------------------------------------------------------ messages

@@ -40,9 +40,10 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any, NamedTuple, Self
 
 from rewardlang.frontend import unreadable
-from rewardlang.jsonlines import BOM, BadLine, JsonError, chunks, read_json, read_lines, replace_surrogates, split_lines
+from rewardlang.jsonlines import BOM, BadLine, JsonError, chunks, read_json, read_lines, split_lines
 from rewardlang.jsonlines import json_type as _type_name
 from rewardlang.render import use_color
+from rewardlang.text import ignorable_characters, non_ascii, replace_surrogates
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
 OUTPUT_FORMATS = ("table", "json", "jsonl")
@@ -605,6 +606,10 @@ def _score_batch(compiled: Any, batch: list[Row], args: argparse.Namespace, resu
 def _preview(text: str) -> str:
     # A lone surrogate (from the Python API; the reader already replaces them) cannot be printed.
     flat = " ".join(replace_surrogates(text).split())
+    # Invisible characters are shown as escapes: they are what a policy hides words with,
+    # and the matching rules remove them (docs/language.md §6.5), so the reader should see them.
+    if not flat.isascii() and not ignorable_characters().isdisjoint(non_ascii(flat)):
+        flat = "".join(f"\\u{ord(c):04x}" if c in ignorable_characters() else c for c in flat)
     return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
 
 

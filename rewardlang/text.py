@@ -42,6 +42,25 @@ PUNCTUATION: dict[str, str] = {
 UNICODE_MODES = ("raw", "nfkc", "confusables")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_surrogates(text: str) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD.
+
+    A lone surrogate has no UTF-8 form: it cannot be printed, written or tokenized.
+    The data reader and every view a rule scores (texts and targets) come through
+    here, so a surrogate reads, prints and scores exactly as U+FFFD.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
+
+
 # ----------------------------------------------------------------- ignorables
 @cache
 def ignorable_ranges() -> tuple[tuple[int, int], ...]:

@@ -217,6 +217,15 @@ def test_a_lone_surrogate_is_printed_as_the_replacement_character(spec, tmp_path
         assert b"\\ud800" not in result.stdout
 
 
+def test_the_table_shows_invisible_characters_as_escapes(spec, tmp_path) -> None:
+    """A zero-width space is what hides a banned word: the table shows it, as the rules see it."""
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"prompt": "p", "completion": "harm\u200bful \u2019ok"}) + "\n", encoding="utf-8")
+    table = rewardc(spec, "--data", path, "--color", "never")
+    assert table.returncode == 0, table.stderr.decode()
+    assert "    1   harm\\u200bful \u2019ok   1.000   1.000  " in table.stdout.decode().splitlines()
+
+
 def test_the_reader_replaces_lone_surrogates_in_strings_and_keys() -> None:
     value = jsonlines.parse_line(1, b'{"a\\udfff": ["\\ud800x", {"k": "\\udc00"}], "pair": "\\ud83d\\ude00"}')
     assert value == {"a\ufffd": ["\ufffdx", {"k": "\ufffd"}], "pair": "\U0001f600"}
