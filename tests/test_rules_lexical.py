@@ -358,6 +358,8 @@ def test_overlong_words_and_missing_ids() -> None:
         ("numeric", " 1e3 ", "1000", 1.0),
         ("numeric", "3.5", "3", 0.0),
         ("numeric", "three", "3", 0.0),
+        ("numeric", "\u0663", "3", 1.0),  # Arabic-Indic three: Python's float reads any script's digits
+        ("numeric", "\uff13.5", "3.5", 1.0),  # full-width 3
         ("numeric", "nan", "nan", 0.0),
         ("numeric", "", "", 0.0),
     ],
