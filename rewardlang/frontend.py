@@ -68,15 +68,15 @@ MAX_SOURCE_BYTES = 4 * MAX_SOURCE_CHARS
 def read_source(path: str | Path) -> str:
     path = Path(path)
     try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_SOURCE_BYTES + 1)
+        stream = path.open("rb")
     except OSError as exc:
         raise SourceError(unreadable(str(path), exc, "a spec file")) from None
-    return decode_source(data, str(path))
+    with stream:
+        return read_source_stream(stream, str(path))
 
 
 def read_source_stream(stream: BinaryIO, name: str = "<stdin>") -> str:
-    """`read_source` of an open binary stream (standard input), with the same size limit."""
+    """The spec text of an open binary stream (a file, standard input); reads at most the size limit."""
     try:
         data = stream.read(MAX_SOURCE_BYTES + 1)
     except OSError as exc:

@@ -16,7 +16,7 @@ A lone surrogate escape (`"\\ud800"`: half of a UTF-16 pair, not a character) ca
 be written as UTF-8 or stored by Arrow: it is read as U+FFFD, the replacement
 character.
 
-Only the standard library: `rewardc` imports this module without torch or pyarrow.
+The standard library and `rewardlang.text` only: `rewardc` imports this module without torch or pyarrow.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ valid UTF-8 or JSON, a number too long for Python) are skipped and listed with t
 rows.
 
 This module is imported by `rewardc` to build its parser, so it imports only
-the standard library (and `rewardlang.jsonlines`, which is too) at the top: rich, pyarrow and whatever the spec's rules
+the standard library and light rewardlang modules (`jsonlines`, `text`) at the top: rich, pyarrow and whatever the spec's rules
 need are imported when `score` runs.
 """
 
