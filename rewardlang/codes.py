@@ -1,38 +1,93 @@
-"""The registry of diagnostic codes: what each one means, for `rewardc explain CODE`.
+"""The registry of diagnostic codes: each code is one `Code` object, the only place its facts live.
+
+A `Code` holds the code, its severity, a one-line title, the message template
+that every raise site fills in (`codes.RL111(span, name="x", label=..., help=...)`),
+named message variants where one code reads two ways, and the explanation that
+`rewardc explain CODE` prints, with its Wrong/Fixed example specs. A raise site
+names its code as an attribute of this module, so a mistyped code does not
+exist (mypy and the first run both refuse it) and the severity cannot disagree
+with the docs.
 
 Codes are stable. RL001-RL011 are syntax errors (parser.py, lower.py),
-RL100-RL123 are errors found while validating and checking a spec
-(validate.py, check.py), RL2xx are warnings (check.py). Every explanation says
-what triggers the code, shows a spec that gets it and the fixed spec, and why
-it matters for GRPO training. Standard library only: `rewardc explain` must be
-instant.
+RL100-RL123 are errors found while validating and checking a spec, RL2xx are
+warnings. Every explanation says what triggers the code, shows a spec that gets
+it and the fixed spec, and why it matters for GRPO training (tests/test_codes.py
+runs both example specs). Standard library only: `rewardc explain` must be instant.
 """
 
 from __future__ import annotations
 
+import re
 import textwrap
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from rewardlang.diagnostics import Diagnostic, Label, Severity
+from rewardlang.source import Span
+
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
+
+
+class Example(NamedTuple):
+    """An example spec of an explanation: `heading` is "Wrong", "Fixed" or "Fixed (...)"."""
+
+    heading: str
+    spec: str
+
+
+# An example block: a heading line ending in ":", a blank line, then the spec indented by 4 spaces.
+_EXAMPLE = re.compile(r"^(Wrong|Fixed[^\n]*?):\n\n((?:    .*\n|\n)+)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
-class CodeInfo:
+class Code:
     code: str
-    severity: str  # "error" or "warning"
+    severity: Severity
     title: str  # one line, e.g. "unknown keyword"
+    message: str  # the template every raise site fills in (`str.format` fields)
     explanation: str  # plain text, several paragraphs
+    variants: Mapping[str, str] = field(default_factory=dict)  # other message templates, by name
+
+    def __call__(
+        self,
+        span: Span,
+        *,
+        variant: str = "",
+        label: str = "",
+        labels: Sequence[Label] = (),
+        help: str = "",  # noqa: A002 - the diagnostic's field is called help
+        note: str = "",
+        **fields: object,
+    ) -> Diagnostic:
+        """The diagnostic of this code at `span`, its message filled in from `fields`."""
+        template = self.variants[variant] if variant else self.message
+        return Diagnostic(self.code, template.format(**fields), span, self.severity, label, tuple(labels), help, note)
+
+    @property
+    def templates(self) -> list[str]:
+        """Every message this code can have: the main template, then the variants."""
+        return [self.message, *self.variants.values()]
+
+    @property
+    def examples(self) -> list[Example]:
+        """The example specs of the explanation, in order (a Wrong one, then the Fixed one)."""
+        text = self.explanation + "\n"
+        return [Example(m.group(1), textwrap.dedent(m.group(2)).strip("\n") + "\n") for m in _EXAMPLE.finditer(text)]
 
 
-def _info(code: str, severity: str, title: str, explanation: str) -> CodeInfo:
-    return CodeInfo(code, severity, title, textwrap.dedent(explanation).strip("\n"))
+def _code(code: str, severity: Severity, title: str, message: str, explanation: str, **variants: str) -> Code:
+    return Code(code, severity, title, message, textwrap.dedent(explanation).strip("\n"), variants)
 
 
-_ALL: tuple[CodeInfo, ...] = (
-    # ------------------------------------------------------------ syntax errors
-    _info(
-        "RL001",
-        "error",
-        "unknown keyword",
-        """
+# syntax errors
+
+RL001 = _code(
+    "RL001",
+    ERROR,
+    "unknown keyword",
+    "unknown keyword `{word}`",
+    """
         A word stands where the grammar expects a keyword: a statement keyword
         (`reward`, `defaults`, `rule`, `total`, `gate`, `clip`), a rule kind
         after `rule NAME:` (`length`, `phrases`, `banned`, `regex`, ...), or an
@@ -58,12 +113,14 @@ _ALL: tuple[CodeInfo, ...] = (
         its default without a word, and the model trains on an objective nobody
         asked for. Here the typo stops the run before any GPU time is spent.
         """,
-    ),
-    _info(
-        "RL002",
-        "error",
-        "unexpected token",
-        """
+)
+
+RL002 = _code(
+    "RL002",
+    ERROR,
+    "unexpected token",
+    "unexpected {token}",
+    """
         A name, number, string or symbol of the wrong sort for its place: two
         list items without a comma between them, a single number where a range
         is expected (`length 50 words` instead of `length 50.. words`), `=`
@@ -89,12 +146,14 @@ _ALL: tuple[CodeInfo, ...] = (
         error every other statement is still parsed and checked, so one run
         shows every problem in the file.
         """,
-    ),
-    _info(
-        "RL003",
-        "error",
-        "unterminated string",
-        """
+)
+
+RL003 = _code(
+    "RL003",
+    ERROR,
+    "unterminated string",
+    "unterminated string",
+    """
         A string opened with `"` or `'` (or a raw string opened with `r"` or
         `r'`) is not closed on the same line. Strings never span lines: write
         `\\n` for a line break inside an ordinary string.
@@ -114,12 +173,14 @@ _ALL: tuple[CodeInfo, ...] = (
         one you meant. Only the broken statement is rejected; the statements
         after it are still checked.
         """,
-    ),
-    _info(
-        "RL004",
-        "error",
-        "unexpected character",
-        """
+)
+
+RL004 = _code(
+    "RL004",
+    ERROR,
+    "unexpected character",
+    "unexpected character `{char}`",
+    """
         A character that no part of the language starts with: `;` between
         options (options are separated by whitespace only), `@`, `!`,
         typographic quotes such as “ ” ‘ ’ pasted from a word processor, or an
@@ -145,12 +206,15 @@ _ALL: tuple[CodeInfo, ...] = (
         pasted from elsewhere; rejecting it keeps the spec exactly what it
         reads as. Strings may hold any character: put text in quotes.
         """,
-    ),
-    _info(
-        "RL005",
-        "error",
-        "unknown escape in string",
-        """
+    digit="unexpected character `{char}` ({name})",
+)
+
+RL005 = _code(
+    "RL005",
+    ERROR,
+    "unknown escape in string",
+    "unknown escape `\\{escape}` in string",
+    """
         Inside an ordinary quoted string a backslash starts an escape, and only
         these exist: `\\n` `\\t` `\\r` `\\0` `\\\\` `\\"` `\\'` `\\xHH` `\\uHHHH`
         `\\UHHHHHHHH`. Anything else after a backslash is reported, and so is a
@@ -176,12 +240,14 @@ _ALL: tuple[CodeInfo, ...] = (
         Rejecting them means the pattern that scores completions is the one
         you wrote.
         """,
-    ),
-    _info(
-        "RL006",
-        "error",
-        "unexpected end of input",
-        """
+)
+
+RL006 = _code(
+    "RL006",
+    ERROR,
+    "unexpected end of input",
+    "unexpected end of input",
+    """
         A statement stops before it is complete: an options block opened with
         `{` and never closed, a `total` formula ending in an operator, a
         `reward` header without a name, a `gate` without its threshold. The
@@ -210,12 +276,15 @@ _ALL: tuple[CodeInfo, ...] = (
         guessed safely; the missing part is often the one that decides the
         reward (a weight, a threshold).
         """,
-    ),
-    _info(
-        "RL007",
-        "error",
-        "expression nested too deeply",
-        """
+    incomplete="incomplete statement",
+)
+
+RL007 = _code(
+    "RL007",
+    ERROR,
+    "expression nested too deeply",
+    "expression is nested too deeply",
+    """
         A formula nests more than 100 levels deep. Function calls, unary minus
         and every binary operator add a level; since `+ - * /` are
         left-associative, a flat sum of 101 terms is 100 levels deep (accepted)
@@ -239,12 +308,14 @@ _ALL: tuple[CodeInfo, ...] = (
         read it; the limit keeps checking and compiling free of stack
         exhaustion whatever the input.
         """,
-    ),
-    _info(
-        "RL008",
-        "error",
-        "spec too large",
-        """
+)
+
+RL008 = _code(
+    "RL008",
+    ERROR,
+    "spec too large",
+    "spec is too large ({size})",
+    """
         The spec holds more than 1,000,000 characters. Nothing else in the file
         is checked. `rewardc` reads at most 4,000,000 bytes of a file or of
         standard input (the most 1,000,000 characters take in UTF-8): longer
@@ -265,12 +336,15 @@ _ALL: tuple[CodeInfo, ...] = (
         Why it matters: the spec is read by every training process; a bounded
         size keeps `rewardc check` fast and a mistaken argument harmless.
         """,
-    ),
-    _info(
-        "RL009",
-        "error",
-        "number too large",
-        """
+    formatted="the formatted spec would be too large ({size})",
+)
+
+RL009 = _code(
+    "RL009",
+    ERROR,
+    "number too large",
+    "number `{number}` is too large",
+    """
         A number literal is larger than 1e308, the largest magnitude a spec
         accepts: `1e999`, say, or a whole number of more than 309 digits.
         Numbers of any length are read (a fraction or an exponent with
@@ -293,12 +367,14 @@ _ALL: tuple[CodeInfo, ...] = (
         NaN reward as "not applicable". Every score stays finite by
         construction.
         """,
-    ),
-    _info(
-        "RL010",
-        "error",
-        "missing `reward` header",
-        """
+)
+
+RL010 = _code(
+    "RL010",
+    ERROR,
+    "missing `reward` header",
+    "a spec must start with `reward NAME`",
+    """
         A spec must start with a header line, `reward NAME` with an optional
         description string, before any other statement. Comments and blank
         lines may come first. An empty file gets this error too.
@@ -319,12 +395,14 @@ _ALL: tuple[CodeInfo, ...] = (
         is what tells a spec file apart from any other text passed to
         `rewardc` or `grpo-train` by mistake.
         """,
-    ),
-    _info(
-        "RL011",
-        "error",
-        "misplaced or repeated `reward` header",
-        """
+)
+
+RL011 = _code(
+    "RL011",
+    ERROR,
+    "misplaced or repeated `reward` header",
+    "a spec can have only one `reward` header",
+    """
         Either the file has a second `reward` header, or the header is not the
         first statement. A spec describes exactly one reward, and its header
         comes first.
@@ -343,13 +421,17 @@ _ALL: tuple[CodeInfo, ...] = (
         training on their union would mix two reward designs without anyone
         deciding to. Split them into two files.
         """,
-    ),
-    # ---------------------------------------------------------- value errors
-    _info(
-        "RL100",
-        "error",
-        "invalid value",
-        """
+    order="the `reward` header must come before every other statement",
+)
+
+# value errors
+
+RL100 = _code(
+    "RL100",
+    ERROR,
+    "invalid value",
+    "invalid value for `{field}`",
+    """
         The fallback for a value the validator rejects for a reason that no
         more specific code (RL104-RL107) describes. The one known way to get
         it is an integer literal with hundreds of digits where a decimal
@@ -369,12 +451,14 @@ _ALL: tuple[CodeInfo, ...] = (
         value that cannot be represented exactly as written never reaches
         the reward functions.
         """,
-    ),
-    _info(
-        "RL101",
-        "error",
-        "duplicate rule name",
-        """
+)
+
+RL101 = _code(
+    "RL101",
+    ERROR,
+    "duplicate rule name",
+    "rule `{name}` is defined twice",
+    """
         Two rules have the same name. Rule names must be unique within a spec.
 
         Wrong:
@@ -394,12 +478,14 @@ _ALL: tuple[CodeInfo, ...] = (
         `rewards/<name>/std`. Two rules with one name would write to the same
         log entries, and `total` formulas and gates could not tell them apart.
         """,
-    ),
-    _info(
-        "RL102",
-        "error",
-        "option does not apply",
-        """
+)
+
+RL102 = _code(
+    "RL102",
+    ERROR,
+    "option does not apply",
+    "option `{option}` does not apply to {where}",
+    """
         An option that the language knows, but that this rule kind does not
         accept: `ramp` on an `overlong` rule, `each` on a `json` rule, `case`
         on a `length` rule. The help line lists the options the kind accepts
@@ -421,12 +507,15 @@ _ALL: tuple[CodeInfo, ...] = (
         hand-written rewards drift from what their authors meant; an option
         either changes the score or is an error.
         """,
-    ),
-    _info(
-        "RL103",
-        "error",
-        "given twice",
-        """
+    defaults="option `{option}` cannot be set in `defaults`",
+)
+
+RL103 = _code(
+    "RL103",
+    ERROR,
+    "given twice",
+    "option `{option}` is given twice",
+    """
         The same option appears twice in one options block, or the spec has
         two `total` statements or two `clip` statements. Only the first one is
         kept for the rest of the check.
@@ -448,12 +537,15 @@ _ALL: tuple[CodeInfo, ...] = (
         Why it matters: with two values for one setting, one of them is
         silently dead, and it may be the one you meant.
         """,
-    ),
-    _info(
-        "RL104",
-        "error",
-        "unknown word for a setting",
-        """
+    statement="`{word}` is given twice",
+)
+
+RL104 = _code(
+    "RL104",
+    ERROR,
+    "unknown word for a setting",
+    "unknown {field} `{value}`",
+    """
         A setting that takes one of a fixed set of words got another word.
         The settings and their words:
 
@@ -485,12 +577,14 @@ _ALL: tuple[CodeInfo, ...] = (
         is about 1,000 characters or 260 tokens. Naming them explicitly, and
         rejecting anything else, keeps "wrong unit" bugs out of the reward.
         """,
-    ),
-    _info(
-        "RL105",
-        "error",
-        "value out of range",
-        """
+)
+
+RL105 = _code(
+    "RL105",
+    ERROR,
+    "value out of range",
+    "`{field}` is out of range",
+    """
         A number lies outside the bounds of its option. The bounds:
 
             weight, each, present, absent, outside    -100 .. 100
@@ -518,12 +612,14 @@ _ALL: tuple[CodeInfo, ...] = (
         summed reward that GRPO normalises per group. Scale rules against each
         other with weights in a sensible range.
         """,
-    ),
-    _info(
-        "RL106",
-        "error",
-        "whole number required",
-        """
+)
+
+RL106 = _code(
+    "RL106",
+    ERROR,
+    "whole number required",
+    "`{field}` must be a whole number",
+    """
         An option that counts things got a fractional number. Whole numbers
         are required for `ngram`, the `overlong` limit and `buffer`,
         `batch_size`, `max_length` and a classifier `label` given as a class
@@ -545,12 +641,14 @@ _ALL: tuple[CodeInfo, ...] = (
         Why it matters: rounding silently would change what is measured
         (bigrams or trigrams?); the spec states it exactly.
         """,
-    ),
-    _info(
-        "RL107",
-        "error",
-        "empty text",
-        """
+)
+
+RL107 = _code(
+    "RL107",
+    ERROR,
+    "empty text",
+    "`{field}` is empty",
+    """
         An empty string where text is required: an entry of a `phrases`,
         `banned` or `tags` list or of `keys`, a regular expression, or a
         `model` path. Entries of those lists that hold
@@ -572,13 +670,17 @@ _ALL: tuple[CodeInfo, ...] = (
         GRPO group gets the same score, the advantage is zero and the rule
         teaches nothing, while its log line looks like a working penalty.
         """,
-    ),
-    # ------------------------------------------------------ reference errors
-    _info(
-        "RL110",
-        "error",
-        "unknown target",
-        """
+    blank="`{field}` holds a blank entry",
+)
+
+# reference errors
+
+RL110 = _code(
+    "RL110",
+    ERROR,
+    "unknown target",
+    "unknown target `{name}`",
+    """
         Comparison rules (`relevance to`, `overlap to`, `similarity METRIC to`,
         `equals`) take a target, and a target is one of `last_user` (the last
         user message), `prompt` (the whole prompt), `system` (the system
@@ -602,12 +704,14 @@ _ALL: tuple[CodeInfo, ...] = (
         return "not applicable" for every completion, and it would silently
         never score anything.
         """,
-    ),
-    _info(
-        "RL111",
-        "error",
-        "unknown rule",
-        """
+)
+
+RL111 = _code(
+    "RL111",
+    ERROR,
+    "unknown rule",
+    "unknown rule `{name}`",
+    """
         A `total` formula or a `gate` names a rule that the spec does not
         define. The help line suggests the closest rule name or lists the
         defined ones. A rule whose own statement has a syntax error is not
@@ -630,12 +734,14 @@ _ALL: tuple[CodeInfo, ...] = (
         Why it matters: a formula that silently read a missing rule as 0
         would train without the term you meant to include.
         """,
-    ),
-    _info(
-        "RL112",
-        "error",
-        "unknown function",
-        """
+)
+
+RL112 = _code(
+    "RL112",
+    ERROR,
+    "unknown function",
+    "unknown function `{name}`",
+    """
         A `total` formula calls a function other than the four that exist:
         `min(a, b, ...)`, `max(a, b, ...)`, `clip(x, low, high)` and `abs(x)`.
 
@@ -656,12 +762,14 @@ _ALL: tuple[CodeInfo, ...] = (
         Why it matters: a spec is data, not code; formulas are limited to
         arithmetic that always yields a finite number.
         """,
-    ),
-    _info(
-        "RL113",
-        "error",
-        "wrong number of arguments",
-        """
+)
+
+RL113 = _code(
+    "RL113",
+    ERROR,
+    "wrong number of arguments",
+    "`{function}` takes {wanted}, not {count}",
+    """
         A formula function is called with the wrong number of arguments:
         `min` and `max` take 1 to 64, `clip` takes exactly 3 (the value, the
         low bound, the high bound) and `abs` takes exactly 1.
@@ -686,12 +794,14 @@ _ALL: tuple[CodeInfo, ...] = (
         Why it matters: guessing a missing bound would change the reward's
         range, and with it how GRPO weighs this reward against others.
         """,
-    ),
-    _info(
-        "RL114",
-        "error",
-        "invalid regular expression",
-        """
+)
+
+RL114 = _code(
+    "RL114",
+    ERROR,
+    "invalid regular expression",
+    "invalid regular expression",
+    """
         The pattern of a `regex` rule is not a valid regular expression: an
         unbalanced parenthesis or bracket, a quantifier with nothing to
         repeat, a broken escape. The label shows the parser's own message,
@@ -711,12 +821,14 @@ _ALL: tuple[CodeInfo, ...] = (
         training step, after the model has been loaded and generation has
         run. It is caught here instead.
         """,
-    ),
-    _info(
-        "RL115",
-        "error",
-        "regular expression not linear-time",
-        """
+)
+
+RL115 = _code(
+    "RL115",
+    ERROR,
+    "regular expression not linear-time",
+    "the pattern is not supported by the linear-time regex engine (RE2)",
+    """
         Patterns run on RE2, which matches in time linear in the text and
         never backtracks. This pattern is valid for Python's `re` but RE2
         cannot run it. The usual causes are backreferences (`\\1`,
@@ -742,12 +854,14 @@ _ALL: tuple[CodeInfo, ...] = (
         an unlucky completion; one 1 MB completion could stall a whole
         training step. With RE2 no completion can.
         """,
-    ),
-    _info(
-        "RL116",
-        "error",
-        "range can never match",
-        """
+)
+
+RL116 = _code(
+    "RL116",
+    ERROR,
+    "range can never match",
+    "{what} can never match",
+    """
         A range that no value can satisfy. Reported for: an inverted range
         (`200..50`); a length range, in any unit, or a tag `count` that holds
         no whole number (`1.2..1.8`), since those are counts; a length range
@@ -770,12 +884,14 @@ _ALL: tuple[CodeInfo, ...] = (
         zero and it contributes no learning signal, while still looking like
         part of the reward. An empty `rescale` range would divide by zero.
         """,
-    ),
-    _info(
-        "RL117",
-        "error",
-        "every weight is zero",
-        """
+)
+
+RL117 = _code(
+    "RL117",
+    ERROR,
+    "every weight is zero",
+    "every rule has weight 0",
+    """
         The spec has no `total` formula and every rule has weight 0, so the
         reward, the weighted sum of the rules, is 0 for every completion.
 
@@ -795,12 +911,14 @@ _ALL: tuple[CodeInfo, ...] = (
         prompt's completions. A constant reward gives zero advantages and no
         gradient: training would run, cost its compute, and change nothing.
         """,
-    ),
-    _info(
-        "RL118",
-        "error",
-        "no rules",
-        """
+)
+
+RL118 = _code(
+    "RL118",
+    ERROR,
+    "no rules",
+    "spec `{name}` has no rules",
+    """
         The spec defines no rule. (It is not reported when the file also has
         syntax errors, since a broken rule statement may be the missing one.)
 
@@ -818,12 +936,14 @@ _ALL: tuple[CodeInfo, ...] = (
         Why it matters: TRL needs at least one reward function; a spec without
         rules has no reward to train on.
         """,
-    ),
-    _info(
-        "RL119",
-        "error",
-        "reserved rule name",
-        """
+)
+
+RL119 = _code(
+    "RL119",
+    ERROR,
+    "reserved rule name",
+    "`{name}` is a reserved name",
+    """
         A rule is named `total`. That name is reserved: it names the combined
         score.
 
@@ -842,12 +962,14 @@ _ALL: tuple[CodeInfo, ...] = (
         (`rewards/total/mean`) next to each rule's own score. A rule with that
         name would collide with it in the training logs.
         """,
-    ),
-    _info(
-        "RL120",
-        "error",
-        "conflicting regex scoring options",
-        """
+)
+
+RL120 = _code(
+    "RL120",
+    ERROR,
+    "conflicting regex scoring options",
+    "rule `{name}` mixes counting (`each`, `cap`) and presence (`present`, `absent`)",
+    """
         A `regex` rule scores in one of two modes. Presence mode (the default)
         scores `present` (default 1) when the pattern is found and `absent`
         (default 0) when it is not. Counting mode, chosen by `each`, scores
@@ -869,12 +991,15 @@ _ALL: tuple[CodeInfo, ...] = (
         score; whichever one was picked silently, half of what you wrote would
         be ignored.
         """,
-    ),
-    _info(
-        "RL121",
-        "error",
-        "invalid tag name",
-        """
+    cap="`cap` needs `each`",
+)
+
+RL121 = _code(
+    "RL121",
+    ERROR,
+    "invalid tag name",
+    "`{tag}` is not a valid tag name",
+    """
         An entry of a `tags` list is not a tag name. A tag name starts with a
         letter or `_` and continues with letters, digits, `_`, `.`, `:` or
         `-`. Write the bare name: the rule itself looks for `<name>` and
@@ -883,23 +1008,25 @@ _ALL: tuple[CodeInfo, ...] = (
         Wrong:
 
             reward chat
-            rule format: tags "<think>", "<answer>"
+            rule format: tags "<think>", "<answer>" { scope full }
 
         Fixed:
 
             reward chat
-            rule format: tags "think", "answer"
+            rule format: tags "think", "answer" { scope full }
 
         Why it matters: `"<answer>"` would look for `<<answer>>`, which no
         completion contains; the rule would score 0 for every completion and
         teach the format nothing.
         """,
-    ),
-    _info(
-        "RL122",
-        "error",
-        "overlong buffer larger than the limit",
-        """
+)
+
+RL122 = _code(
+    "RL122",
+    ERROR,
+    "overlong buffer larger than the limit",
+    "buffer {buffer} is larger than the limit {limit}",
+    """
         An `overlong LIMIT UNIT` rule scores 0 up to `LIMIT - buffer`, falls
         linearly to -1 at `LIMIT` and stays at -1 beyond it. Here `buffer` is
         larger than the limit, so the ramp would begin below zero length.
@@ -918,12 +1045,14 @@ _ALL: tuple[CodeInfo, ...] = (
         Why it matters: with such a buffer even an empty completion is
         penalised, and the penalty no longer marks "too long" at all.
         """,
-    ),
-    _info(
-        "RL123",
-        "error",
-        "division by zero",
-        """
+)
+
+RL123 = _code(
+    "RL123",
+    ERROR,
+    "division by zero",
+    "division by zero",
+    """
         A `total` formula divides by the number 0. Only a literal zero
         divisor (`/ 0`, `/ 0.0`) is detected; a divisor that merely evaluates
         to zero, such as `(1 - 1)`, is not.
@@ -946,13 +1075,16 @@ _ALL: tuple[CodeInfo, ...] = (
         completion; infinities and NaN would poison GRPO's group
         normalisation or be dropped silently as "not applicable".
         """,
-    ),
-    # --------------------------------------------------------------- warnings
-    _info(
-        "RL201",
-        "warning",
-        "phrase both rewarded and banned",
-        """
+)
+
+# warnings
+
+RL201 = _code(
+    "RL201",
+    WARNING,
+    "phrase both rewarded and banned",
+    "`{phrase}` is rewarded by `{rule}` but banned by `{banned_by}`",
+    """
         A phrase rewarded by a `phrases` rule with a positive `each` is also
         banned by a `banned` rule. Phrases are compared after NFKC
         normalisation and case folding; when the banned rule uses
@@ -977,12 +1109,14 @@ _ALL: tuple[CodeInfo, ...] = (
         text. Which one wins depends on the weights, and the model receives a
         muddled signal for every completion that uses the phrase.
         """,
-    ),
-    _info(
-        "RL202",
-        "warning",
-        "rule can never score above zero",
-        """
+)
+
+RL202 = _code(
+    "RL202",
+    WARNING,
+    "rule can never score above zero",
+    "rule `{name}` can never score above {high}",
+    """
         The highest score this rule can produce, as configured, is 0 or less:
         a `phrases` rule with a negative `each`, a `banned` rule whose
         `present` and `absent` are both at most 0, a `regex` or `overlap` rule
@@ -1008,12 +1142,14 @@ _ALL: tuple[CodeInfo, ...] = (
         bug. Keeping scores non-negative and putting the sign in the weight
         makes the direction of every rule readable.
         """,
-    ),
-    _info(
-        "RL203",
-        "warning",
-        "weight ignored under `total`",
-        """
+)
+
+RL203 = _code(
+    "RL203",
+    WARNING,
+    "weight ignored under `total`",
+    "the weight of {whose} is ignored",
+    """
         The spec has a `total` formula, and a rule sets `weight` (itself or
         through `defaults`). With a formula, the formula alone decides how the
         rules combine, so the weight has no effect.
@@ -1035,12 +1171,14 @@ _ALL: tuple[CodeInfo, ...] = (
         Why it matters: a weight that looks active but is not makes the
         reward differ from what the spec appears to say.
         """,
-    ),
-    _info(
-        "RL204",
-        "warning",
-        "duplicate list entry",
-        """
+)
+
+RL204 = _code(
+    "RL204",
+    WARNING,
+    "duplicate list entry",
+    "`{item}` is listed twice in `{rule}`",
+    """
         An entry appears twice in a `phrases`, `banned`, `tags` or `keys`
         list, possibly only after normalisation: phrases are compared with the
         rule's own `case` and `unicode` settings (by default NFKC and case
@@ -1061,12 +1199,14 @@ _ALL: tuple[CodeInfo, ...] = (
         phrase you really meant; either way the rule measures less than it
         seems to.
         """,
-    ),
-    _info(
-        "RL205",
-        "warning",
-        "rule not used in `total`",
-        """
+)
+
+RL205 = _code(
+    "RL205",
+    WARNING,
+    "rule not used in `total`",
+    "rule `{name}` is not used in the total",
+    """
         The spec has a `total` formula, and this rule appears neither in the
         formula nor in any `gate`. Its score is still computed and logged, but
         it does not affect the reward.
@@ -1091,12 +1231,14 @@ _ALL: tuple[CodeInfo, ...] = (
         and keep in mind that an embedding or classifier rule still costs its
         compute on every step.
         """,
-    ),
-    _info(
-        "RL206",
-        "warning",
-        "pattern matches the empty string",
-        """
+)
+
+RL206 = _code(
+    "RL206",
+    WARNING,
+    "pattern matches the empty string",
+    "the pattern matches the empty string",
+    """
         The regular expression matches the empty string, so it is found in
         every completion, for example `\\d*` or `(yes)?`.
 
@@ -1114,12 +1256,14 @@ _ALL: tuple[CodeInfo, ...] = (
         completion, a constant that gives GRPO no signal; in counting mode
         empty matches are counted too, which rewards nothing you meant.
         """,
-    ),
-    _info(
-        "RL207",
-        "warning",
-        "rule has weight 0",
-        """
+)
+
+RL207 = _code(
+    "RL207",
+    WARNING,
+    "rule has weight 0",
+    "rule `{name}` has weight 0",
+    """
         A rule has weight 0 in a spec without a `total` formula (when every
         rule has weight 0, RL117 is reported instead). The rule's score is
         computed and logged under its name, but it adds nothing to the reward.
@@ -1140,12 +1284,14 @@ _ALL: tuple[CodeInfo, ...] = (
         also a common leftover; embedding and classifier rules cost compute on
         every step even when they do not count.
         """,
-    ),
-    _info(
-        "RL208",
-        "warning",
-        "`scope` has no effect on tokens",
-        """
+)
+
+RL208 = _code(
+    "RL208",
+    WARNING,
+    "`scope` has no effect on tokens",
+    "`scope {scope}` has no effect on a length in tokens",
+    """
         A `length` or `overlong` rule measures `tokens` and sets `scope` to
         `answer` or `thinking` (itself or through `defaults`). Token counts
         come from the generated token ids (`completion_ids`) and always cover
@@ -1165,12 +1311,14 @@ _ALL: tuple[CodeInfo, ...] = (
         than the answer; a "short answer" rule that actually counts the
         thinking would push the model to think less, not to answer briefly.
         """,
-    ),
-    _info(
-        "RL209",
-        "warning",
-        "gate always or never fires",
-        """
+)
+
+RL209 = _code(
+    "RL209",
+    WARNING,
+    "gate always or never fires",
+    "this gate {fires} fires",
+    """
         A `gate RULE < x then v` compares the rule's score with `x`; this one
         can never hold, or always holds, given the rule's documented score
         range (for example a `banned` rule scores 0..1 by default, so
@@ -1194,12 +1342,14 @@ _ALL: tuple[CodeInfo, ...] = (
         condition it was written for; a gate that always fires makes the
         reward constant, and GRPO learns nothing from a constant reward.
         """,
-    ),
-    _info(
-        "RL210",
-        "warning",
-        "default applies to no rule",
-        """
+)
+
+RL210 = _code(
+    "RL210",
+    WARNING,
+    "default applies to no rule",
+    "default `{option}` applies to no rule",
+    """
         An option set in `defaults` is accepted by none of the spec's rules,
         for example `match` in a spec that has no `phrases` or `banned` rule,
         so it has no effect.
@@ -1219,12 +1369,14 @@ _ALL: tuple[CodeInfo, ...] = (
         read differently from what it does; it is often left behind when a
         rule was removed or changed kind.
         """,
-    ),
-    _info(
-        "RL211",
-        "warning",
-        "think tags checked on the answer",
-        """
+)
+
+RL211 = _code(
+    "RL211",
+    WARNING,
+    "think tags checked on the answer",
+    "`<think>` tags are stripped from the answer this rule scores",
+    """
         A `tags` rule lists `think`, but scores the answer (`scope answer`, the
         default). The answer is the completion with its `<think>...</think>`
         blocks removed, so the rule can never find them.
@@ -1243,10 +1395,11 @@ _ALL: tuple[CodeInfo, ...] = (
         thinking, however well formatted, and push the policy away from the
         format you want.
         """,
-    ),
 )
 
-CODES: dict[str, CodeInfo] = {info.code: info for info in _ALL}
+
+#: Every code, by its name: the module's `Code` objects (a test asserts each is bound to its own name).
+CODES: dict[str, Code] = {value.code: value for value in list(globals().values()) if isinstance(value, Code)}
 
 
 def explain(code: str) -> str | None:
@@ -1254,4 +1407,10 @@ def explain(code: str) -> str | None:
     info = CODES.get(code.strip().upper())
     if info is None:
         return None
-    return f"{info.severity}[{info.code}]: {info.title}\n\n{info.explanation}"
+    return f"{info.severity.value}[{info.code}]: {info.title}\n\n{info.explanation}"
+
+
+def markdown_table() -> str:
+    """The table of codes in docs/language.md §9 (a test asserts the docs hold exactly this)."""
+    rows = [f"| {info.code} | {info.severity.value} | {info.title} |" for _, info in sorted(CODES.items())]
+    return "\n".join(["| Code | Severity | Title |", "|---|---|---|", *rows]) + "\n"

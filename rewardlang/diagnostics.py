@@ -1,73 +1,20 @@
 """Diagnostics as data: what went wrong, where, and how to fix it.
 
-Every phase (parse, validate, check) produces `Diagnostic` values; renderers in
-`render.py` turn them into text or JSON. Codes are stable and documented in
-`codes.py` (`rewardc explain CODE`).
+Every phase (parse, validate, check) produces `Diagnostic` values, made by the
+code objects of `codes.py` (which hold each code's severity, title, message and
+explanation); renderers in `render.py` turn them into text or JSON. This module
+knows nothing of rendering.
 """
 
 from __future__ import annotations
 
-import bisect
 import difflib
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A region of source text, with every line ending read as `\\n` (`normalize_newlines`).
-
-    Offsets count characters of that text; lines and columns are 1-based; `end_*` is exclusive.
-    """
-
-    start: int
-    end: int
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-
-    def to(self, other: Span) -> Span:
-        """The span from the start of `self` to the end of `other`."""
-        return Span(self.start, other.end, self.line, self.column, other.end_line, other.end_column)
-
-
-NO_SPAN = Span(0, 0, 1, 1, 1, 1)
-
-
-def normalize_newlines(text: str) -> str:
-    """`\r\n` and a lone `\r` as `\n`: how every spec is read, so spans mean the same whatever the line endings."""
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
-
-
-class SourceMap:
-    """Turns character offsets into spans with 1-based lines and columns."""
-
-    def __init__(self, text: str):
-        self.text = text
-        self._line_starts = [0]
-        position = text.find("\n")
-        while position != -1:
-            self._line_starts.append(position + 1)
-            position = text.find("\n", position + 1)
-
-    def _line_column(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self._line_starts, offset)
-        return line, offset - self._line_starts[line - 1] + 1
-
-    def span(self, start: int, end: int) -> Span:
-        start = max(0, min(start, len(self.text)))
-        end = max(start, min(end, len(self.text)))
-        line, column = self._line_column(start)
-        end_line, end_column = self._line_column(end)
-        return Span(start, end, line, column, end_line, end_column)
-
-    def point(self, offset: int) -> Span:
-        offset = max(0, min(offset, len(self.text)))
-        width = 1 if offset < len(self.text) and self.text[offset] != "\n" else 0
-        return self.span(offset, offset + width)
+from rewardlang.source import NO_SPAN, SourceMap, Span, normalize_newlines  # noqa: F401 - re-export, removed at the end of the redesign
 
 
 class Severity(str, Enum):
@@ -164,11 +111,6 @@ class SpecError(Exception):
         if more > 0:
             summary += f" (and {more} more error{'s' if more > 1 else ''})"
         super().__init__(summary)
-
-    def render(self, style: str = "rich") -> str:
-        from rewardlang.render import render
-
-        return render(self.diagnostics, self.source, self.filename, style=style)
 
 
 @dataclass
