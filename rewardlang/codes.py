@@ -56,7 +56,7 @@ class Code:
         variant: str = "",
         label: str = "",
         labels: Sequence[Label] = (),
-        help: str = "",  # noqa: A002 - the diagnostic's field is called help
+        help: str = "",
         note: str = "",
         **fields: object,
     ) -> Diagnostic:

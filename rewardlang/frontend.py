@@ -9,8 +9,9 @@ from typing import BinaryIO
 from rewardlang import ast
 from rewardlang import syntax as syn
 from rewardlang.check import CheckContext, check_spec
-from rewardlang.diagnostics import Diagnostic, SourceMap, SpecError, normalize_newlines, sort_diagnostics
+from rewardlang.diagnostics import Diagnostic, SpecError, sort_diagnostics
 from rewardlang.parser import MAX_SOURCE_CHARS, parse_syntax, too_large
+from rewardlang.source import SourceMap, normalize_newlines
 from rewardlang.validate import build_spec
 
 

@@ -16,25 +16,15 @@ from importlib import resources
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from rewardlang import codes
 from rewardlang import syntax as syn
 from rewardlang.ast import DEFAULTABLE, RULE_MODELS, options_for
-from rewardlang.diagnostics import (
-    Diagnostic,
-    DiagnosticSink,
-    Label,
-    SourceMap,
-    error,
-    normalize_newlines,
-    suggestion_help,
-)
+from rewardlang.diagnostics import Diagnostic, DiagnosticSink, Label, suggestion_help
 from rewardlang.lower import Lowerer, deepest_node
+from rewardlang.source import SourceMap, normalize_newlines
 
 MAX_SOURCE_CHARS = 1_000_000
 MAX_NESTING = 100  # formula levels: each call, unary minus and binary operator is one (docs §8.2)
-
-_STATEMENT_KEYWORDS = ("reward", "defaults", "rule", "total", "gate", "clip")
-_STATEMENT_START = re.compile(rf"^[ \t]*({'|'.join(_STATEMENT_KEYWORDS)})\b", re.MULTILINE)
-_RULE_HEADER = re.compile(r"\brule\s+([A-Za-z_]\w*)\s*:\s*([A-Za-z_]\w*)?")
 
 # How terminals that are not plain keywords read in "expected ..." labels.
 _TERMINAL_NAMES = {
@@ -45,6 +35,7 @@ _TERMINAL_NAMES = {
     "COMPARISON": "a comparison (`<`, `<=`, `>`, `>=`)",
     "$END": "the end of the statement",
 }
+_KEYWORD = re.compile(r"[a-z_]+")
 
 
 @functools.cache
@@ -58,6 +49,46 @@ def _parser() -> Lark:
         maybe_placeholders=True,
         cache=True,  # the built LALR tables, in the temp dir: 35 ms -> 6 ms per start
     )
+
+
+class _Lexicon:
+    """What the recovery code needs to know of the syntax, read from the grammar (never copied).
+
+    The statement keywords are the first terminal of each statement production
+    (`chunk` and what it derives through single-symbol alternatives); the text
+    patterns (names, strings, comments, punctuation) are the grammar's terminals.
+    """
+
+    def __init__(self, parser: Lark):
+        def pattern(name: str) -> str:
+            return parser.get_terminal(name).pattern.to_regexp()
+
+        def first_terminals(origin: str, seen: set[str]) -> list[str]:
+            found: list[str] = []
+            for rule in parser.rules:
+                if rule.origin.name != origin or not rule.expansion:
+                    continue
+                first = rule.expansion[0]
+                if first.is_term:
+                    found.append(parser.get_terminal(first.name).pattern.value)
+                elif len(rule.expansion) == 1 and first.name not in seen:
+                    found += first_terminals(str(first.name), seen | {str(first.name)})
+            return found
+
+        self.statement_keywords = tuple(dict.fromkeys(first_terminals("chunk", {"chunk"})))
+        keywords = "|".join(map(re.escape, self.statement_keywords))
+        self.statement_start = re.compile(rf"^[ \t]*({keywords})\b", re.MULTILINE)
+        name, rule_keyword, colon = pattern("NAME"), re.escape("rule"), pattern("_COLON")
+        self.rule_header = re.compile(rf"\b{rule_keyword}\s+({name})\s*{colon}\s*({name})?")
+        comment = pattern("COMMENT")
+        # Strings first (raw strings before plain ones), so that a `#` inside a string is not a comment.
+        self.string_or_comment = re.compile(f"{pattern('RAW_STRING')}|{pattern('STRING')}|({comment})")
+        self.blank_or_comments = re.compile(rf"(?:\s+|{comment})*")
+
+
+@functools.cache
+def _lexicon() -> _Lexicon:
+    return _Lexicon(_parser())
 
 
 def parse_syntax(text: str) -> tuple[syn.SpecSyntax, list[Diagnostic]]:
@@ -88,24 +119,17 @@ def parse_syntax(text: str) -> tuple[syn.SpecSyntax, list[Diagnostic]]:
 
 def too_large(size: str, source: SourceMap) -> Diagnostic:
     """RL008 for a spec of `size` ("1,000,001 characters", "more than 4,000,000 bytes")."""
-    return error(
-        "RL008",
-        f"spec is too large ({size})",
+    return codes.RL008(
         source.span(0, 0),
+        size=size,
         help=f"a spec holds at most {MAX_SOURCE_CHARS:,} characters; keep long word lists short",
     )
-
-
-# Strings first, so that a `#` inside a string is not taken for a comment.
-_STRING_OR_COMMENT = re.compile(
-    r"""r"[^"\n]*"|r'[^'\n]*'|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(#[^\n]*)"""
-)
 
 
 def find_comments(text: str, source: SourceMap) -> list[syn.Comment]:
     return [
         syn.Comment(match.group(1), source.span(match.start(1), match.end(1)))
-        for match in _STRING_OR_COMMENT.finditer(text)
+        for match in _lexicon().string_or_comment.finditer(text)
         if match.group(1) is not None
     ]
 
@@ -131,9 +155,7 @@ def _lower(
         if depth > MAX_NESTING:
             position = offset + (node.meta.start_pos if not node.meta.empty else child.meta.start_pos)
             sink.add(
-                error(
-                    "RL007",
-                    "expression is nested too deeply",
+                codes.RL007(
                     source.point(position),
                     label=f"more than {MAX_NESTING} levels deep here",
                     help="split the formula into simpler parts",
@@ -150,7 +172,8 @@ def _lower(
 
 
 def _parse_by_statement(text: str, source: SourceMap, sink: DiagnosticSink, spec: syn.SpecSyntax) -> None:
-    starts = [m.start(1) for m in _STATEMENT_START.finditer(text)]
+    lexicon = _lexicon()
+    starts = [m.start(1) for m in lexicon.statement_start.finditer(text)]
     if not starts or not _only_comments(text[: starts[0]]):
         starts.insert(0, 0)
     for start, end in zip(starts, starts[1:] + [len(text)], strict=True):
@@ -161,7 +184,7 @@ def _parse_by_statement(text: str, source: SourceMap, sink: DiagnosticSink, spec
             tree = _parser().parse(chunk, start="chunk")
         except UnexpectedInput as exc:
             sink.add(_translate(exc, chunk, start, source))
-            if header := _RULE_HEADER.match(chunk):
+            if header := lexicon.rule_header.match(chunk):
                 spec.broken_rule_names.add(header.group(1))
             continue
         spec.statements.extend(_lower(tree, source, sink, start, spec.broken_rule_names))
@@ -176,9 +199,7 @@ def _check_header(text: str, source: SourceMap, sink: DiagnosticSink, spec: syn.
     header_written = text.startswith("reward", first_code) and not _is_name_char(text, first_code + 6)
     if not headers and not header_written:
         sink.add(
-            error(
-                "RL010",
-                "a spec must start with `reward NAME`",
+            codes.RL010(
                 source.point(first_code),
                 label="expected `reward`",
                 help="add a header line such as `reward chat` at the top of the file",
@@ -186,9 +207,7 @@ def _check_header(text: str, source: SourceMap, sink: DiagnosticSink, spec: syn.
         )
     for extra in headers[1:]:
         sink.add(
-            error(
-                "RL011",
-                "a spec can have only one `reward` header",
+            codes.RL011(
                 extra.span,
                 labels=(Label(headers[0].span, "first header here"),),
                 help="remove this header or split the file into two specs",
@@ -196,10 +215,9 @@ def _check_header(text: str, source: SourceMap, sink: DiagnosticSink, spec: syn.
         )
     if headers and spec.statements[0] is not headers[0]:
         sink.add(
-            error(
-                "RL011",
-                "the `reward` header must come before every other statement",
+            codes.RL011(
                 headers[0].span,
+                variant="order",
                 labels=(Label(spec.statements[0].span, "first statement here"),),
                 help="move this line to the top of the file",
             )
@@ -207,14 +225,10 @@ def _check_header(text: str, source: SourceMap, sink: DiagnosticSink, spec: syn.
 
 
 def _first_code_offset(text: str) -> int:
-    """Offset of the first character that is neither whitespace nor in a comment."""
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        stripped = line.lstrip()
-        if stripped and not stripped.startswith("#"):
-            return offset + len(line) - len(stripped)
-        offset += len(line)
-    return 0  # no code at all: point at the start
+    """Offset of the first character that is neither whitespace nor in a comment (0 if there is none)."""
+    skipped = _lexicon().blank_or_comments.match(text)
+    end = skipped.end() if skipped else 0
+    return end if end < len(text) else 0
 
 
 def _is_name_char(text: str, offset: int) -> bool:
@@ -222,7 +236,7 @@ def _is_name_char(text: str, offset: int) -> bool:
 
 
 def _only_comments(text: str) -> bool:
-    return all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
+    return _lexicon().blank_or_comments.fullmatch(text) is not None
 
 
 # ------------------------------------------------------------ error messages
@@ -235,10 +249,9 @@ def _translate(exc: UnexpectedInput, chunk: str, offset: int, source: SourceMap)
     expected = _describe_expected(getattr(exc, "expected", None) or getattr(exc, "accepts", set()), chunk, len(chunk))
     end = offset + len(chunk.rstrip())
     at_eof = not source.text[offset + len(chunk) :].strip()
-    return error(
-        "RL006",
-        "unexpected end of input" if at_eof else "incomplete statement",
+    return codes.RL006(
         source.point(end),
+        variant="" if at_eof else "incomplete",
         label=f"expected {expected}" if expected else "the statement is incomplete",
         help=_incomplete_help(chunk),
     )
@@ -250,17 +263,17 @@ def _unexpected_character(exc: UnexpectedCharacters, chunk: str, position: int, 
         return _unterminated(source, position, char)
     shown = char if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
     if unicodedata.category(char) == "Nd":  # a digit of another script: numbers are ASCII
-        return error(
-            "RL004",
-            f"unexpected character `{shown}` ({unicodedata.name(char, f'U+{ord(char):04X}')})",
+        return codes.RL004(
             source.point(position),
+            variant="digit",
+            char=shown,
+            name=unicodedata.name(char, f"U+{ord(char):04X}"),
             label="not an ASCII digit",
             help=f"numbers are written with the ASCII digits 0-9: write `{_ascii_digits(source.text, position)}`",
         )
-    return error(
-        "RL004",
-        f"unexpected character `{shown}`",
+    return codes.RL004(
         source.point(position),
+        char=shown,
         label="this character is not part of the language",
         help="strings go in quotes; comments start with `#`",
     )
@@ -291,16 +304,10 @@ def _unexpected_token(exc: UnexpectedToken, chunk: str, offset: int, source: Sou
     if token.type == "NAME" and not source.text[line_start : offset + token.start_pos].strip():
         # A name at the start of a line where it cannot continue the statement:
         # most likely a misspelled statement keyword (`rul`, `totl`).
-        keywords = sorted(set(keywords) | set(_STATEMENT_KEYWORDS))
+        keywords = sorted(set(keywords) | set(_lexicon().statement_keywords))
     if token.type == "NAME" and keywords:
-        return error(
-            "RL001",
-            f"unknown keyword `{shown}`",
-            span,
-            label=label,
-            help=suggestion_help(str(token), keywords),
-        )
-    return error("RL002", f"unexpected {_describe_token(token)}", span, label=label, help=_token_help(token, accepts))
+        return codes.RL001(span, word=shown, label=label, help=suggestion_help(str(token), keywords))
+    return codes.RL002(span, token=_describe_token(token), label=label, help=_token_help(token, accepts))
 
 
 # Parser state stack -> the terminals it accepts. Lark computes `accepts` by feeding
@@ -328,9 +335,7 @@ def _accepts(exc: UnexpectedToken) -> set[str]:
 def _unterminated(source: SourceMap, position: int, quote: str) -> Diagnostic:
     line_end = source.text.find("\n", position)
     line_end = len(source.text) if line_end == -1 else line_end
-    return error(
-        "RL003",
-        "unterminated string",
+    return codes.RL003(
         source.span(position, line_end),
         label="this string is never closed",
         help=f"close it with {quote} on the same line; strings cannot span lines (write \\n for a line break)",
@@ -349,11 +354,12 @@ def _describe_token(token: Token) -> str:
 
 
 def _token_help(token: Token, accepts: set[str]) -> str:
-    if token.type in ("STRING", "RAW_STRING") and "COMMA" in accepts:
+    """A hint for the usual slips; terminal names are the grammar's (`_COMMA`, `_DOTS`, ...)."""
+    if token.type in ("STRING", "RAW_STRING") and "_COMMA" in accepts:
         return "separate list items with commas"
-    if token.type == "NUMBER" and "DOTDOT" in accepts:
+    if token.type == "NUMBER" and "_DOTS" in accepts:
         return "write a range as `low..high`, `low..` or `..high`"
-    if str(token) == "=" and "COLON" in accepts:
+    if token.type == "_EQUAL" and "_COLON" in accepts:
         return "a rule is written `rule NAME: KIND ...`"
     return ""
 
@@ -372,7 +378,7 @@ def _keywords(accepts: set[str], chunk: str, position: int) -> list[str]:
         if name in _TERMINAL_NAMES:
             continue
         pattern = parser.get_terminal(name).pattern
-        if pattern.type == "str" and re.fullmatch(r"[a-z_]+", pattern.value):
+        if pattern.type == "str" and _KEYWORD.fullmatch(pattern.value):
             words.append(pattern.value)
     if "weight" in words:  # inside an options block: only the options that apply here
         kind = _kind_at(chunk, position)
@@ -384,7 +390,7 @@ def _keywords(accepts: set[str], chunk: str, position: int) -> list[str]:
 
 
 def _kind_at(chunk: str, position: int) -> str | None:
-    header = _RULE_HEADER.search(chunk[:position])
+    header = _lexicon().rule_header.search(chunk[:position])
     kind = header.group(2) if header else None
     return kind if kind in RULE_MODELS else None
 
@@ -393,12 +399,12 @@ def _describe_expected(accepts: set[str], chunk: str, position: int) -> str:
     parser = _parser()
     keywords = _keywords(accepts, chunk, position)
     others: list[str] = []
-    for name in sorted(accepts):
+    for name in sorted(accepts, key=lambda terminal: terminal.lstrip("_")):
         if name in _TERMINAL_NAMES:
             others.append(_TERMINAL_NAMES[name])
             continue
         pattern = parser.get_terminal(name).pattern
-        if pattern.type == "str" and not re.fullmatch(r"[a-z_]+", pattern.value):
+        if pattern.type == "str" and not _KEYWORD.fullmatch(pattern.value):
             others.append(f"`{pattern.value}`")
     words = [f"`{k}`" for k in keywords] + list(dict.fromkeys(others))
     if len(words) > 12:

@@ -13,7 +13,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from rewardlang.diagnostics import Diagnostic, Span, normalize_newlines
+from rewardlang.diagnostics import Diagnostic, SpecError
+from rewardlang.source import Span, normalize_newlines
 
 STYLES = ("rich", "short", "json")
 _WINDOW = 100  # characters of a long source line shown around a span
@@ -33,6 +34,11 @@ def render(
     for diagnostic in diagnostics:
         segments += _rich_segments(diagnostic, lines, filename)
     return _colored(segments) if color else "".join(text for text, _ in segments)
+
+
+def render_error(error: SpecError, style: str = "rich", color: bool = False) -> str:
+    """Every diagnostic a `SpecError` carries, on the source it was raised for."""
+    return render(error.diagnostics, error.source, error.filename, style=style, color=color)
 
 
 def render_short(diagnostic: Diagnostic, filename: str) -> str:

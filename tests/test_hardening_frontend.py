@@ -25,6 +25,7 @@ from rewardlang.codes import CODES
 from rewardlang.diagnostics import SpecError
 from rewardlang.frontend import MAX_SOURCE_BYTES, SourceTooLarge
 from rewardlang.parser import MAX_NESTING, MAX_SOURCE_CHARS
+from rewardlang.render import render_error
 
 ROOT = Path(__file__).resolve().parent.parent
 MANY = "9" * 5000  # more digits than Python's int() accepts (4300)
@@ -154,7 +155,7 @@ def test_checker_with_no_valid_rule_reports_the_rule_error(defaults: str, tail: 
     with pytest.raises(SpecError) as error:
         parse(text)
     assert [d.code for d in error.value.diagnostics if d.is_error] == errors
-    assert "error[RL104]: unknown unit `wurds`" in error.value.render()
+    assert "error[RL104]: unknown unit `wurds`" in render_error(error.value)
 
 
 # ------------------------------------------------------- 4. fmt --write
@@ -268,7 +269,7 @@ def test_cr_only_diagnostics_point_at_the_same_place_as_from_a_file(rewardc, wri
     assert [(i["code"], i["span"]["line"], i["span"]["column"]) for i in json.loads(result.out)] == [("RL104", 3, 21)]
     with pytest.raises(SpecError) as error:
         parse(text)
-    assert "3 | rule a: length 1..2 wurds\n" in error.value.render()
+    assert "3 | rule a: length 1..2 wurds\n" in render_error(error.value)
 
 
 def test_fmt_of_a_cr_only_string_keeps_the_comment_and_the_rule() -> None:

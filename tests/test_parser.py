@@ -7,6 +7,7 @@ import pytest
 import rewardlang
 from rewardlang import analyze, ast
 from rewardlang.diagnostics import Diagnostic
+from rewardlang.render import render_error
 
 
 # ------------------------------------------------------------------ helpers
@@ -578,7 +579,7 @@ def test_parse_returns_spec_and_raises_spec_error_with_every_diagnostic() -> Non
     assert [d.code for d in error.diagnostics] == ["RL102", "RL001"]
     assert str(error).startswith("f.reward:2:16: error[RL102]:")
     assert "(and 1 more error)" in str(error)
-    assert "--> f.reward:3:9" in error.render()
+    assert "--> f.reward:3:9" in render_error(error)
 
 
 def test_parse_file_reports_missing_file_as_source_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
