@@ -2,9 +2,10 @@
 
 `Batch` holds one call's inputs and computes each view of them once (the
 assistant text, the answer with thinking stripped, normalised forms, targets
-per distinct prompt), so the rules of a spec share the work. Extraction never
-raises: odd shapes (None content, content parts, tool calls, missing keys)
-become text or None as documented in docs/language.md.
+per distinct prompt), so the rules of a spec share the work. The text of
+messages comes from `rewardlang.conversations`, which never raises: odd shapes
+(None content, content parts, tool calls, missing keys) become text or None as
+documented in docs/language.md.
 """
 
 from __future__ import annotations
@@ -13,65 +14,16 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 from rewardlang import ast
+from rewardlang.conversations import PART_SEPARATOR, column_text, completion_text, last_user, prompt_text, system_message
 from rewardlang.text import apply_case, fold, remove_ignorables, replace_surrogates, skeleton
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
-PART_SEPARATOR = "\n\n"
 
 T = TypeVar("T")
 
 
-# ------------------------------------------------------------------ messages
-def message_text(message: Any) -> str:
-    """The text content of one chat message: a string, a list of content parts, or nothing."""
-    if isinstance(message, str):
-        return message
-    if not isinstance(message, dict):
-        return ""
-    return content_text(message.get("content"))
-
-
-def content_text(content: Any) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # multimodal content parts: keep the text parts
-        parts = []
-        for part in content:
-            if isinstance(part, str):
-                parts.append(part)
-            elif isinstance(part, dict) and isinstance(part.get("text"), str):
-                parts.append(part["text"])
-        return PART_SEPARATOR.join(parts)
-    return ""
-
-
-def completion_text(completion: Any) -> str:
-    """All the assistant text of a completion: a plain string, or every assistant message's content joined."""
-    if isinstance(completion, str):
-        return completion
-    if type(completion) is list and len(completion) == 1:  # the common TRL shape, fast
-        message = completion[0]
-        if type(message) is dict and message.get("role", "assistant") == "assistant":
-            content = message.get("content")
-            if type(content) is str:
-                return content
-    if completion is None:
-        return ""
-    if isinstance(completion, dict):
-        completion = [completion]
-    if not isinstance(completion, Sequence):
-        return ""
-    texts = [
-        message_text(message)
-        for message in completion
-        if isinstance(message, str) or (isinstance(message, dict) and message.get("role", "assistant") == "assistant")
-    ]
-    return PART_SEPARATOR.join(text for text in texts if text)
-
-
+# ------------------------------------------------------------------ thinking
 def split_thinking(text: str) -> tuple[str, str]:
     """(thinking, answer). Linear time: no regex backtracking over adversarial input.
 
@@ -111,49 +63,6 @@ def scoped_text(text: str, scope: str) -> str:
         return text
     thinking, answer = split_thinking(text)
     return thinking if scope == "thinking" else answer
-
-
-# ------------------------------------------------------------------- prompts
-def last_user(prompt: Any) -> str | None:
-    if isinstance(prompt, str):
-        return prompt
-    if isinstance(prompt, Sequence):
-        for message in reversed(prompt):
-            if type(message) is dict and message.get("role") == "user":
-                content = message.get("content")
-                return content if type(content) is str else message_text(message)
-    return None
-
-
-def system_message(prompt: Any) -> str | None:
-    if isinstance(prompt, Sequence) and not isinstance(prompt, str):
-        for message in prompt:
-            if isinstance(message, dict) and message.get("role") == "system":
-                return message_text(message)
-    return None
-
-
-def prompt_text(prompt: Any) -> str | None:
-    if prompt is None:
-        return None
-    if isinstance(prompt, str):
-        return prompt
-    if isinstance(prompt, Sequence):
-        return PART_SEPARATOR.join(t for t in (message_text(m) for m in prompt) if t)
-    return None
-
-
-def column_text(value: Any) -> str | None:
-    """A dataset column's value as text: strings as they are, conversations as their assistant text."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list | dict):
-        return completion_text(value)
-    if isinstance(value, float) and value != value:  # NaN from pandas
-        return None
-    return str(value)
 
 
 # --------------------------------------------------------------------- batch

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rewardlang import compiler, jsonlines, score_cli
+from rewardlang import cli, compiler, datafile, jsonlines
 from rewardlang.jsonlines import BadLine
 from rewardlang.rules.base import RuleScorer
 
@@ -126,7 +126,7 @@ def test_process_substitution_of_a_compressed_file(spec, tmp_path) -> None:
 
 def test_json_and_parquet_from_a_pipe(spec, tmp_path, monkeypatch, capsys) -> None:
     pipe_stdin(monkeypatch, json.dumps(rows(300)).encode())
-    assert score_cli.main([str(spec), "--data", "-", "--format", "jsonl"]) == 0
+    assert cli.main(["score", str(spec), "--data", "-", "--format", "jsonl"]) == 0
     assert scored_rows(capsys.readouterr().out.encode()) == list(range(1, 301))
 
     pa = pytest.importorskip("pyarrow")
@@ -134,14 +134,14 @@ def test_json_and_parquet_from_a_pipe(spec, tmp_path, monkeypatch, capsys) -> No
     sink = io.BytesIO()
     pq.write_table(pa.Table.from_pylist(rows(300)), sink)
     pipe_stdin(monkeypatch, sink.getvalue())
-    assert score_cli.main([str(spec), "--data", "-", "--format", "jsonl"]) == 0
+    assert cli.main(["score", str(spec), "--data", "-", "--format", "jsonl"]) == 0
     assert scored_rows(capsys.readouterr().out.encode()) == list(range(1, 301))
 
 
 def test_progress_bar_on_a_pipe_counts_nothing_ahead(spec, monkeypatch, capsys) -> None:
     # A stream that cannot seek is never read twice: the bar has no total, every row is scored.
     pipe_stdin(monkeypatch, jsonl_bytes(rows(300)))
-    code = score_cli.main([str(spec), "--data", "-", "--format", "jsonl", "--progress", "always"])
+    code = cli.main(["score", str(spec), "--data", "-", "--format", "jsonl", "--progress", "always"])
     assert code == 0
     assert scored_rows(capsys.readouterr().out.encode()) == list(range(1, 301))
 
@@ -168,7 +168,7 @@ def test_a_json_array_element_with_a_5000_digit_number_is_the_only_row_lost(spec
         f'[{{"completion": "ok"}}, {{"completion": "y", "n": [{LONG_NUMBER}]}}, {{"completion": "z", "n": -7}}]',
         encoding="utf-8",
     )
-    assert score_cli.main([str(path.parent / "demo.reward"), "--data", str(path), "--format", "json"]) == 0
+    assert cli.main(["score", str(path.parent / "demo.reward"), "--data", str(path), "--format", "json"]) == 0
     summary = json.loads(capsys.readouterr().out)["summary"]
     assert (summary["rows"], summary["scored"], summary["skipped"]) == (3, 2, 1)
     assert summary["skipped_rows"][0]["row"] == 2
@@ -264,7 +264,7 @@ def test_both_readers_read_the_same_rows(tmp_path, suffix) -> None:
 
     path = tmp_path / f"odd{suffix}"
     path.write_bytes(ODD_LINES)
-    source = score_cli.open_data(str(path))
+    source = datafile.open_data(str(path))
     try:
         scored = list(source.records())
     finally:
@@ -390,7 +390,7 @@ def test_rewardc_score_explain_with_a_similarity_rule_scores_each_row_twice(tmp_
     spec.write_text("reward s\nrule sim: similarity fuzzy to column answer\n", encoding="utf-8")
     data = tmp_path / "d.jsonl"
     data.write_bytes(jsonl_bytes([{"completion": f"answer {i}", "answer": "answer 7"} for i in range(128)]))
-    code = score_cli.main([str(spec), "--data", str(data), "--format", "jsonl", "--explain", "--batch-size", "64"])
+    code = cli.main(["score", str(spec), "--data", str(data), "--format", "jsonl", "--explain", "--batch-size", "64"])
     assert code == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(lines) == 128
@@ -402,11 +402,11 @@ def test_rewardc_score_explain_with_a_similarity_rule_scores_each_row_twice(tmp_
 def test_standard_input_is_streamed_not_read_whole(spec, monkeypatch) -> None:
     payload = jsonl_bytes(rows(100_000))  # about 5 MB
     raw = pipe_stdin(monkeypatch, payload)
-    source = score_cli.open_data("-")
+    source = datafile.open_data("-")
     records = source.records()
     assert next(records) == (1, rows(1)[0])
     # The sniffed head and one chunk (plus the buffered reader's own buffer), not the whole input.
-    assert raw.position <= score_cli.SNIFF_BYTES + jsonlines.CHUNK_BYTES + io.DEFAULT_BUFFER_SIZE
+    assert raw.position <= datafile.SNIFF_BYTES + jsonlines.CHUNK_BYTES + io.DEFAULT_BUFFER_SIZE
     assert sum(1 for _ in records) == 100_000 - 1
     assert raw.position == len(payload)
 
@@ -454,7 +454,7 @@ def test_rewardc_reports_the_overlong_line(spec, tmp_path, monkeypatch, capsys) 
     monkeypatch.setattr(jsonlines, "MAX_LINE_BYTES", 1000)  # the cap, made small for the test
     path = tmp_path / "d.jsonl"
     path.write_bytes(jsonl_bytes([{"completion": "ok"}, {"completion": "y" * 2000}, {"completion": "ok"}]))
-    assert score_cli.main([str(spec), "--data", str(path), "--format", "jsonl"]) == 0
+    assert cli.main(["score", str(spec), "--data", str(path), "--format", "jsonl"]) == 0
     captured = capsys.readouterr()
     assert scored_rows(captured.out.encode()) == [1, 3]
     assert "  row 2: line longer than 1000 bytes\n" in captured.err
@@ -484,7 +484,7 @@ def test_a_spec_from_endless_standard_input_stops_at_the_size_limit(tmp_path, mo
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8"))
     data = tmp_path / "d.jsonl"
     data.write_bytes(jsonl_bytes(rows(1)))
-    assert score_cli.main(["-", "--data", str(data)]) == 2
+    assert cli.main(["score", "-", "--data", str(data)]) == 2
     assert capsys.readouterr().err == f"rewardc: error: {too_large.value}\n"
     assert raw.position <= MAX_SOURCE_BYTES + 1 + io.DEFAULT_BUFFER_SIZE
 
@@ -493,5 +493,5 @@ def test_a_spec_from_standard_input(tmp_path, monkeypatch, capsys) -> None:
     pipe_stdin(monkeypatch, SPEC.encode())
     data = tmp_path / "d.jsonl"
     data.write_bytes(jsonl_bytes(rows(3)))
-    assert score_cli.main(["-", "--data", str(data), "--format", "jsonl"]) == 0
+    assert cli.main(["score", "-", "--data", str(data), "--format", "jsonl"]) == 0
     assert scored_rows(capsys.readouterr().out.encode()) == [1, 2, 3]

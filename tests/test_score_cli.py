@@ -2,8 +2,8 @@
 
 The specs here use lexical rules only (length, phrases, banned, equals, overlap), so
 the tests are fast and never load a model. The command is run in-process through
-`rewardlang.score_cli.main` (the `score` command on its own) and, once, through
-`rewardc` itself.
+`rewardlang.cli.main(["score", ...])` and, once, as its own process; the scoring core
+(`rewardlang.scoring`) is called without the command too.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from rewardlang import score_cli
-from rewardlang.score_cli import Row, Skipped, to_row
+from rewardlang import cli
+from rewardlang.scoring import Row, Skipped, to_row
 
 # Scores are easy to work out by hand:
 #   brief   1 for 1..5 words, else 0.5
@@ -77,7 +77,7 @@ def score(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -
 
     def run(*argv: str | Path) -> Result:
         capsys.readouterr()
-        code = score_cli.main([str(a) for a in argv])
+        code = cli.main(["score", *(str(a) for a in argv)])
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
 
@@ -212,16 +212,21 @@ def test_parquet_file(score, spec, tmp_path) -> None:
     assert by_row(result.json()) == EXPECTED
 
 
-def test_parquet_messages_with_null_content(score, combined_spec, tmp_path) -> None:
+def test_parquet_messages_with_null_values(score, combined_spec, tmp_path) -> None:
     rows = [
         {"messages": [user("paris"), assistant("Paris")], "answer": "paris"},
-        {"messages": [user("q"), assistant(None)], "answer": None},
+        {"messages": [user("q"), assistant("Q")], "answer": None},
+        {"messages": [user("q"), assistant(None)], "answer": "q"},  # no text, no tool call: not a message
     ]
     result = score(combined_spec, "--data", write_parquet(tmp_path / "d.parquet", rows), "--format", "json")
     assert result.code == 0, result.err
-    scores = by_row(result.json())
+    document = result.json()
+    scores = by_row(document)
     assert scores[1][0]["correct"] == 1.0
     assert scores[2][0]["correct"] is None  # a null column value: not applicable
+    assert document["summary"]["skipped_rows"] == [
+        {"row": 3, "reason": "`messages` holds a message whose `content` is null, not a string"}
+    ]
 
 
 def test_standard_input(score, spec, monkeypatch) -> None:
@@ -247,7 +252,7 @@ def test_completion_ids_feed_token_lengths(score, tmp_path) -> None:
     scores = by_row(result.json())
     assert scores[1][0]["budget"] == 1.0
     assert scores[2][0]["budget"] == 0.0
-    assert scores[3][0]["budget"] is None or scores[3][0]["budget"] in (0.0, 1.0)
+    assert scores[3][0]["budget"] is None  # no token ids: a length in tokens does not apply
 
 
 # ---------------------------------------------------------------- bad rows
@@ -284,7 +289,7 @@ def test_bad_rows_are_skipped_and_counted_with_their_row_numbers(score, spec, tm
     assert "invalid JSON" in skipped[3]
     assert "no `completion` or `messages`" in skipped[2]
     assert "number" in skipped[4]
-    assert "no assistant message" in skipped[7]
+    assert skipped[7] == "`messages` has no assistant reply after the last user turn"
     # The same list on stderr, never a traceback.
     assert "skipped 10 of 12 rows" in result.err
     assert "row 3: invalid JSON" in result.err
@@ -328,18 +333,21 @@ def test_to_row_splits_conversations() -> None:
     tool_turn = [
         {"role": "system", "content": "s"},
         user("weather?"),
-        {"role": "assistant", "content": None, "tool_calls": []},
+        {"role": "assistant", "content": None, "tool_calls": [{"type": "function", "function": {"name": "w"}}]},
         {"role": "tool", "content": "sunny"},
         assistant("It is sunny."),
-        user("thanks"),  # after the last assistant turn: ignored
     ]
     row = to_row(1, {"messages": tool_turn, "reference": "r"})
     assert isinstance(row, Row)
-    assert row.prompt == tool_turn[:2]
-    assert row.completion == tool_turn[2:5]
+    assert row.prompt == tool_turn[:2]  # up to and including the last user turn
+    assert row.completion == tool_turn[2:]  # the reply: the tool call, its result, the answer
     assert row.columns == {"reference": "r"}
-    opening = to_row(2, {"messages": [assistant("Hello!")]})
-    assert isinstance(opening, Row) and opening.prompt is None and opening.completion == [assistant("Hello!")]
+    # A conversation that ends with the user has no reply to score (grpo-train trains on it as a prompt).
+    assert to_row(2, {"messages": [*tool_turn, user("thanks")]}) == Skipped(
+        2, "`messages` has no assistant reply after the last user turn"
+    )
+    # An assistant that speaks first, with no user turn, is no conversation to score or train on.
+    assert to_row(3, {"messages": [assistant("Hello!")]}) == Skipped(3, "`messages` has no user turn")
     assert to_row(3, {"completion": "x", "prompt": None, "id": 3}) == Row(3, None, "x", None, {"id": 3})
     assert isinstance(to_row(4, {"messages": "text"}), Skipped)
     assert isinstance(to_row(5, {"messages": [user("a"), 3]}), Skipped)
@@ -578,26 +586,55 @@ def test_a_failing_rule_is_a_warning_not_a_traceback(score, spec, tmp_path, monk
 def test_score_of_a_lexical_spec_imports_no_torch(spec, tmp_path) -> None:
     data = write_jsonl(tmp_path / "d.jsonl", ROWS)
     code = (
-        "import sys\n"
-        "from rewardlang.cli import build_parser\n"
-        "build_parser()\n"
-        "from rewardlang.score_cli import main\n"
-        f"code = main([{str(spec)!r}, '--data', {str(data)!r}, '--format', 'jsonl'])\n"
+        "import contextlib, io, json, sys\n"
+        "from rewardlang.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main(['score', {str(spec)!r}, '--data', {str(data)!r}, '--format', 'jsonl'])\n"
         "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers', 'pyarrow') if m in sys.modules]\n"
-        "sys.exit(10 + code if code else (3 if heavy else 0))\n"
+        "print(json.dumps([code, heavy]))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [0, []]
 
 
-def test_rewardc_score_is_wired_into_rewardc(spec, tmp_path, capsys) -> None:
-    from rewardlang import cli
+def test_rewardc_score_runs_as_its_own_process(spec, tmp_path) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", ROWS)
+    result = subprocess.run(
+        [sys.executable, "-m", "rewardlang.cli", "score", str(spec), "--data", str(data), "--format", "jsonl"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert {line["row"]: (line["scores"], line["total"]) for line in map(json.loads, result.stdout.splitlines())} == EXPECTED
 
-    capsys.readouterr()
-    code = cli.main(["score", str(spec), "--data", str(write_jsonl(tmp_path / "d.jsonl", ROWS)), "--format", "jsonl"])
-    out = capsys.readouterr().out
-    assert code == 0
-    assert len(out.splitlines()) == 3
+
+# ------------------------------------------------ the core, without argparse
+def test_the_scoring_core_is_called_with_a_request(tmp_path) -> None:
+    from rewardlang import loads
+    from rewardlang.scoring import ScoreRequest, score
+
+    path = write_jsonl(tmp_path / "d.jsonl", [ROWS[0], {"prompt": "no completion"}, ROWS[1], ROWS[2]])
+    result = score(ScoreRequest(loads(SPEC), str(path), batch_size=2))
+    assert (result.spec, result.rules, result.data) == ("demo", RULES, str(path))
+    assert {row.number: (row.scores, row.total) for row in result.rows} == {1: EXPECTED[1], 3: EXPECTED[2], 4: EXPECTED[3]}
+    assert result.rows[0].text == "I can help. Here's how."
+    assert result.skipped == [Skipped(2, "no `completion` or `messages`")]
+    assert result.summary()["total"] == {"mean": 2.5, "min": 0.5, "max": 4.0, "none": 0}
+
+
+def test_the_scoring_core_streams_rows_to_on_row_as_batches_finish(tmp_path) -> None:
+    from rewardlang import loads
+    from rewardlang.scoring import ScoreRequest, score
+
+    path = write_jsonl(tmp_path / "d.jsonl", ROWS * 3)
+    events: list[Any] = []
+    request = ScoreRequest(
+        loads(SPEC), str(path), batch_size=4, limit=7,
+        on_row=lambda row: events.append(row.number), on_progress=lambda count: events.append(f"+{count}"),
+    )
+    result = score(request)
+    assert events == [1, 2, 3, 4, "+4", 5, 6, 7, "+3"]
+    assert (result.rows, result.scored, result.rows_read) == ([], 7, 7)  # streamed rows are not kept
 
 
 def test_missing_model_is_a_clear_error_not_a_traceback(tmp_path, capsys) -> None:

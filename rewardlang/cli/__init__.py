@@ -1,0 +1,51 @@
+"""`rewardc`: check, explain, format and score `.reward` specs.
+
+One module per command (`check`, `explain`, `fmt`, `score`): each adds its
+subparser and runs it; what they share is in `common`. Exit codes
+(`rewardlang.exits`): 0 clean; 1 spec errors (or warnings under --strict, or files
+that `fmt --check` would change); 2 usage or I/O errors (missing file, not
+UTF-8...); 130 interrupted. Nothing heavy is imported here: checking a spec never
+loads torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from rewardlang import __version__
+from rewardlang.cli import check, explain, fmt, score
+from rewardlang.cli.common import Parser, UsageError, print_error
+from rewardlang.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+
+COMMANDS = (check, explain, fmt, score)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="rewardc", description="Check, explain and format rewardlang `.reward` specs.")
+    parser.add_argument("--version", action="version", version=f"rewardc {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for command in COMMANDS:
+        command.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        print_error(str(exc))
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help / --version
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK

@@ -1,0 +1,7 @@
+"""`python -m rewardlang.cli ...`: the `rewardc` command."""
+
+import sys
+
+from rewardlang.cli import main
+
+sys.exit(main())

@@ -1,0 +1,324 @@
+"""`rewardc score SPEC --data FILE`: score a dataset of completions with a spec.
+
+Tip 5 of the GRPO guide is "iterate on rewards": before spending GPU hours, run
+the spec over completions you already have and look at what each rule gives.
+
+    rewardc score specs/chat.reward --data samples.jsonl
+    rewardc score specs/chat.reward --data samples.parquet --format jsonl --explain
+
+What a row is and how the data is read: `rewardlang.scoring` (the scoring core,
+callable without this command) and `rewardlang.datafile`. This module builds the
+request from the command line and prints: rows that cannot be scored are listed
+with their row numbers on stderr; `--format jsonl` writes each row as soon as its
+batch is scored. Exit codes: 0 scored; 1 the spec has errors (printed like
+`rewardc check`); 2 usage, unreadable spec or data, a model that cannot load, or
+no usable rows.
+
+`rewardc check` builds this command's parser, so only light modules are imported at
+the top: rich, pyarrow and whatever the spec's rules need are imported when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Self
+
+from rewardlang.cli.common import STDIN, display_name, positive_int, print_error, read_spec
+from rewardlang.datafile import DATA_FORMATS, DEFAULT_BATCH_SIZE, DataError, DataSource, first_line, open_data
+from rewardlang.exits import EXIT_OK, EXIT_SPEC, EXIT_USAGE
+from rewardlang.render import use_color
+from rewardlang.text import ignorable_characters, non_ascii, replace_surrogates
+
+if TYPE_CHECKING:
+    from rewardlang.scoring import ScoredRow, ScoreResult
+
+OUTPUT_FORMATS = ("table", "json", "jsonl")
+PREVIEW_CHARS = 40
+SKIPPED_SHOWN = 20  # skipped rows listed on stderr; the JSON document lists them all
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "score",
+        help="score a dataset of completions with a spec (rule by rule, and the total)",
+        description="Score every completion of a dataset (JSONL, JSON or Parquet) with a spec: "
+        "each rule's score and the combined total, then per-rule statistics.",
+    )
+    parser.add_argument("spec", metavar="SPEC", help="the .reward spec")
+    parser.add_argument(
+        "--data", required=True, metavar="FILE",
+        help="JSONL, JSON (a list of objects) or Parquet; `-` reads standard input",
+    )
+    parser.add_argument("--format", choices=OUTPUT_FORMATS, default="table", help="output (default: table)")
+    parser.add_argument("--explain", action="store_true", help="add each rule's reason for its score")
+    parser.add_argument("--limit", type=positive_int, metavar="N", help="score only the first N usable rows")
+    parser.add_argument(
+        "--data-format", choices=DATA_FORMATS, default="auto",
+        help="format of the data (default: detected from its content and extension)",
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE, metavar="N",
+        help=f"rows scored per batch (default: {DEFAULT_BATCH_SIZE})",
+    )
+    parser.add_argument(
+        "--progress", choices=("auto", "always", "never"), default="auto",
+        help="progress bar on stderr (auto: on a terminal, for more than one batch)",
+    )
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run `rewardc score` with parsed arguments; returns the exit status."""
+    from rewardlang.frontend import SourceError, analyze
+    from rewardlang.render import render, summary
+    from rewardlang.rules.models import ModelLoadError
+    from rewardlang.scoring import ScoreRequest, score
+
+    if args.spec == STDIN and args.data == STDIN:
+        print_error("the spec and the data cannot both come from standard input")
+        return EXIT_USAGE
+    try:
+        text = read_spec(args.spec)
+    except SourceError as exc:
+        print_error(str(exc))
+        return EXIT_USAGE
+    spec_name = display_name(args.spec)
+
+    analysis = analyze(text)
+    if analysis.diagnostics:
+        sys.stderr.write(render(analysis.diagnostics, text, spec_name, color=use_color(args.color, sys.stderr)))
+        print(summary(len(analysis.errors), len(analysis.warnings)), file=sys.stderr)
+    if analysis.spec is None:
+        return EXIT_SPEC
+
+    from rewardlang.compiler import CompiledSpec
+
+    try:
+        compiled = CompiledSpec(analysis.spec)
+    except ImportError as exc:
+        print_error(f"{spec_name}: cannot compile the spec: {exc}")
+        return EXIT_USAGE
+
+    try:
+        source = open_data(args.data, args.data_format, args.batch_size)
+    except DataError as exc:
+        print_error(str(exc))
+        return EXIT_USAGE
+
+    # Rows are printed at the end (json: as dicts; table: with the start of the text only),
+    # or streamed (jsonl: each written as its batch is scored, none kept).
+    documents: list[dict[str, Any]] = []
+    table_rows: list[ScoredRow] = []
+
+    def on_row(row: ScoredRow) -> None:
+        if args.format == "jsonl":
+            sys.stdout.write(json.dumps(row.as_dict(), ensure_ascii=False) + "\n")
+        elif args.format == "json":
+            documents.append(row.as_dict())
+        else:
+            table_rows.append(row._replace(text=_preview(row.text)))
+
+    with _RuleLogCapture() as log_capture, _progress(source, args) as advance:
+
+        def on_progress(count: int) -> None:  # after each batch: its streamed rows reach the reader now
+            sys.stdout.flush()
+            advance(count)
+
+        request = ScoreRequest(
+            compiled, source, batch_size=args.batch_size, limit=args.limit, explain=args.explain,
+            on_row=on_row, on_progress=on_progress,
+        )
+        try:
+            result = score(request)
+        except (DataError, ModelLoadError) as exc:  # unreadable data; a rule's model missing or unusable
+            print_error(str(exc))
+            return EXIT_USAGE
+        finally:
+            source.close()
+    log_capture.report()
+
+    _report_skipped(result)
+    if not result.scored:
+        why = f"{source.name}: no rows" if not result.rows_read else f"{source.name}: no usable rows"
+        if result.skipped:
+            why += f" ({len(result.skipped)} skipped)"
+        print_error(why)
+        return EXIT_USAGE
+
+    # Standard output is strict UTF-8: a file name holding undecodable bytes shows them as U+FFFD.
+    shown_name = replace_surrogates(source.name)
+    if args.format == "json":
+        document = {
+            "spec": result.spec,
+            "data": shown_name,
+            "rules": result.rules,
+            "rows": documents,
+            "summary": result.summary(),
+        }
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    elif args.format == "table":
+        _write_tables(result, table_rows, shown_name, args.explain, args.color)
+    return EXIT_OK
+
+
+def _preview(text: str) -> str:
+    flat = " ".join(text.split())
+    # Invisible characters are shown as escapes: they are what a policy hides words with,
+    # and the matching rules remove them (docs/language.md §6.5), so the reader should see them.
+    if not flat.isascii() and not ignorable_characters().isdisjoint(non_ascii(flat)):
+        flat = "".join(f"\\u{ord(c):04x}" if c in ignorable_characters() else c for c in flat)
+    return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
+
+
+class _progress:
+    """A rich progress bar on stderr, or nothing (not a terminal, one batch, `--progress never`)."""
+
+    def __init__(self, source: DataSource, args: argparse.Namespace):
+        self.bar: Any = None
+        choice = args.progress
+        if choice == "never" or (choice == "auto" and not _isatty(sys.stderr)):
+            return
+        total = source.count()
+        if total is not None and args.limit is not None:
+            total = min(total, args.limit)
+        if choice == "auto" and total is not None and total <= args.batch_size:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=Console(file=sys.stderr, force_terminal=choice == "always" or None),
+            transient=True,
+            redirect_stdout=False,  # JSONL rows stream to stdout untouched (never wrapped, never on stderr)
+            redirect_stderr=False,
+        )
+        self.task = self.bar.add_task("scoring", total=total)
+
+    def __enter__(self) -> Any:
+        if self.bar is None:
+            return lambda n: None
+        self.bar.start()
+        return lambda n: self.bar.advance(self.task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _isatty(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class _RuleLogCapture(logging.Handler):
+    """While scoring, rule failures logged by the compiler become one line each, without tracebacks."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.counts: dict[str, int] = {}
+        self.logger = logging.getLogger("rewardlang")
+
+    def __enter__(self) -> Self:
+        self._propagate = self.logger.propagate
+        self.logger.addHandler(self)
+        self.logger.propagate = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self)
+        self.logger.propagate = self._propagate
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001
+            message = str(record.msg)
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            message += f" ({type(error).__name__}: {first_line(error)})"
+        # One line per kind of message and rule (not per completion index).
+        key = f"{record.msg}|{record.args[0] if isinstance(record.args, tuple) and record.args else ''}"
+        if key not in self.counts:
+            print(f"rewardc: warning: {message}", file=sys.stderr)
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def report(self) -> None:
+        repeated = sum(count - 1 for count in self.counts.values())
+        if repeated:
+            print(f"rewardc: warning: {repeated} more rule warning(s) like those above", file=sys.stderr)
+
+
+# ------------------------------------------------------------------ output
+def _report_skipped(result: ScoreResult) -> None:
+    if result.dropped_columns:
+        names = ", ".join(f"`{c}`" for c in sorted(result.dropped_columns))
+        print(f"rewardc: warning: column(s) {names} not passed to rules (the name is reserved)", file=sys.stderr)
+    if not result.skipped:
+        return
+    count = len(result.skipped)
+    print(
+        f"rewardc: skipped {count} of {result.rows_read} row{'s' if result.rows_read != 1 else ''} in {result.data}:",
+        file=sys.stderr,
+    )
+    for skipped in result.skipped[:SKIPPED_SHOWN]:
+        print(f"  row {skipped.number}: {skipped.reason}", file=sys.stderr)
+    if count > SKIPPED_SHOWN:
+        print(f"  ... and {count - SKIPPED_SHOWN} more", file=sys.stderr)
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _write_tables(result: ScoreResult, rows: list[ScoredRow], name: str, explain: bool, color: str) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    terminal = _isatty(sys.stdout)
+    colored = use_color(color, sys.stdout)
+    console = Console(
+        file=sys.stdout,
+        width=None if terminal else int(os.environ.get("COLUMNS") or 0) or 200,
+        color_system="auto" if colored else None,
+        force_terminal=True if color == "always" else None,
+        highlight=False,
+        soft_wrap=False,
+    )
+    table = Table(title=f"{result.spec} · {name}", box=box.SIMPLE_HEAD, show_lines=explain)
+    table.add_column("row", justify="right", no_wrap=True)
+    table.add_column("completion", no_wrap=not explain, overflow="fold", max_width=PREVIEW_CHARS)
+    for rule in result.rules:
+        table.add_column(rule, justify="left" if explain else "right", overflow="fold")
+    table.add_column("total", justify="right", style="bold", no_wrap=True)
+    for row in rows:
+        cells: list[Any] = [str(row.number), row.text]
+        for rule in result.rules:
+            value = row.scores.get(rule)
+            cell = Text(_number(value), style="dim" if value is None else "")
+            reason = (row.explanations or {}).get(rule) if explain else None
+            if reason:
+                cell.append("\n" + reason, style="italic dim")
+            cells.append(cell)
+        cells.append(_number(row.total))
+        table.add_row(*cells)
+    console.print(table)
+
+    skipped = f", {len(result.skipped)} skipped" if result.skipped else ""
+    stats = Table(title=f"summary: {result.scored} scored{skipped}", box=box.SIMPLE_HEAD)
+    for column in ("rule", "mean", "min", "max", "n/a"):
+        stats.add_column(column, justify="left" if column == "rule" else "right", no_wrap=True)
+    for rule in result.rules:
+        item = result.stats[rule].as_dict()
+        stats.add_row(rule, _number(item["mean"]), _number(item["min"]), _number(item["max"]), str(item["none"]))
+    item = result.total_stats.as_dict()
+    stats.add_row(Text("total", style="bold"), _number(item["mean"]), _number(item["min"]), _number(item["max"]),
+                  str(item["none"]))
+    console.print(stats)

@@ -1,0 +1,251 @@
+"""Score a dataset of completions with a compiled spec: the core of `rewardc score`.
+
+    from rewardlang import load
+    from rewardlang.scoring import ScoreRequest, score
+
+    result = score(ScoreRequest(load("specs/chat.reward"), "samples.jsonl"))
+    result.summary()["total"]          # {"mean": ..., "min": ..., "max": ..., "none": ...}
+
+A request names the spec, the data and how to read and score it; `score` reads the
+data in batches, skips the rows that cannot be scored (listed with their row numbers
+and why), and returns every scored row with per-rule statistics. `on_row` receives each
+row as soon as its batch is scored (a stream: the result then keeps no rows).
+
+Each record holds either `prompt` + `completion` (strings or message lists) or
+`messages` (a conversation: its reply after the last user turn is the completion, the
+turns up to it the prompt), checked by the rules of `rewardlang.conversations`. Other
+fields are dataset columns (`column NAME` targets); `completion_ids` (a list of token
+ids) feeds `tokens` lengths.
+
+Nothing here knows argparse or terminals (that is `rewardlang.cli.score`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from rewardlang.conversations import (
+    completion_problem,
+    completion_text,
+    conversation_problem,
+    prompt_problem,
+    reply_problem,
+    split_conversation,
+)
+from rewardlang.datafile import DEFAULT_BATCH_SIZE, DataSource, open_data
+from rewardlang.jsonlines import BadLine, json_type
+from rewardlang.text import replace_surrogates
+
+if TYPE_CHECKING:
+    from rewardlang.compiler import CompiledSpec
+
+# Fields of a row that are not dataset columns.
+_ROW_FIELDS = frozenset({"prompt", "completion", "messages", "completion_ids"})
+# Column names that cannot be passed to `CompiledSpec.score(**columns)` (they are its parameters).
+_CLASHING_COLUMNS = frozenset({"self", "completions", "prompts", "explain"})
+
+
+class Row(NamedTuple):
+    """One usable row: what `CompiledSpec.score` takes for one completion."""
+
+    number: int
+    prompt: Any
+    completion: Any
+    completion_ids: Any
+    columns: dict[str, Any]
+
+
+# A row that cannot be scored, and why (the JSON-lines reader's type: its bad lines are skipped rows).
+Skipped = BadLine
+
+
+class ScoredRow(NamedTuple):
+    """One scored row: its number, the text scored (the assistant text), each rule's score and the total."""
+
+    number: int
+    text: str
+    scores: dict[str, float | None]
+    total: float
+    explanations: dict[str, str] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        item: dict[str, Any] = {"row": self.number, "scores": self.scores, "total": self.total}
+        if self.explanations is not None:
+            item["explanations"] = self.explanations
+        return item
+
+
+@dataclass(frozen=True)
+class ScoreRequest:
+    """What to score and how."""
+
+    spec: CompiledSpec
+    data: str | DataSource  # a path, `-` for standard input, or a source from `open_data` (the caller closes it)
+    data_format: str = "auto"  # one of `datafile.DATA_FORMATS`
+    batch_size: int = DEFAULT_BATCH_SIZE
+    limit: int | None = None  # score only the first N usable rows
+    explain: bool = False  # each rule's reason for its score
+    on_row: Callable[[ScoredRow], None] | None = None  # each row once scored; the result then keeps none
+    on_progress: Callable[[int], None] | None = None  # the number of rows just handled (scored or skipped)
+
+
+class Stats:
+    """Mean, min, max and the number of `None` scores of one rule (or the total)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.none = 0
+        self.total = 0.0
+        self.low = math.inf
+        self.high = -math.inf
+
+    def add(self, value: float | None) -> None:
+        if value is None:
+            self.none += 1
+            return
+        self.count += 1
+        self.total += value
+        self.low = min(self.low, value)
+        self.high = max(self.high, value)
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        if not self.count:
+            return {"mean": None, "min": None, "max": None, "none": self.none}
+        return {"mean": self.total / self.count, "min": self.low, "max": self.high, "none": self.none}
+
+
+@dataclass
+class ScoreResult:
+    """Everything one run found: scored rows (unless streamed to `on_row`), skipped rows, statistics."""
+
+    spec: str  # the spec's name
+    rules: list[str]
+    data: str  # the data's name (`<stdin>` for standard input)
+    rows: list[ScoredRow] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    rows_read: int = 0
+    scored: int = 0
+    stats: dict[str, Stats] = field(default_factory=dict)
+    total_stats: Stats = field(default_factory=Stats)
+    dropped_columns: set[str] = field(default_factory=set)  # columns not passed to rules: the name is reserved
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows_read,
+            "scored": self.scored,
+            "skipped": len(self.skipped),
+            "skipped_rows": [{"row": s.number, "reason": s.reason} for s in self.skipped],
+            "rules": {name: stats.as_dict() for name, stats in self.stats.items()},
+            "total": self.total_stats.as_dict(),
+        }
+
+
+def score(request: ScoreRequest) -> ScoreResult:
+    """Read, score in batches, hand rows to `on_row` as they come. Raises `DataError` when the
+    data cannot be read, and whatever a rule raises on purpose (`ModelLoadError`)."""
+    if isinstance(request.data, DataSource):
+        return _score_source(request, request.data)
+    source = open_data(request.data, request.data_format, request.batch_size)
+    try:
+        return _score_source(request, source)
+    finally:
+        source.close()
+
+
+def _score_source(request: ScoreRequest, source: DataSource) -> ScoreResult:
+    spec = request.spec.spec
+    rules = [rule.name for rule in spec.rules]
+    result = ScoreResult(spec.name, rules, source.name, stats={name: Stats() for name in rules})
+    advance = request.on_progress or (lambda count: None)
+    batch: list[Row] = []
+    for number, record in source.records():
+        result.rows_read += 1
+        row = to_row(number, record)
+        if isinstance(row, Skipped):
+            result.skipped.append(row)
+            advance(1)
+            continue
+        batch.append(row)
+        if request.limit is not None and result.scored + len(batch) >= request.limit:
+            break
+        if len(batch) >= request.batch_size:
+            _score_batch(request, batch, result)
+            advance(len(batch))
+            batch = []
+    if batch:
+        _score_batch(request, batch, result)
+        advance(len(batch))
+    return result
+
+
+def _score_batch(request: ScoreRequest, batch: Sequence[Row], result: ScoreResult) -> None:
+    names = sorted({name for row in batch for name in row.columns})
+    columns: dict[str, list[Any]] = {}
+    for name in names:
+        if name in _CLASHING_COLUMNS:
+            result.dropped_columns.add(name)
+            continue
+        columns[name] = [row.columns.get(name) for row in batch]
+    ids = [row.completion_ids for row in batch]
+    scores = request.spec.score(
+        [row.completion for row in batch],
+        prompts=[row.prompt for row in batch],
+        completion_ids=ids if any(i is not None for i in ids) else None,
+        explain=request.explain,
+        **columns,
+    )
+    for i, row in enumerate(batch):
+        rule_scores = {name: values[i] for name, values in scores.rules.items()}
+        explanations = (
+            {name: replace_surrogates(reasons[i]) for name, reasons in scores.explanations.items()}
+            if request.explain and scores.explanations is not None
+            else None
+        )
+        # A lone surrogate (from the Python API; the reader already replaces them) cannot be printed.
+        text = replace_surrogates(completion_text(row.completion))
+        scored = ScoredRow(row.number, text, rule_scores, scores.total[i], explanations)
+        for name, value in rule_scores.items():
+            result.stats.setdefault(name, Stats()).add(value)
+        result.total_stats.add(scored.total)
+        result.scored += 1
+        if request.on_row is None:
+            result.rows.append(scored)
+        else:
+            request.on_row(scored)
+
+
+# ------------------------------------------------------------------- rows
+def to_row(number: int, record: Any) -> Row | Skipped:
+    """A record as a usable row, or why it cannot be scored."""
+    if isinstance(record, Skipped):
+        return record
+    if not isinstance(record, dict):
+        return Skipped(number, f"not an object ({json_type(record)})")
+    if record.get("completion") is not None:
+        completion = record["completion"]
+        if isinstance(completion, dict):  # one message
+            completion = [completion]
+        prompt = record.get("prompt")
+        problem = completion_problem(completion) or (prompt_problem(prompt) if prompt is not None else None)
+    elif record.get("messages") is not None:
+        messages = record["messages"]
+        problem = conversation_problem(messages)
+        if problem is None:
+            prompt, completion = split_conversation(messages)
+            problem = reply_problem(completion)
+    elif "completion" in record:
+        return Skipped(number, "`completion` is null")
+    else:
+        return Skipped(number, "no `completion` or `messages`")
+    if problem is not None:
+        return Skipped(number, problem.message)
+    completion_ids = record.get("completion_ids")
+    if completion_ids is not None and not (
+        isinstance(completion_ids, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in completion_ids)
+    ):
+        return Skipped(number, "`completion_ids` is not a list of whole numbers")
+    columns = {key: value for key, value in record.items() if key not in _ROW_FIELDS and isinstance(key, str)}
+    return Row(number, prompt, completion, completion_ids, columns)
