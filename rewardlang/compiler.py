@@ -14,7 +14,6 @@ computed once per batch, whichever function TRL calls first.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
 from collections.abc import Sequence
@@ -25,22 +24,20 @@ from typing import Any
 from rewardlang import ast
 from rewardlang.diagnostics import SpecError
 from rewardlang.frontend import analyze, read_source
+from rewardlang.registry import KINDS, score_range
 from rewardlang.rules.base import RuleScorer
 from rewardlang.rules.models import ModelLoadError
 from rewardlang.runtime import Batch
-from rewardlang.scores import score_range
 
 logger = logging.getLogger("rewardlang")
 
 # TRL passes these to every reward function; they are not dataset columns.
 _TRL_KEYWORDS = frozenset({"prompts", "completions", "completion_ids", "trainer_state", "log_extra", "log_metric"})
-# Python modules of rule kinds whose name is not the kind itself.
-_MODULES = {"json": "json_format"}
 
 
 def compile_rule(rule: ast.RuleBase) -> RuleScorer:
-    module = importlib.import_module(f"rewardlang.rules.{_MODULES.get(rule.kind, rule.kind)}")
-    return module.compile(rule)  # type: ignore[no-any-return]
+    """The rule's scorer: its kind's scorer class, built with the validated rule."""
+    return KINDS[rule.kind].scorer(rule)
 
 
 @dataclass(frozen=True)

@@ -13,30 +13,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rewardlang import codes
 from rewardlang import syntax as syn
-from rewardlang.diagnostics import Diagnostic, SourceMap, Span, error
+from rewardlang.diagnostics import Diagnostic
 from rewardlang.parser import MAX_SOURCE_CHARS, parse_syntax
+from rewardlang.registry import KINDS
+from rewardlang.source import SourceMap, Span
 
 WIDTH = 88
 INDENT = "    "
 LIST_INDENT = INDENT * 2
 MAX_INLINE_OPTIONS = 3
 
-_TEMPLATES = {
-    "length": "length {range} {unit}",
-    "phrases": "phrases {phrases}",
-    "banned": "banned {phrases}",
-    "regex": "regex {pattern}",
-    "tags": "tags {tags}",
-    "json": "json",
-    "relevance": "relevance to {target}",
-    "overlap": "overlap to {target}",
-    "similarity": "similarity {metric} to {target}",
-    "repetition": "repetition",
-    "overlong": "overlong {limit} {unit}",
-    "equals": "equals {target}",
-    "classifier": "classifier {model}",
-}
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "num": 4, "ref": 4, "call": 4}
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -53,10 +41,10 @@ def format_source(text: str) -> tuple[str | None, list[Diagnostic]]:
     if len(formatted) > MAX_SOURCE_CHARS:
         # Escapes and line breaks can lengthen a spec near the limit; never produce one that `check` refuses.
         return None, [
-            error(
-                "RL008",
-                f"the formatted spec would be too large ({len(formatted):,} characters)",
+            codes.RL008(
                 SourceMap(tree.source).span(0, 0),
+                variant="formatted",
+                size=f"{len(formatted):,} characters",
                 help=f"a spec holds at most {MAX_SOURCE_CHARS:,} characters; the file is left as it is: "
                 "shorten it, then format it",
             )
@@ -281,7 +269,7 @@ class _Formatter:
     def _rule_head(self, rule: syn.Rule) -> list[str]:
         arguments = dict(rule.arguments)
         values = {name: format_value(value) for name, value in arguments.items()}
-        head = f"rule {rule.name.text}: " + _TEMPLATES[rule.kind.text].format(**values)
+        head = f"rule {rule.name.text}: " + KINDS[rule.kind.text].template.format(**values)
         listed = next((v for v in arguments.values() if isinstance(v, tuple)), None)
         if len(head) + 2 <= WIDTH or listed is None:
             return [head]

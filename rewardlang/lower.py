@@ -12,8 +12,11 @@ from typing import Any
 
 from lark import Token, Transformer, Tree, v_args
 
+from rewardlang import codes
 from rewardlang import syntax as syn
-from rewardlang.diagnostics import DiagnosticSink, SourceMap, Span, error
+from rewardlang.diagnostics import DiagnosticSink
+from rewardlang.registry import KINDS
+from rewardlang.source import SourceMap, Span
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|.)", re.DOTALL)
@@ -52,9 +55,8 @@ class Lowerer(Transformer[Token, Any]):
         value = number_value(text)
         if value is None:
             self.sink.add(
-                error("RL009", f"number `{_shorten(text)}` is too large", span,
-                      label=f"larger than {MAX_NUMBER_TEXT}",
-                      help=f"numbers in a spec lie between -{MAX_NUMBER_TEXT} and {MAX_NUMBER_TEXT}")
+                codes.RL009(span, number=_shorten(text), label=f"larger than {MAX_NUMBER_TEXT}",
+                            help=f"numbers in a spec lie between -{MAX_NUMBER_TEXT} and {MAX_NUMBER_TEXT}")
             )
             value = 0.0  # the statement holding it is dropped by the parser
         return syn.Number(value, span)
@@ -77,10 +79,9 @@ class Lowerer(Transformer[Token, Any]):
                 return _ESCAPES[escape]
             start = span.start + 1 + match.start()
             self.sink.add(
-                error(
-                    "RL005",
-                    f"unknown escape `\\{_shorten(escape, 8)}` in string",
+                codes.RL005(
                     self.source.span(start, start + 1 + len(escape)),
+                    escape=_shorten(escape, 8),
                     label="not a valid escape",
                     help='escapes are \\n \\t \\r \\0 \\\\ \\" \\\' \\xHH \\uHHHH \\UHHHHHHHH; '
                     'for regular expressions write a raw string: r"\\d+"',
@@ -128,7 +129,10 @@ class Lowerer(Transformer[Token, Any]):
 
     # ---------------------------------------------------------------- options
     def __default__(self, data: str, children: list[Any], meta: Any) -> Any:
-        # Every option alias in the grammar (`weight`, `scope`, ...) lands here.
+        # Lark calls this for every tree without a method here: the rule kinds'
+        # productions (each named after its kind) and the option aliases (`weight`, `scope`, ...).
+        if data in KINDS:
+            return self._kind(data, meta, children)
         span = self._tree_span(meta, children)
         key_span = self.source.span(span.start, span.start + len(data))
         value: syn.Value = children[0] if children else syn.Flag(key_span)
@@ -139,62 +143,11 @@ class Lowerer(Transformer[Token, Any]):
         return self._tree_span(meta, children), tuple(children)
 
     # ------------------------------------------------------------- rule kinds
-    def _kind(self, name: str, meta: Any, children: list[Any], *arg_names: str) -> tuple[syn.Word, tuple]:
+    def _kind(self, name: str, meta: Any, children: list[Any]) -> tuple[syn.Word, tuple[tuple[str, syn.Value], ...]]:
+        """A kind's production: its keyword, and its children named by the kind's header arguments."""
         span = self._tree_span(meta, children)
         keyword = syn.Word(name, self.source.span(span.start, span.start + len(name)))
-        return keyword, tuple(zip(arg_names, children, strict=True))
-
-    @v_args(meta=True)
-    def length(self, meta: Any, c: list[Any]) -> tuple:
-        return self._kind("length", meta, c, "range", "unit")
-
-    @v_args(meta=True)
-    def phrases(self, meta: Any, c: list[Any]) -> tuple:
-        return self._kind("phrases", meta, c, "phrases")
-
-    @v_args(meta=True)
-    def banned(self, meta: Any, c: list[Any]) -> tuple:
-        return self._kind("banned", meta, c, "phrases")
-
-    @v_args(meta=True)
-    def regex(self, meta: Any, c: list[Any]) -> tuple:
-        return self._kind("regex", meta, c, "pattern")
-
-    @v_args(meta=True)
-    def tags(self, meta: Any, c: list[Any]) -> tuple:
-        return self._kind("tags", meta, c, "tags")
-
-    @v_args(meta=True)
-    def json(self, meta: Any, c: list[Any]) -> tuple:
-        return self._kind("json", meta, c)
-
-    @v_args(meta=True)
-    def relevance(self, meta: Any, c: list[Any]) -> tuple:
-        return self._kind("relevance", meta, c, "target")
-
-    @v_args(meta=True)
-    def overlap(self, meta: Any, c: list[Any]) -> tuple:
-        return self._kind("overlap", meta, c, "target")
-
-    @v_args(meta=True)
-    def similarity(self, meta: Any, c: list[Any]) -> tuple:
-        return self._kind("similarity", meta, c, "metric", "target")
-
-    @v_args(meta=True)
-    def repetition(self, meta: Any, c: list[Any]) -> tuple:
-        return self._kind("repetition", meta, c)
-
-    @v_args(meta=True)
-    def overlong(self, meta: Any, c: list[Any]) -> tuple:
-        return self._kind("overlong", meta, c, "limit", "unit")
-
-    @v_args(meta=True)
-    def equals(self, meta: Any, c: list[Any]) -> tuple:
-        return self._kind("equals", meta, c, "target")
-
-    @v_args(meta=True)
-    def classifier(self, meta: Any, c: list[Any]) -> tuple:
-        return self._kind("classifier", meta, c, "model")
+        return keyword, tuple(zip(KINDS[name].arguments, children, strict=True))
 
     # ------------------------------------------------------------- statements
     @v_args(meta=True)

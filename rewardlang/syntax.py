@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
-from rewardlang.diagnostics import Span
+from rewardlang.source import Span
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,30 +9,20 @@ their spans up there.
 from __future__ import annotations
 
 import re
+import typing
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
-from rewardlang import ast
+from rewardlang import ast, codes
 from rewardlang import syntax as syn
-from rewardlang.diagnostics import NO_SPAN, Diagnostic, Label, Span, error, suggestion_help
-
-Path = tuple[str | int, ...]
+from rewardlang.diagnostics import Diagnostic, Label, suggestion_help
+from rewardlang.registry import KINDS
+from rewardlang.source import NO_SPAN, FieldPath, Span, SpanTable
 
 RESERVED_NAMES = frozenset({"total"})
-_DEFAULTABLE = ast.DEFAULTABLE
-_NAMED_TARGETS = ("last_user", "prompt", "system")
-
-
-class SpanTable(dict[Path, Span]):
-    """Field path -> source span. Lookups fall back to the nearest enclosing path."""
-
-    def find(self, path: Path) -> Span:
-        for length in range(len(path), 0, -1):
-            span = self.get(path[:length])
-            if span is not None:
-                return span
-        return NO_SPAN
+# The targets written as a bare name; every other target is `column NAME`.
+_NAMED_TARGETS = tuple(kind for kind in typing.get_args(ast.TargetKind) if kind != "column")
 
 
 def build_spec(tree: syn.SpecSyntax) -> Built:
@@ -109,20 +99,18 @@ class _Builder:
             name = rule.name.text
             if name in RESERVED_NAMES:
                 self.diagnostics.append(
-                    error(
-                        "RL119",
-                        f"`{name}` is a reserved name",
+                    codes.RL119(
                         rule.name.span,
+                        name=name,
                         label="cannot name a rule",
                         help=f"`{name}` names the combined score in training logs; pick another name",
                     )
                 )
             if name in first:
                 self.diagnostics.append(
-                    error(
-                        "RL101",
-                        f"rule `{name}` is defined twice",
+                    codes.RL101(
                         rule.name.span,
+                        name=name,
                         label="defined again here",
                         labels=(Label(first[name].name.span, "first defined here"),),
                         help="rule names must be unique: each is logged as `rewards/<name>/mean`",
@@ -135,10 +123,10 @@ class _Builder:
         found = [s for s in tree.statements if isinstance(s, kind)]
         for extra in found[1:]:
             self.diagnostics.append(
-                error(
-                    "RL103",
-                    f"`{word}` is given twice",
+                codes.RL103(
                     extra.span,
+                    variant="statement",
+                    word=word,
                     labels=(Label(found[0].span, "first given here"),),
                     help=f"a spec has at most one `{word}`; merge them",
                 )
@@ -150,14 +138,14 @@ class _Builder:
         merged: dict[str, tuple[Any, Span]] = {}
         # All `defaults` blocks count as one: an option set in two of them is a duplicate.
         for option in self._unique_options(tuple(o for block in blocks for o in block.options)):
-            if option.key not in _DEFAULTABLE:
+            if option.key not in ast.DEFAULTABLE:
                 self.diagnostics.append(
-                    error(
-                        "RL102",
-                        f"option `{option.key}` cannot be set in `defaults`",
+                    codes.RL102(
                         option.key_span,
+                        variant="defaults",
+                        option=option.key,
                         label="not a shared option",
-                        help=f"`defaults` accepts {_listing(_DEFAULTABLE)}; set `{option.key}` on each rule",
+                        help=f"`defaults` accepts {_listing(ast.DEFAULTABLE)}; set `{option.key}` on each rule",
                     )
                 )
                 continue
@@ -177,10 +165,9 @@ class _Builder:
         for option in options:
             if option.key in seen:
                 self.diagnostics.append(
-                    error(
-                        "RL103",
-                        f"option `{option.key}` is given twice",
+                    codes.RL103(
                         option.span,
+                        option=option.key,
                         labels=(Label(seen[option.key].span, "first given here"),),
                         help="remove one of them",
                     )
@@ -192,8 +179,8 @@ class _Builder:
     # ----------------------------------------------------------------- rules
     def _rule(self, index: int, rule: syn.Rule, defaults: dict[str, tuple[Any, Span]]) -> ast.RuleBase | None:
         kind = rule.kind.text
-        model = ast.RULE_MODELS[kind]
-        path: Path = ("syntax_rules", index)
+        model = KINDS[kind].model
+        path: FieldPath = ("syntax_rules", index)
         self.spans[path] = rule.span
         self.spans[(*path, "name")] = rule.name.span
         self.spans[(*path, "kind")] = rule.kind.span
@@ -215,17 +202,16 @@ class _Builder:
             self._report(exc, prefix=path, kind=kind)
             return None
 
-    def _check_names(self, data: dict[str, Any], path: Path) -> int:
+    def _check_names(self, data: dict[str, Any], path: FieldPath) -> int:
         """Targets and formula functions are plain names in the grammar; give them good errors."""
         target = data.get("target")
         if isinstance(target, dict) and target.get("kind") not in (*_NAMED_TARGETS, "column"):
             name = target["kind"]
             help = suggestion_help(name, _NAMED_TARGETS)
             self.diagnostics.append(
-                error(
-                    "RL110",
-                    f"unknown target `{name}`",
+                codes.RL110(
                     self.spans.find((*path, "target")),
+                    name=name,
                     label=f"expected {_listing((*_NAMED_TARGETS, 'column NAME'))}",
                     help=help or f"for a dataset column write `column {name}`",
                 )
@@ -234,7 +220,7 @@ class _Builder:
         return 0
 
     # ----------------------------------------------------------------- values
-    def _value(self, value: syn.Value, path: Path, field: str = "") -> Any:
+    def _value(self, value: syn.Value, path: FieldPath, field: str = "") -> Any:
         self.spans[path] = value[0].span.to(value[-1].span) if isinstance(value, tuple) else value.span
         if isinstance(value, syn.Number):
             return value.value
@@ -256,7 +242,7 @@ class _Builder:
             items.append({"text": item.value, "span": item.span})
         return items
 
-    def _range(self, value: syn.Range, path: Path) -> dict[str, Any]:
+    def _range(self, value: syn.Range, path: FieldPath) -> dict[str, Any]:
         self.spans[path] = value.span
         if value.low is not None:
             self.spans[(*path, "low")] = value.low.span
@@ -269,7 +255,7 @@ class _Builder:
         }
 
     def _gate(self, index: int, gate: syn.Gate) -> ast.Gate | None:
-        path: Path = ("gates", index)
+        path: FieldPath = ("gates", index)
         self.spans[path] = gate.span
         self.spans[(*path, "rule")] = gate.rule.span
         self.spans[(*path, "threshold")] = gate.threshold.span
@@ -288,7 +274,7 @@ class _Builder:
             self._report(exc, prefix=path, kind=None)
             return None
 
-    def _expr(self, expr: syn.Expr, path: Path) -> dict[str, Any] | None:
+    def _expr(self, expr: syn.Expr, path: FieldPath) -> dict[str, Any] | None:
         self.spans[path] = expr.span
         if expr.op == "num":
             return {"op": "num", "value": expr.number, "span": expr.span}
@@ -306,10 +292,9 @@ class _Builder:
         function = expr.name.text
         if function not in ast.FUNCTION_ARITY:
             self.diagnostics.append(
-                error(
-                    "RL112",
-                    f"unknown function `{function}`",
+                codes.RL112(
                     expr.name.span,
+                    name=function,
                     label=f"expected {_listing(ast.FUNCTION_ARITY)}",
                     help=suggestion_help(function, ast.FUNCTION_ARITY),
                 )
@@ -317,12 +302,13 @@ class _Builder:
             return None
         low, high = ast.FUNCTION_ARITY[function]
         if not low <= len(args) <= high:
-            wanted = str(low) if low == high else f"at least {low}"
+            wanted = (str(low) if low == high else f"at least {low}") + (" arguments" if low > 1 else " argument")
             self.diagnostics.append(
-                error(
-                    "RL113",
-                    f"`{function}` takes {wanted} argument{'s' if low > 1 else ''}, not {len(args)}",
+                codes.RL113(
                     expr.span,
+                    function=function,
+                    wanted=wanted,
+                    count=len(args),
                     help="clip(x, low, high) limits x to [low, high]" if function == "clip" else "",
                 )
             )
@@ -330,7 +316,7 @@ class _Builder:
         return {"op": "call", "function": function, "args": args, "span": expr.span}
 
     # ------------------------------------------------------------- reporting
-    def _report(self, exc: ValidationError, prefix: Path, kind: str | None) -> None:
+    def _report(self, exc: ValidationError, prefix: FieldPath, kind: str | None) -> None:
         reported: set[Any] = set()
         for err in exc.errors(include_url=False):
             if _wrong_union_member(err):
@@ -341,7 +327,7 @@ class _Builder:
             reported.add(loc[:1])
             self.diagnostics.append(self._diagnose(err, loc, prefix, kind))
 
-    def _diagnose(self, err: Any, loc: Path, prefix: Path, kind: str | None) -> Diagnostic:
+    def _diagnose(self, err: Any, loc: FieldPath, prefix: FieldPath, kind: str | None) -> Diagnostic:
         kind_name = err["type"]
         field = next((str(part) for part in reversed(loc) if isinstance(part, str) and part != "text"), "value")
         span = self.spans.find((*prefix, *loc))
@@ -350,21 +336,21 @@ class _Builder:
         ctx = err.get("ctx") or {}
         if kind_name == "extra_forbidden":
             option = str(loc[-1])
-            accepted = ast.options_for(kind) if kind else []
-            return error(
-                "RL102",
-                f"option `{option}` does not apply to {where}",
+            accepted = KINDS[kind].options if kind else []
+            return codes.RL102(
                 _key_span(span, option),
+                option=option,
+                where=where,
                 label=f"not an option of {where}",
                 help=(suggestion_help(option, accepted) + " " if suggestion_help(option, accepted) else "")
                 + f"{where} accept {_listing(accepted)}",
             )
         if kind_name == "literal_error":
             expected = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-            return error(
-                "RL104",
-                f"unknown {field} `{value}`",
+            return codes.RL104(
                 span,
+                field=field,
+                value=value,
                 label=f"expected {_listing(expected)}",
                 help=suggestion_help(str(value), expected),
             )
@@ -372,24 +358,22 @@ class _Builder:
             bound = {"greater_than_equal": "at least", "greater_than": "greater than",
                      "less_than_equal": "at most", "less_than": "less than"}[kind_name]
             limit = next(iter(ctx.values()), "")
-            return error(
-                "RL105",
-                f"`{field}` is out of range",
+            return codes.RL105(
                 span,
+                field=field,
                 label=f"must be {bound} {_number(limit)}",
                 help=_range_help(field),
             )
         if kind_name in ("int_from_float", "int_type", "int_parsing"):
-            return error("RL106", f"`{field}` must be a whole number", span, label=f"`{_number(value)}` is not whole")
+            return codes.RL106(span, field=field, label=f"`{_number(value)}` is not whole")
         if kind_name in ("string_too_short", "too_short"):
-            return error(
-                "RL107",
-                f"`{field}` is empty",
+            return codes.RL107(
                 span,
+                field=field,
                 label="empty",
                 help="remove it, or write the text to look for" if field in ("phrases", "tags", "keys") else "",
             )
-        return error("RL100", f"invalid value for `{field}`", span, label="not accepted here")
+        return codes.RL100(span, field=field, label="not accepted here")
 
 
 def _wrong_union_member(err: Any) -> bool:

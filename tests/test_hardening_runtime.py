@@ -13,7 +13,8 @@ import pytest
 
 import rewardlang
 from rewardlang.compiler import evaluate
-from rewardlang.rules import matching, repetition
+from rewardlang.kinds import repetition
+from rewardlang.rules import matching
 from rewardlang.rules.matching import MAX_WORDS
 
 
@@ -163,7 +164,7 @@ def test_overlap_past_the_cap_scores_as_its_capped_prefix(split: str) -> None:
 
 
 def test_similarity_past_the_cap_scores_as_its_capped_prefix() -> None:
-    from rewardlang.rules.similarity import MAX_CHARS
+    from rewardlang.kinds.similarity import MAX_CHARS
 
     compiled = rewardlang.loads("reward t\nrule r: similarity rouge1 to column reference\n")
     prefix = ("alpha beta " * MAX_CHARS)[:MAX_CHARS]

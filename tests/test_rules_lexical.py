@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 import rewardlang
 from rewardlang.rules import matching
+from rewardlang.registry import score_range
 from rewardlang.rules.base import RuleScorer
 from rewardlang.runtime import Batch
-from rewardlang.scores import score_range
 from rewardlang.text import fold
 
 LEXICAL_KINDS = ("length", "phrases", "banned", "regex", "tags", "json", "overlap", "repetition", "overlong", "equals")

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 import rewardlang
 from rewardlang import ast
-from rewardlang.rules import classifier, models, relevance, similarity
+from rewardlang.kinds import classifier, relevance, similarity
+from rewardlang.rules import models
 from rewardlang.runtime import Batch
 
 pytest.importorskip("sentence_transformers")
@@ -47,9 +48,9 @@ def answer(text: str | None) -> list[dict[str, Any]]:
     return [{"role": "assistant", "content": text}]
 
 
-def relevance_rule(**options: Any) -> ast.RelevanceRule:
+def relevance_rule(**options: Any) -> relevance.RelevanceRule:
     target = options.pop("target", ast.Target(kind="last_user"))
-    return ast.RelevanceRule(kind="relevance", name=options.pop("name", "on_topic"), target=target, **options)
+    return relevance.RelevanceRule(kind="relevance", name=options.pop("name", "on_topic"), target=target, **options)
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +91,8 @@ def test_device_selection(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_modules_import_without_heavy_libraries() -> None:
     code = (
-        "import sys, rewardlang.rules.models, rewardlang.rules.relevance, rewardlang.rules.similarity, "
-        "rewardlang.rules.classifier; "
+        "import sys, rewardlang.rules.models, rewardlang.kinds.relevance, rewardlang.kinds.similarity, "
+        "rewardlang.kinds.classifier; "
         "print(','.join(m for m in ('torch', 'transformers', 'sentence_transformers', 'rouge_score', 'sacrebleu') "
         "if m in sys.modules))"
     )
@@ -131,7 +132,7 @@ def test_relevance_paraphrase_beats_unrelated_and_identical_is_one(embedder: Any
         answer("The stock market closed higher today after strong earnings reports."),
         answer(question),
     ]
-    scores = relevance.compile(relevance_rule()).score(Batch(completions, [user(question)] * 3))
+    scores = relevance.RelevanceScorer(relevance_rule()).score(Batch(completions, [user(question)] * 3))
     assert scores[0] is not None and scores[1] is not None and scores[2] is not None
     assert scores[0] > scores[1] + 0.3
     assert scores[2] == pytest.approx(1.0, abs=1e-5)
@@ -143,7 +144,7 @@ def test_relevance_matches_direct_cosine(embedder: Any) -> None:
     target = "What is the capital of France?"
     vectors = embedder.encode([*texts, target], normalize_embeddings=True)
     expected = [min(max(float(v @ vectors[-1]), 0.0), 1.0) for v in vectors[:-1]]
-    scores = relevance.compile(relevance_rule()).score(Batch([answer(t) for t in texts], [user(target)] * 3))
+    scores = relevance.RelevanceScorer(relevance_rule()).score(Batch([answer(t) for t in texts], [user(target)] * 3))
     assert scores == pytest.approx(expected, abs=1e-5)
 
 
@@ -155,7 +156,7 @@ def test_each_distinct_text_is_encoded_once_and_targets_are_cached(embedder: Any
     ]
     # TRL passes G distinct (equal) prompt objects per prompt: deduplicate by content, not identity.
     batch_prompts = [copy.deepcopy(prompts[p]) for p in range(3) for _ in range(group)]
-    scorer = relevance.compile(relevance_rule())
+    scorer = relevance.RelevanceScorer(relevance_rule())
     first = scorer.score(Batch(completions, batch_prompts))
     assert scorer.texts_encoded == len(completions) + len(prompts)
     assert (scorer.completions_encoded, scorer.targets_encoded) == (len(completions), len(prompts))
@@ -169,8 +170,8 @@ def test_each_distinct_text_is_encoded_once_and_targets_are_cached(embedder: Any
 def test_identical_completions_and_rules_share_work(embedder: Any) -> None:
     completions = [answer("Same answer."), answer("Same answer."), answer("Other answer.")]
     batch = Batch(completions, [user("A question?")] * 3)
-    one = relevance.compile(relevance_rule(name="a"))
-    two = relevance.compile(relevance_rule(name="b", rescale=ast.Range(low=0.1, high=0.9)))
+    one = relevance.RelevanceScorer(relevance_rule(name="a"))
+    two = relevance.RelevanceScorer(relevance_rule(name="b", rescale=ast.Range(low=0.1, high=0.9)))
     one.score(batch)
     assert one.texts_encoded == 3  # two distinct completions + one target
     two.score(batch)  # same model, scope and target in the same batch: nothing new to encode
@@ -198,9 +199,9 @@ def test_rescale_math(cos: float, low: float | None, high: float | None, expecte
 
 def test_rescale_option_maps_the_scores(embedder: Any) -> None:
     batch = Batch([answer("Paris is in France."), answer("I like trains.")], [user("Where is Paris?")] * 2)
-    plain = relevance.compile(relevance_rule()).cosines(batch)
+    plain = relevance.RelevanceScorer(relevance_rule()).cosines(batch)
     rescale = ast.Range(low=0.1, high=0.7)
-    scores = relevance.compile(relevance_rule(rescale=rescale)).score(batch)
+    scores = relevance.RelevanceScorer(relevance_rule(rescale=rescale)).score(batch)
     assert scores == pytest.approx([min(max((c - 0.1) / 0.6, 0), 1) for c in plain])
 
 
@@ -208,16 +209,16 @@ def test_relevance_not_applicable_and_empty(embedder: Any) -> None:
     no_user = [{"role": "system", "content": "Be brief."}]
     completions = [answer("An answer."), answer("An answer."), answer(""), answer(None), answer("x"), answer("y")]
     prompts = [no_user, None, user("Question?"), user("Question?"), user(""), user("   ")]
-    scores = relevance.compile(relevance_rule()).score(Batch(completions, prompts))
+    scores = relevance.RelevanceScorer(relevance_rule()).score(Batch(completions, prompts))
     assert scores == [None, None, 0.0, 0.0, None, None]
-    column = relevance.compile(relevance_rule(target=ast.Target(kind="column", column="reference")))
+    column = relevance.RelevanceScorer(relevance_rule(target=ast.Target(kind="column", column="reference")))
     batch = Batch([answer("a"), answer("b"), answer("c")], None, None, {"reference": ["a", None, float("nan")]})
     assert column.score(batch)[1:] == [None, None] and column.score(batch)[0] == pytest.approx(1.0, abs=1e-5)
     assert column.score(Batch([answer("a")])) == [None]  # no such column
 
 
 def test_model_is_loaded_once_across_scorers(embedder: Any) -> None:
-    first, second = relevance.compile(relevance_rule(name="a")), relevance.compile(relevance_rule(name="b"))
+    first, second = relevance.RelevanceScorer(relevance_rule(name="a")), relevance.RelevanceScorer(relevance_rule(name="b"))
     batch = Batch([answer("Hello there.")], [user("Hi?")])
     first.score(batch)
     second.score(Batch([answer("Hello there.")], [user("Hi?")]))
@@ -231,7 +232,7 @@ def test_model_is_loaded_once_across_scorers(embedder: Any) -> None:
 
 
 def test_relevance_pickles_without_the_model(embedder: Any) -> None:
-    scorer = relevance.compile(relevance_rule(rescale=ast.Range(low=0.2, high=0.8)))
+    scorer = relevance.RelevanceScorer(relevance_rule(rescale=ast.Range(low=0.2, high=0.8)))
     batch = Batch([answer("Paris is the capital."), answer("Cats sleep a lot.")], [user("Capital of France?")] * 2)
     before = scorer.score(batch)
     assert scorer._model is not None and len(scorer.target_cache) == 1
@@ -255,7 +256,7 @@ def test_relevance_adversarial_completions(embedder: Any) -> None:
         "plain string completion",
         None,
     ]
-    scores = relevance.compile(relevance_rule()).score(Batch(completions, [user("Tell me about lorem ipsum.")] * 6))
+    scores = relevance.RelevanceScorer(relevance_rule()).score(Batch(completions, [user("Tell me about lorem ipsum.")] * 6))
     assert len(scores) == 6
     assert all(s is not None and math.isfinite(s) and 0.0 <= s <= 1.0 for s in scores)
     assert scores[3] == 0.0 and scores[5] == 0.0
@@ -304,14 +305,14 @@ def test_missing_model_fails_loudly_naming_the_model() -> None:
 
 
 # ============================================================= similarity
-def similarity_rule(metric: str, **options: Any) -> ast.SimilarityRule:
-    return ast.SimilarityRule(
+def similarity_rule(metric: str, **options: Any) -> similarity.SimilarityRule:
+    return similarity.SimilarityRule(
         kind="similarity", name="sim", metric=metric, target=ast.Target(kind="column", column="reference"), **options
     )
 
 
 def sim_scores(metric: str, texts: list[Any], references: list[Any], **options: Any) -> list[float | None]:
-    return similarity.compile(similarity_rule(metric, **options)).score(
+    return similarity.SimilarityScorer(similarity_rule(metric, **options)).score(
         Batch(texts, None, None, {"reference": references})
     )
 
@@ -385,7 +386,7 @@ def test_similarity_normalises_and_handles_unicode() -> None:
 def test_similarity_not_applicable() -> None:
     texts = [answer("a b c")] * 4
     assert sim_scores("rougeL", texts, [None, "", "  ", "a b c"]) == [None, None, None, pytest.approx(1.0)]
-    assert similarity.compile(similarity_rule("fuzzy")).score(Batch(["x"])) == [None]  # no such column
+    assert similarity.SimilarityScorer(similarity_rule("fuzzy")).score(Batch(["x"])) == [None]  # no such column
 
 
 @pytest.mark.parametrize("metric", METRICS)
@@ -395,7 +396,7 @@ def test_similarity_megabyte_inputs(metric: str) -> None:
 
 
 def test_similarity_pickles() -> None:
-    scorer = similarity.compile(similarity_rule("bleu"))
+    scorer = similarity.SimilarityScorer(similarity_rule("bleu"))
     batch = Batch(["the cat sat on the mat"], None, None, {"reference": ["the cat is on the mat"]})
     before = scorer.score(batch)
     clone = pickle.loads(pickle.dumps(scorer))
@@ -471,8 +472,8 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {"bert": str(root / "bert"), "llama": str(root / "llama")}
 
 
-def classifier_rule(model: str, **options: Any) -> ast.ClassifierRule:
-    return ast.ClassifierRule(kind="classifier", name=options.pop("name", "rm"), model=model, **options)
+def classifier_rule(model: str, **options: Any) -> classifier.ClassifierRule:
+    return classifier.ClassifierRule(kind="classifier", name=options.pop("name", "rm"), model=model, **options)
 
 
 def direct_logits(path: str, texts: list[str], contexts: list[str] | None = None) -> Any:
@@ -496,10 +497,10 @@ def test_classifier_activations_and_labels(tiny_models: dict[str, str]) -> None:
     path = tiny_models["bert"]
     logits = direct_logits(path, TEXTS)
     batch = Batch(TEXTS)
-    sigmoid = classifier.compile(classifier_rule(path, label="positive", batch_size=3)).score(batch)
-    softmax = classifier.compile(classifier_rule(path, label=1, activation="softmax")).score(batch)
-    softmax0 = classifier.compile(classifier_rule(path, label="NEGATIVE", activation="softmax")).score(batch)
-    raw = classifier.compile(classifier_rule(path, label=0, activation="none")).score(batch)
+    sigmoid = classifier.ClassifierScorer(classifier_rule(path, label="positive", batch_size=3)).score(batch)
+    softmax = classifier.ClassifierScorer(classifier_rule(path, label=1, activation="softmax")).score(batch)
+    softmax0 = classifier.ClassifierScorer(classifier_rule(path, label="NEGATIVE", activation="softmax")).score(batch)
+    raw = classifier.ClassifierScorer(classifier_rule(path, label=0, activation="none")).score(batch)
     assert sigmoid == pytest.approx(torch.sigmoid(logits[:, 1]).tolist(), abs=1e-5)
     assert softmax == pytest.approx(torch.softmax(logits, -1)[:, 1].tolist(), abs=1e-5)
     assert [a + b for a, b in zip(softmax, softmax0, strict=True)] == pytest.approx([1.0] * 4)
@@ -514,18 +515,18 @@ def test_classifier_with_context_pairs(tiny_models: dict[str, str]) -> None:
         [{"role": "system", "content": "x"}],
         None,
     ]
-    scorer = classifier.compile(classifier_rule(path, context="last_user", activation="none"))
+    scorer = classifier.ClassifierScorer(classifier_rule(path, context="last_user", activation="none"))
     scores = scorer.score(Batch(TEXTS, prompts))
     expected = direct_logits(path, TEXTS[:2], ["what is the capital of france ?", "how are you ?"])[:, 0].tolist()
     assert scores[:2] == pytest.approx(expected, abs=1e-4)
     assert scores[2:] == [None, None]  # no user message, no prompt: no context
-    prompt_scores = classifier.compile(classifier_rule(path, context="prompt")).score(Batch(TEXTS, prompts))
+    prompt_scores = classifier.ClassifierScorer(classifier_rule(path, context="prompt")).score(Batch(TEXTS, prompts))
     assert prompt_scores[3] is None and all(s is not None for s in prompt_scores[:3])
 
 
 def test_decoder_classifier_without_pad_token_is_batch_invariant(tiny_models: dict[str, str]) -> None:
     path = tiny_models["llama"]
-    scorer = classifier.compile(classifier_rule(path, activation="none", batch_size=8))
+    scorer = classifier.ClassifierScorer(classifier_rule(path, activation="none", batch_size=8))
     together = scorer.score(Batch(TEXTS))
     alone = [scorer.score(Batch([text]))[0] for text in TEXTS]
     assert together == pytest.approx(alone, abs=1e-4)
@@ -536,14 +537,14 @@ def test_decoder_classifier_without_pad_token_is_batch_invariant(tiny_models: di
 def test_classifier_adversarial_inputs(tiny_models: dict[str, str]) -> None:
     completions = [MEGABYTE, "", None, "🎉" * 1000, "\u200b", answer(None)]
     for path in tiny_models.values():
-        scorer = classifier.compile(classifier_rule(path, max_length=16, batch_size=2))
+        scorer = classifier.ClassifierScorer(classifier_rule(path, max_length=16, batch_size=2))
         scores = scorer.score(Batch(completions))
         assert all(s is not None and math.isfinite(s) and 0.0 <= s <= 1.0 for s in scores), scores
 
 
 def test_classifier_scores_a_lone_surrogate_as_the_replacement_character(tiny_models: dict[str, str]) -> None:
     for path in tiny_models.values():
-        scorer = classifier.compile(classifier_rule(path, max_length=16, context="last_user"))
+        scorer = classifier.ClassifierScorer(classifier_rule(path, max_length=16, context="last_user"))
 
         def scores(char: str) -> list[float | None]:
             texts = [f"a{char}b", f"plain {char}"]
@@ -556,9 +557,9 @@ def test_classifier_scores_a_lone_surrogate_as_the_replacement_character(tiny_mo
 
 def test_classifier_bad_labels_are_clear_errors(tiny_models: dict[str, str]) -> None:
     with pytest.raises(models.ModelLoadError, match=r"rule `rm`: the model has no label named 'neutral'.*'positive'"):
-        classifier.compile(classifier_rule(tiny_models["bert"], label="neutral")).score(Batch(["x"]))
+        classifier.ClassifierScorer(classifier_rule(tiny_models["bert"], label="neutral")).score(Batch(["x"]))
     with pytest.raises(models.ModelLoadError, match="label 5 is out of range"):
-        classifier.compile(classifier_rule(tiny_models["bert"], label=5)).score(Batch(["x"]))
+        classifier.ClassifierScorer(classifier_rule(tiny_models["bert"], label=5)).score(Batch(["x"]))
     spec = rewardlang.loads(f'reward t\nrule rm: classifier "{tiny_models["bert"]}" {{ label "neutral" }}\n')
     with pytest.raises(models.ModelLoadError, match="neutral"):  # through the compiler too: loudly
         spec.reward_funcs[0](prompts=["q"], completions=["a"])
@@ -566,8 +567,8 @@ def test_classifier_bad_labels_are_clear_errors(tiny_models: dict[str, str]) -> 
 
 def test_classifier_loads_once_and_pickles_without_the_model(tiny_models: dict[str, str]) -> None:
     path = tiny_models["bert"]
-    first = classifier.compile(classifier_rule(path, name="a"))
-    second = classifier.compile(classifier_rule(path, name="b", activation="softmax"))
+    first = classifier.ClassifierScorer(classifier_rule(path, name="a"))
+    second = classifier.ClassifierScorer(classifier_rule(path, name="b", activation="softmax"))
     before = first.score(Batch(TEXTS))
     second.score(Batch(TEXTS))
     assert first._model is second._model

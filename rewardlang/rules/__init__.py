@@ -1,5 +1,6 @@
-"""One module per rule kind. Each defines `compile(rule) -> RuleScorer`.
+"""Scoring helpers shared by the rule kinds (`rewardlang/kinds/`).
 
-The compiler imports a kind's module only when a spec uses that kind, so
-heavy libraries (sentence-transformers, transformers) load only when needed.
+`base`: the scorer contract; `matching`: word, phrase and RE2 matching and
+measuring, linear in the text; `models`: loading and caching the models of
+model-backed kinds, lazily (heavy libraries load only when a rule first runs).
 """

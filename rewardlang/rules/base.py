@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rewardlang import ast
+from rewardlang.nodes import RuleBase
 from rewardlang.runtime import Batch
 
 
@@ -18,7 +18,7 @@ class RuleScorer:
     clamps scores to the rule's documented range and turns NaN into None.
     """
 
-    def __init__(self, rule: ast.RuleBase):
+    def __init__(self, rule: RuleBase):
         self.rule = rule
 
     def score(self, batch: Batch) -> list[float | None]:
@@ -34,7 +34,7 @@ class LazyModelScorer(RuleScorer):
 
     _transient: tuple[str, ...] = ("_model",)
 
-    def __init__(self, rule: ast.RuleBase):
+    def __init__(self, rule: RuleBase):
         super().__init__(rule)
         self._model: Any = None
 

@@ -73,6 +73,12 @@ def counted(each: float, cap: float, count: int) -> float:
     return -value if each < 0 else value
 
 
+def counted_range(each: float, cap: float, most: int | None) -> tuple[float, float]:
+    """The range of `counted(each, cap, count)` for 0 <= count <= most (None: unbounded)."""
+    reach = cap if most is None else min(cap, abs(each) * most)
+    return (0.0, reach) if each >= 0 else (-reach, 0.0)
+
+
 # ------------------------------------------------------------------------ RE2
 def _options(case_sensitive: bool = True, max_mem: int | None = None) -> Any:
     import re2

@@ -1,0 +1,85 @@
+"""The building blocks of the validated spec: the base node, shared value types and the rule base.
+
+Frozen Pydantic models. Field names are the option names of the language, so
+the validator's own "extra field" and "bad literal" errors map one-to-one onto
+spec diagnostics. Bounds live in the types. Every node carries the source span
+it came from; spans are excluded from dumps, so `a.model_dump() == b.model_dump()`
+compares meaning, not layout.
+
+Each rule kind's model lives in its own module (`rewardlang/kinds/`) and builds
+on `RuleBase`; the spec itself (`rewardlang/ast.py`) is built from the registry
+of those kinds. This module sits below both.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation
+
+from rewardlang.source import NO_SPAN, Span
+
+# Score-like values (`each`, `cap`, `present`, ...) and weights are bounded so
+# that no combination can overflow to inf.
+ScoreValue = Annotated[float, Field(ge=-100, le=100)]
+Cap = Annotated[float, Field(ge=0, le=100)]  # a bound on the score's magnitude
+Weight = Annotated[float, Field(ge=-100, le=100)]
+PositiveInt = Annotated[int, Field(ge=1, le=1_000_000)]
+BatchSize = Annotated[int, Field(ge=1, le=4096)]
+Text = Annotated[str, Field(min_length=1)]
+
+Scope = Literal["answer", "thinking", "full"]
+Case = Literal["insensitive", "sensitive", "lower"]
+UnicodeMode = Literal["nfkc", "confusables", "raw"]  # docs/language.md §6.5; rewardlang/text.py
+MatchMode = Literal["word", "substring"]
+SplitMode = Literal["words", "whitespace"]
+LengthUnit = Literal["words", "characters", "tokens", "sentences"]
+TargetKind = Literal["last_user", "prompt", "system", "column"]
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    span: Annotated[Span, SkipValidation] = Field(default=NO_SPAN, exclude=True, repr=False)
+
+
+class Range(Node):
+    """`low..high`, `low..` or `..high`; both ends inclusive."""
+
+    low: float | None = None
+    high: float | None = None
+
+    def contains(self, value: float) -> bool:
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+
+class Phrase(Node):
+    text: Text
+
+
+PhraseList = Annotated[tuple[Phrase, ...], Field(min_length=1)]
+
+
+class Target(Node):
+    kind: TargetKind
+    column: Text | None = None
+
+    def describe(self) -> str:
+        return f"column {self.column}" if self.kind == "column" else self.kind
+
+
+class RuleBase(Node):
+    """What every rule has. A kind's model adds `kind: Literal["<name>"]`, its arguments and its options."""
+
+    name: str
+    kind: str
+    weight: Weight = 1.0
+    scope: Scope = "answer"
+
+
+class TextMatching(BaseModel):
+    """Options shared by rules that look for words or phrases in the text."""
+
+    case: Case = "insensitive"
+    unicode: UnicodeMode = "nfkc"
+    match: MatchMode = "word"
