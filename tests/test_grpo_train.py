@@ -113,6 +113,40 @@ def test_missing_data_file_exits_2(tmp_path, spec_file, monkeypatch, capsys) -> 
     assert "nope.jsonl" in capsys.readouterr().err
 
 
+def test_without_rewards_the_default_spec_file_is_used(tmp_path, monkeypatch, capsys) -> None:
+    _no_model_loads(monkeypatch)
+    code = train.main(["--dataset", str(tmp_path / "nope.jsonl"), "--output_dir", str(tmp_path / "out")])
+    assert code == 2  # the spec loads and checks, then the data is missing
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == (
+        "rewards: chat/length, chat/helpful, chat/safety, chat/on_topic (weights [1.0, 1.0, 2.0, 1.0])"
+    )
+
+
+def test_help_names_the_default_spec_file(monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "1000")  # one line per option: argparse wraps at hyphens too
+    (line,) = [line for line in train._make_parser().format_help().splitlines() if "--rewards REWARDS " in line]
+    assert line.endswith(
+        "Path of the reward spec (.reward). Default: grpo-train's default spec, a helpful, safe, on-topic chat "
+        f"assistant (default_chat.reward, shipped in the rewardlang_trainer package: {train.DEFAULT_SPEC}). "
+        "(default: None)"  # TRL's parser adds the dataclass default
+    )
+    assert Path(str(train.DEFAULT_SPEC)).is_file()
+
+
+def test_a_spec_error_is_shown_as_rewardc_check_shows_it(tmp_path, data_file, monkeypatch, capsys) -> None:
+    from rewardlang.cli import main as rewardc
+
+    _no_model_loads(monkeypatch)
+    bad = tmp_path / "bad.reward"
+    bad.write_text("reward bad\n\nrule brief: length 10..5 wordz\n", encoding="utf-8")
+    assert train.main(["--rewards", str(bad), "--dataset", str(data_file), "--output_dir", str(tmp_path / "o")]) == 1
+    shown = capsys.readouterr().err
+    assert rewardc(["check", "--color", "never", str(bad)]) == 1
+    checked = capsys.readouterr().err
+    assert shown == checked.rsplit("found ", 1)[0] + "\n"  # the same diagnostics, without the summary line
+
+
 def test_dry_run_prints_every_rule_score(tiny_model_dir, tmp_path, spec_file, data_file, capsys) -> None:
     out = tmp_path / "out"
     code = train.main([*_common(spec_file, data_file, tiny_model_dir, out), "--dry_run"])

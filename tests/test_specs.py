@@ -1,7 +1,8 @@
-"""Every shipped spec in specs/ is clean, canonical, and means what it says.
+"""Every shipped spec is clean, canonical, and means what it says.
 
-Specs are found by glob, so a new `specs/*.reward` is covered without touching
-this file; the expectations below add detail for the specs we know.
+Shipped specs are the examples in specs/ and grpo-train's default spec (package
+data in trainer/specs/). They are found by glob, so a new one is covered without
+touching this file; the expectations below add detail for the specs we know.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from rewardlang.cli import main
 from rewardlang.fmt import format_source
 
 ROOT = Path(__file__).resolve().parent.parent
-SPECS = sorted((ROOT / "specs").glob("*.reward"))
-IDS = [spec.name for spec in SPECS]
+EXAMPLES = sorted((ROOT / "specs").glob("*.reward"))
+DEFAULT = ROOT / "trainer" / "specs" / "default_chat.reward"  # grpo-train's, without --rewards
+SPECS = [*EXAMPLES, *sorted(DEFAULT.parent.glob("*.reward"))]
+IDS = [str(spec.relative_to(ROOT)) for spec in SPECS]
 
 # Rule names, in order, of the specs shipped with the project.
 EXPECTED_RULES = {
@@ -30,7 +33,11 @@ EXPECTED_RULES = {
     "support": ["concise", "policy", "no_leak", "next_step", "on_topic"],
     "json_tools": ["valid_call", "matches_reference", "no_loops", "overlong"],
     "summarize": ["brief", "reference", "grounded", "no_filler", "fresh"],
+    "default_chat": ["length", "helpful", "safety", "on_topic"],
 }
+# A spec's `reward NAME` is its file name, except grpo-train's default: it is `chat`, so its
+# rules log as `rewards/chat/<rule>` as they always have.
+SPEC_NAMES = {DEFAULT: "chat"}
 _RULE_HEADER = re.compile(r"^rule\s+([A-Za-z_]\w*)\s*:", re.MULTILINE)
 
 
@@ -48,6 +55,15 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
 def test_specs_exist() -> None:
     names = {spec.stem for spec in SPECS}
     assert set(EXPECTED_RULES) <= names, f"missing specs: {sorted(set(EXPECTED_RULES) - names)}"
+    assert DEFAULT in SPECS
+
+
+def test_the_default_spec_is_what_grpo_train_loads() -> None:
+    pytest.importorskip("rewardlang_trainer")
+    from rewardlang_trainer.train import DEFAULT_SPEC
+
+    assert Path(str(DEFAULT_SPEC)) == DEFAULT
+    assert _text(DEFAULT).startswith("# grpo-train's default spec, used when `--rewards` is not given")
 
 
 # --------------------------------------------------------------- every spec
@@ -101,7 +117,7 @@ def test_fmt_keeps_every_comment(spec: Path) -> None:
 def test_parse_file_gives_the_rules(spec: Path) -> None:
     parsed = rewardlang.parse_file(spec)
     assert isinstance(parsed, ast.Spec)
-    assert parsed.name == spec.stem, "a spec's `reward NAME` matches its file name"
+    assert parsed.name == SPEC_NAMES.get(spec, spec.stem), "a spec's `reward NAME` matches its file name"
     assert parsed.description, "shipped specs say what they are for"
     written = _RULE_HEADER.findall(_text(spec))
     assert parsed.rule_names == written
@@ -254,3 +270,18 @@ def test_json_tools_spec() -> None:
     assert similarity.metric == "rougeL"
     assert (similarity.target.kind, similarity.target.column) == ("column", "reference")
     assert _rule(spec, "no_loops", ast.RepetitionRule).ngram == 4
+
+
+# ---------------------------------------------- grpo-train's default spec
+def test_default_chat_spec() -> None:
+    spec = rewardlang.parse_file(DEFAULT)
+    length = _rule(spec, "length", ast.LengthRule)
+    assert (length.range.low, length.range.high, length.unit, length.ramp) == (20, 120, "words", 10)
+    helpful = _rule(spec, "helpful", ast.PhrasesRule)
+    assert [p.text for p in helpful.phrases] == ["I can help", "Here's how", "Let me explain", "for example"]
+    assert (helpful.each, helpful.cap) == (0.4, 1)
+    safety = _rule(spec, "safety", ast.BannedRule)
+    assert [p.text for p in safety.phrases] == ["dangerous", "illegal", "harmful"]
+    assert safety.weight == 2
+    assert _rule(spec, "on_topic", ast.RelevanceRule).target.kind == "last_user"
+    assert (spec.total, spec.gates, spec.clip) == (None, (), None)  # the weighted sum of the four rules

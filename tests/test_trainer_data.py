@@ -15,10 +15,9 @@ from rewardlang_trainer.data import (  # noqa: E402
     SKIP_REASONS,
     DataError,
     PrepareReport,
-    _check_messages,
-    _check_prompt,
     load_dataset_source,
     prepare,
+    row_problem,
 )
 
 SYS = {"role": "system", "content": "You are terse."}
@@ -240,7 +239,7 @@ def test_tool_call_only_assistant_turn_is_allowed():
         {"role": "user", "content": "q", "tool_calls": None},
         {"role": "assistant", "content": None, "tool_calls": [{"name": "f"}]},
     ]
-    assert _check_messages(msgs) is None
+    assert row_problem("messages", msgs) is None
     out, _ = prepare(Dataset.from_list([{"messages": msgs}]))
     assert out[0]["prompt"][0]["content"] == "q" and out[0]["reference"] is None
 
@@ -361,20 +360,20 @@ def test_bad_rows_counted_by_reason():
 
 def test_bad_types_row_level():
     """Type errors Arrow cannot hold in one column, checked on the row validators directly."""
-    assert _check_messages("hello") == "messages_not_list"
-    assert _check_messages({"role": "user"}) == "messages_not_list"
-    assert _check_messages(["hello"]) == "message_not_dict"
-    assert _check_messages([{"role": 1, "content": "x"}]) == "role_not_string"
-    assert _check_messages([{"content": "x"}]) == "role_not_string"
-    assert _check_messages([{"role": "user"}]) == "content_not_string"
-    assert _check_messages([{"role": "user", "content": ["part"]}]) == "content_not_string"
-    assert _check_messages([{"role": "assistant", "content": None}]) == "content_not_string"
-    assert _check_prompt(3) == "prompt_wrong_type"
-    assert _check_prompt({"a": 1}) == "prompt_wrong_type"
-    assert _check_prompt(" \n") == "empty_user_content"
-    assert _check_prompt(None) == "no_prompt_or_messages"
-    assert _check_prompt([{"role": "assistant", "content": "x"}]) == "no_user_turn"
-    assert _check_prompt("fine") is None
+    assert row_problem("messages", "hello") == "messages_not_list"
+    assert row_problem("messages", {"role": "user"}) == "messages_not_list"
+    assert row_problem("messages", ["hello"]) == "message_not_dict"
+    assert row_problem("messages", [{"role": 1, "content": "x"}]) == "role_not_string"
+    assert row_problem("messages", [{"content": "x"}]) == "role_not_string"
+    assert row_problem("messages", [{"role": "user"}]) == "content_not_string"
+    assert row_problem("messages", [{"role": "user", "content": ["part"]}]) == "content_not_string"
+    assert row_problem("messages", [{"role": "assistant", "content": None}]) == "content_not_string"
+    assert row_problem("prompt", 3) == "prompt_wrong_type"
+    assert row_problem("prompt", {"a": 1}) == "prompt_wrong_type"
+    assert row_problem("prompt", " \n") == "empty_user_content"
+    assert row_problem("prompt", None) == "no_prompt_or_messages"
+    assert row_problem("prompt", [{"role": "assistant", "content": "x"}]) == "no_user_turn"
+    assert row_problem("prompt", "fine") is None
 
 
 def test_bad_string_prompts_counted():

@@ -2,11 +2,13 @@
 
 TRL needs a ``prompt`` column (a string or a list of chat messages); a ``messages`` column is not
 converted by TRL itself.  :func:`prepare` turns ``messages`` into ``prompt`` (the conversation up
-to and including the last user turn before the final assistant turn) and keeps that final
-assistant turn as a ``reference`` column.  Every other column is kept, so it reaches the rewards.
+to and including its last user turn) and keeps the final answer of the reply after it as a
+``reference`` column.  Every other column is kept, so it reaches the rewards.
 
-Rows that cannot be used are skipped and counted by reason in a :class:`PrepareReport`; a bad row
-never raises.  A dataset with no usable row raises :class:`DataError`.
+What a valid message and conversation are, and where a conversation splits, is decided by
+`rewardlang.conversations`, the rules `rewardc score` applies too.  Rows that cannot be used are
+skipped and counted by reason (its reason codes) in a :class:`PrepareReport`; a bad row never
+raises.  A dataset with no usable row raises :class:`DataError`.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from typing import Any
 import datasets
 from datasets import Dataset, DatasetDict, ReadInstruction
 
+from rewardlang.conversations import REASONS, conversation_problem, final_answer, prompt_problem, split_conversation
 from rewardlang.jsonlines import BOM, BadLine, JsonError, json_type, read_json, read_lines
 
 __all__ = [
     "DataError",
-    "KNOWN_ROLES",
     "LOCAL_FORMATS",
     "PrepareReport",
     "SKIP_REASONS",
@@ -48,20 +50,11 @@ LOCAL_FORMATS: dict[str, str] = {
     ".csv": "csv",
 }
 
-#: Roles a chat message may have.
-KNOWN_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
-
-#: Why a row was skipped (reason code -> explanation).
+#: Why a row was skipped (reason code -> explanation): the conversation rules of
+#: `rewardlang.conversations`, which `rewardc score` applies too, and this module's own.
 SKIP_REASONS: dict[str, str] = {
     "no_prompt_or_messages": "row has neither a 'messages' nor a 'prompt' value",
-    "messages_not_list": "'messages' (or a message-list 'prompt') is not a list",
-    "message_not_dict": "a message is not a dict",
-    "role_not_string": "a message's 'role' is missing or not a string",
-    "unknown_role": f"a message's role is not one of {', '.join(sorted(KNOWN_ROLES))}",
-    "content_not_string": "a message's 'content' is missing or not a string",
-    "prompt_wrong_type": "'prompt' is neither a string nor a list of messages",
-    "no_user_turn": "the conversation has no user turn",
-    "empty_user_content": "a user turn (or a string prompt) is empty or whitespace only",
+    **REASONS,
     "unreadable_row": "a line (or JSON array element) is not a readable JSON object",
 }
 
@@ -355,7 +348,7 @@ def prepare(
         elif form == "none":
             reason = "no_prompt_or_messages"
         else:
-            reason = _check_prompt(value) if form == "prompt" else _check_messages(value)
+            reason = row_problem(form, value)
         if reason is None:
             good.append(i)
         else:
@@ -397,54 +390,18 @@ def prepare(
     return subset, report
 
 
-def _check_prompt(value: Any) -> str | None:
+def row_problem(form: str, value: Any) -> str | None:
+    """The reason code why a row's `prompt` or `messages` value (by `form`) is unusable, or None."""
     if value is None:
         return "no_prompt_or_messages"
-    if isinstance(value, str):
-        return None if value.strip() else "empty_user_content"
-    if isinstance(value, (list, tuple)):
-        return _check_messages(value, whole_prompt=True)
-    return "prompt_wrong_type"
-
-
-def _check_messages(value: Any, whole_prompt: bool = False) -> str | None:
-    """Reason code for an unusable message list, or None.  Never raises."""
-    if value is None:
-        return "no_prompt_or_messages"
-    if not isinstance(value, (list, tuple)):
-        return "messages_not_list"
-    last_user = -1
-    for i, msg in enumerate(value):
-        if not isinstance(msg, Mapping):
-            return "message_not_dict"
-        role = msg.get("role")
-        if not isinstance(role, str):
-            return "role_not_string"
-        if role not in KNOWN_ROLES:
-            return "unknown_role"
-        content = msg.get("content")
-        if not isinstance(content, str):
-            # An assistant turn that only calls tools may carry no text.
-            if not (role == "assistant" and content is None and msg.get("tool_calls")):
-                return "content_not_string"
-        if role == "user":
-            last_user = i
-    if last_user < 0:
-        return "no_user_turn"
-    # Every user turn that ends up in the prompt must say something.
-    end = len(value) if whole_prompt else last_user + 1
-    for msg in value[:end]:
-        if msg["role"] == "user" and not msg["content"].strip():
-            return "empty_user_content"
-    return None
+    problem = prompt_problem(value) if form == "prompt" else conversation_problem(value)
+    return problem.reason if problem else None
 
 
 def _split_conversation(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
-    """(prompt messages up to and including the last user turn, final assistant text or None)."""
-    last_user = max(i for i, m in enumerate(messages) if m["role"] == "user")
-    final = messages[-1]
-    reference = final["content"] if final["role"] == "assistant" else None
-    return list(messages[: last_user + 1]), reference
+    """(prompt messages up to and including the last user turn, the reply's final answer or None)."""
+    prompt, reply = split_conversation(messages)
+    return prompt, final_answer(reply)
 
 
 def _with_system(prompt: Any, system_prompt: str | None) -> Any:

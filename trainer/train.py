@@ -1,7 +1,7 @@
 """`grpo-train`: GRPO fine-tuning with a rewardlang spec, on TRL's own argument parser.
 
     grpo-train --rewards my.reward --dataset chats.jsonl --model_name_or_path ./model --output_dir out
-    grpo-train --dry_run                  # packaged spec, model and conversations; no training
+    grpo-train --dry_run                  # default spec, packaged model and conversations; no training
     grpo-train --config run.yaml          # any GRPOConfig / ModelConfig option, as with `trl grpo`
 
 The arguments are TRL's `TrlParser((RewardScriptArguments, GRPOConfig, ModelConfig))`, so every
@@ -14,7 +14,7 @@ file (exit 2), the spec (exit 1 on spec errors, 2 if unreadable) and the model f
 name (exit 2), the options, the output folder (an earlier run is never silently overwritten nor
 mixed with another run: exit 2 unless `--overwrite` or `--resume_from_checkpoint PATH|last`), the
 policy model's location, then the data (exit 2). Ctrl-C or SIGTERM during training saves a
-checkpoint and exits 130/143 (see `interrupt.py`). Under torchrun or
+checkpoint and exits 130/143 (128 + the signal, `rewardlang.exits`; see `interrupt.py`). Under torchrun or
 `accelerate launch -m rewardlang_trainer.train` only rank 0 prints summaries (docs/training.md).
 
 Heavy imports (torch, transformers, trl) happen inside `main()`.
@@ -23,6 +23,7 @@ Heavy imports (torch, transformers, trl) happen inside `main()`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import math
 import os
@@ -30,34 +31,16 @@ import shlex
 import signal
 import sys
 from dataclasses import dataclass, field, fields
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rewardlang.exits import EXIT_OK, EXIT_SPEC, EXIT_USAGE, interrupted
+
 __all__ = ["DEFAULT_SPEC", "RewardScriptArguments", "main"]
 
-#: The packaged default spec, used when `--rewards` is not given (nothing is written to disk).
-DEFAULT_SPEC = """\
-# grpo-train's packaged default: a helpful, safe, on-topic chat assistant.
-reward chat "A helpful, safe, on-topic chat assistant"
-
-# Full marks for 20..120 words, falling linearly to 0 over 10 words on either side.
-rule length: length 20..120 words { ramp 10 }
-
-# 0.4 per distinct helpful phrase, capped at 1.
-rule helpful: phrases "I can help", "Here's how", "Let me explain", "for example" {
-    each 0.4
-    cap 1
-}
-
-# 1 unless an unsafe word appears as a whole word.
-rule safety: banned "dangerous", "illegal", "harmful" { weight 2 }
-
-# Embedding similarity with the last user message.
-rule on_topic: relevance to last_user
-"""
-
-#: Exit codes (an interrupted run exits 128 + the signal number, as shells expect).
-EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
+#: grpo-train's default spec, package data of `rewardlang_trainer`: used when `--rewards` is not given.
+DEFAULT_SPEC = resources.files("rewardlang_trainer").joinpath("specs", "default_chat.reward")
 
 
 @dataclass
@@ -66,7 +49,10 @@ class RewardScriptArguments:
 
     rewards: str | None = field(
         default=None,
-        metadata={"help": "Path of the reward spec (.reward). Default: the packaged chat spec."},
+        metadata={
+            "help": "Path of the reward spec (.reward). Default: grpo-train's default spec, a helpful, safe, "
+            f"on-topic chat assistant ({DEFAULT_SPEC.name}, shipped in the rewardlang_trainer package: {DEFAULT_SPEC})."
+        },
     )
     dataset: str | None = field(
         default=None,
@@ -366,15 +352,15 @@ def main(argv: list[str] | None = None) -> int:
 
     # 1. The spec, before anything heavy (and before GRPOConfig's own checks).
     rewards = explicit.get("rewards")
-    filename = "<packaged chat spec>" if rewards is None else str(rewards)
     try:
-        if rewards is None:
-            compiled = rewardlang.loads(DEFAULT_SPEC, filename=filename)
-        else:
-            compiled = rewardlang.load(rewards)
+        with resources.as_file(DEFAULT_SPEC) if rewards is None else contextlib.nullcontext(rewards) as spec_file:
+            filename = str(spec_file)
+            compiled = rewardlang.load(spec_file)
     except rewardlang.SpecError as exc:
         if _is_main_process():  # every rank finds the same errors: show them once
-            print(exc.render("rich"), file=sys.stderr)
+            from rewardlang.render import render_error
+
+            print(render_error(exc), file=sys.stderr)
         return EXIT_SPEC
     except rewardlang.SourceError as exc:
         _err(str(exc))
@@ -524,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         launcher = " (under the same launcher)" if int(os.environ.get("WORLD_SIZE", "1")) > 1 else ""
         _say(f"continue with{launcher}:\n  {_resume_command(argv, checkpoint)}")
         signum = signal.SIGTERM if interrupt.received == "SIGTERM" else signal.SIGINT
-        return 128 + int(signum)
+        return interrupted(signum)
     trainer.save_model(training_args.output_dir)
     _say(f"model saved to {training_args.output_dir}")
     return EXIT_OK
