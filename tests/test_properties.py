@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from rewardlang import analyze, cli
 from rewardlang.diagnostics import Severity, Span, normalize_newlines
 from rewardlang.fmt import format_source
+from rewardlang.registry import KINDS
 from rewardlang.render import render, render_short
 
 # No example database: the suite writes nothing into the checkout.
@@ -74,13 +75,10 @@ def comment_texts(text: str) -> Counter[str]:
 
 
 # ---------------------------------------------------------- (a) any text
+# The grammar's words (every rule kind and option from the registry), then names, numbers and odd text.
 TOKENS = [
     "reward", "defaults", "rule", "total", "gate", "clip", "then", "to", "column",
-    "length", "phrases", "banned", "regex", "tags", "json", "relevance", "overlap", "similarity",
-    "repetition", "overlong", "equals", "classifier",
-    "weight", "scope", "case", "unicode", "match", "split", "each", "cap", "present", "absent", "outside",
-    "ramp", "count", "ordered", "keys", "rescale", "model", "batch_size", "buffer", "ngram", "compare",
-    "label", "activation", "context", "max_length",
+    *KINDS, *sorted({name for kind in KINDS.values() for name in kind.options}),
     "words", "tokens", "answer", "last_user", "prompt", "rougeL", "min", "max", "abs",
     "a", "b", "x_1", "r", "1", "0", "-", "2.5", "1e999", ".5", "..", "{", "}", "(", ")", ":", ",", "=",
     "+", "*", "/", "<", "<=", ">", ">=", '"s"', "'t'", 'r"\\d+"', '"\\q"', '"open', "# c", "\n", "\t", "@",
@@ -339,71 +337,126 @@ COMMON = [option("weight", num(nonzero_weight)), option("scope", st.sampled_from
 MATCHING = [option("case", case), option("unicode", unicode_mode)]
 
 
+# One strategy per rule kind: (the rule's head after `NAME:`, strategies of the options it may get).
+KindBody = tuple[str, list[st.SearchStrategy[str]]]
+
+
+@st.composite
+def length_body(draw: st.DrawFn) -> KindBody:
+    head = f"length {draw(int_range())} {draw(unit)}"
+    return head, [option("outside", num(score)), option("ramp", num(st.floats(1e-6, 1e9) | st.integers(1, 10**9)))]
+
+
+@st.composite
+def phrases_body(draw: st.DrawFn) -> KindBody:
+    return f"phrases {draw(string_list())}", [
+        *MATCHING, option("match", match), option("each", num(score)), option("cap", num(positive_score))
+    ]
+
+
+@st.composite
+def banned_body(draw: st.DrawFn) -> KindBody:
+    return f"banned {draw(string_list())}", [
+        *MATCHING, option("match", match), option("present", num(score)), option("absent", num(score))
+    ]
+
+
+@st.composite
+def regex_body(draw: st.DrawFn) -> KindBody:
+    head = f"regex {quote(draw(st.sampled_from(REGEXES)), draw(string_style))}"
+    modes = draw(
+        st.sampled_from(
+            [
+                # `cap` needs `each`: they travel together.
+                [st.tuples(num(score), num(positive_score)).map(lambda t: f"each {t[0]}  cap {t[1]}")],
+                [option("each", num(score))],
+                [option("present", num(score)), option("absent", num(score))],
+            ]
+        )
+    )
+    return head, MATCHING + modes
+
+
+@st.composite
+def tags_body(draw: st.DrawFn) -> KindBody:
+    tags = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.:-]{0,8}", fullmatch=True)
+    return f"tags {draw(string_list(tags))}", [option("count", int_range(0, 20)), st.just("ordered")]
+
+
+def json_body() -> st.SearchStrategy[KindBody]:
+    return st.just(("json", [option("keys", string_list())]))
+
+
+@st.composite
+def relevance_body(draw: st.DrawFn) -> KindBody:
+    return f"relevance to {draw(target)}", [
+        option("model", phrase_text.map(lambda t: quote(t, "plain"))),
+        option("rescale", strict_range()),
+        option("batch_size", num(st.integers(1, 4096))),
+    ]
+
+
+@st.composite
+def overlap_body(draw: st.DrawFn) -> KindBody:
+    return f"overlap to {draw(target)}", [
+        *MATCHING, option("split", split), option("each", num(score)), option("cap", num(positive_score))
+    ]
+
+
+@st.composite
+def similarity_body(draw: st.DrawFn) -> KindBody:
+    metric = draw(st.sampled_from(["rouge1", "rouge2", "rougeL", "bleu", "chrf", "fuzzy"]))
+    return f"similarity {metric} to {draw(target)}", MATCHING
+
+
+def repetition_body() -> st.SearchStrategy[KindBody]:
+    return st.just(("repetition", [*MATCHING, option("split", split), option("ngram", num(st.integers(1, 32)))]))
+
+
+@st.composite
+def overlong_body(draw: st.DrawFn) -> KindBody:
+    limit = draw(st.integers(1, 10**6))
+    return f"overlong {limit} {draw(unit)}", [option("buffer", num(st.integers(1, limit)))]
+
+
+@st.composite
+def equals_body(draw: st.DrawFn) -> KindBody:
+    return f"equals {draw(target)}", [option("compare", st.sampled_from(["exact", "normalized", "numeric"]))]
+
+
+@st.composite
+def classifier_body(draw: st.DrawFn) -> KindBody:
+    return f"classifier {quote(draw(phrase_text), 'plain')}", [
+        option("label", num(st.integers(0, 100_000)) | phrase_text.map(lambda t: quote(t, "plain"))),
+        option("activation", st.sampled_from(["sigmoid", "softmax", "none"])),
+        option("context", st.sampled_from(["none", "last_user", "prompt"])),
+        option("batch_size", num(st.integers(1, 4096))),
+        option("max_length", num(st.integers(8, 10**6))),
+    ]
+
+
+# Every rule kind has an entry (tests/test_kinds.py checks it against the registry).
+KIND_BODIES = {
+    "length": length_body,
+    "phrases": phrases_body,
+    "banned": banned_body,
+    "regex": regex_body,
+    "tags": tags_body,
+    "json": json_body,
+    "relevance": relevance_body,
+    "overlap": overlap_body,
+    "similarity": similarity_body,
+    "repetition": repetition_body,
+    "overlong": overlong_body,
+    "equals": equals_body,
+    "classifier": classifier_body,
+}
+
+
 @st.composite
 def rule_body(draw: st.DrawFn) -> tuple[str, list[str]]:
     """(the rule's head after `NAME:`, its options)."""
-    kind = draw(st.sampled_from(["length", "phrases", "banned", "regex", "tags", "json", "relevance", "overlap",
-                                 "similarity", "repetition", "overlong", "equals", "classifier"]))
-    extra: list[st.SearchStrategy[str]] = []
-    if kind == "length":
-        head = f"length {draw(int_range())} {draw(unit)}"
-        extra = [option("outside", num(score)), option("ramp", num(st.floats(1e-6, 1e9) | st.integers(1, 10**9)))]
-    elif kind in ("phrases", "banned"):
-        head = f"{kind} {draw(string_list())}"
-        extra = MATCHING + [option("match", match)]
-        if kind == "phrases":
-            extra += [option("each", num(score)), option("cap", num(positive_score))]
-        else:
-            extra += [option("present", num(score)), option("absent", num(score))]
-    elif kind == "regex":
-        head = f"regex {quote(draw(st.sampled_from(REGEXES)), draw(string_style))}"
-        extra = MATCHING + draw(
-            st.sampled_from(
-                [
-                    # `cap` needs `each`: they travel together.
-                    [st.tuples(num(score), num(positive_score)).map(lambda t: f"each {t[0]}  cap {t[1]}")],
-                    [option("each", num(score))],
-                    [option("present", num(score)), option("absent", num(score))],
-                ]
-            )
-        )
-    elif kind == "tags":
-        tags = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.:-]{0,8}", fullmatch=True)
-        head = f"tags {draw(string_list(tags))}"
-        extra = [option("count", int_range(0, 20)), st.just("ordered")]
-    elif kind == "json":
-        head = "json"
-        extra = [option("keys", string_list())]
-    elif kind == "relevance":
-        head = f"relevance to {draw(target)}"
-        extra = [option("model", phrase_text.map(lambda t: quote(t, "plain"))), option("rescale", strict_range()),
-                 option("batch_size", num(st.integers(1, 4096)))]
-    elif kind == "overlap":
-        head = f"overlap to {draw(target)}"
-        extra = MATCHING + [option("split", split), option("each", num(score)), option("cap", num(positive_score))]
-    elif kind == "similarity":
-        metric = draw(st.sampled_from(["rouge1", "rouge2", "rougeL", "bleu", "chrf", "fuzzy"]))
-        head = f"similarity {metric} to {draw(target)}"
-        extra = MATCHING
-    elif kind == "repetition":
-        head = "repetition"
-        extra = MATCHING + [option("split", split), option("ngram", num(st.integers(1, 32)))]
-    elif kind == "overlong":
-        limit = draw(st.integers(1, 10**6))
-        head = f"overlong {limit} {draw(unit)}"
-        extra = [option("buffer", num(st.integers(1, limit)))]
-    elif kind == "equals":
-        head = f"equals {draw(target)}"
-        extra = [option("compare", st.sampled_from(["exact", "normalized", "numeric"]))]
-    else:
-        head = f"classifier {quote(draw(phrase_text), 'plain')}"
-        extra = [
-            option("label", num(st.integers(0, 100_000)) | phrase_text.map(lambda t: quote(t, "plain"))),
-            option("activation", st.sampled_from(["sigmoid", "softmax", "none"])),
-            option("context", st.sampled_from(["none", "last_user", "prompt"])),
-            option("batch_size", num(st.integers(1, 4096))),
-            option("max_length", num(st.integers(8, 10**6))),
-        ]
+    head, extra = draw(st.sampled_from(sorted(KIND_BODIES)).flatmap(lambda kind: KIND_BODIES[kind]()))
     choices = draw(st.lists(st.sampled_from(range(len(COMMON + extra))), unique=True, max_size=4))
     options = [draw((COMMON + extra)[i]) for i in choices]
     return head, options

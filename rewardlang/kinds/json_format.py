@@ -81,5 +81,5 @@ KIND = Kind(
     arguments=(),
     template="json",
     scorer=JsonScorer,
-    summary="0 unless the text is valid JSON; then 0.5 + 0.5 × the fraction of `keys` present (1 without keys)",
+    summary="valid JSON: 0.5 + 0.5 × the fraction of `keys` present (1 without `keys`); else 0",
 )

@@ -183,6 +183,6 @@ KIND = Kind(
     arguments=("target",),
     template="relevance to {target}",
     scorer=RelevanceScorer,
-    summary="cosine similarity of sentence embeddings with the target, clamped (or `rescale`d) to 0..1",
+    summary="cosine similarity of sentence embeddings with the target, clamped or `rescale`d to 0..1",
     ranges=(RangeField("rescale", "rescale range", strict=True),),
 )
