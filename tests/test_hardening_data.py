@@ -176,7 +176,6 @@ def test_a_json_array_element_with_a_5000_digit_number_is_the_only_row_lost(spec
 
 
 def test_the_trainer_skips_and_counts_the_same_row(tmp_path) -> None:
-    pytest.importorskip("rewardlang_trainer")
     from rewardlang_trainer.data import load_dataset_source, prepare
 
     path = tmp_path / "d.jsonl"
@@ -233,7 +232,6 @@ def test_the_reader_replaces_lone_surrogates_in_strings_and_keys() -> None:
 
 
 def test_the_trainer_reads_a_lone_surrogate_as_the_replacement_character(tmp_path) -> None:
-    pytest.importorskip("rewardlang_trainer")
     from rewardlang_trainer.data import load_dataset_source
 
     path = tmp_path / "d.jsonl"
@@ -259,7 +257,6 @@ ODD_ROWS = [
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".json"])
 def test_both_readers_read_the_same_rows(tmp_path, suffix) -> None:
-    pytest.importorskip("rewardlang_trainer")
     from rewardlang_trainer.data import load_dataset_source
 
     path = tmp_path / f"odd{suffix}"
@@ -274,7 +271,6 @@ def test_both_readers_read_the_same_rows(tmp_path, suffix) -> None:
 
 
 def test_the_trainer_reads_a_json_array_with_a_bom(tmp_path) -> None:
-    pytest.importorskip("rewardlang_trainer")
     from rewardlang_trainer.data import load_dataset_source
 
     path = tmp_path / "d.json"
@@ -283,7 +279,6 @@ def test_the_trainer_reads_a_json_array_with_a_bom(tmp_path) -> None:
 
 
 def test_the_trainer_keeps_fields_missing_from_the_first_row(tmp_path) -> None:
-    pytest.importorskip("rewardlang_trainer")
     from rewardlang_trainer.data import load_dataset_source
 
     path = tmp_path / "d.jsonl"
@@ -295,7 +290,6 @@ def test_the_trainer_keeps_fields_missing_from_the_first_row(tmp_path) -> None:
 
 
 def test_the_trainer_skips_unreadable_lines_like_rewardc(tmp_path) -> None:
-    pytest.importorskip("rewardlang_trainer")
     from rewardlang_trainer.data import load_dataset_source, prepare
 
     path = tmp_path / "d.jsonl"
@@ -321,7 +315,6 @@ def test_the_trainer_skips_unreadable_lines_like_rewardc(tmp_path) -> None:
     ],
 )
 def test_a_split_past_the_end_of_a_file_names_the_split_and_the_rows(tmp_path, split, message) -> None:
-    pytest.importorskip("rewardlang_trainer")
     from rewardlang_trainer.data import DataError, load_dataset_source
 
     path = tmp_path / "d.jsonl"
@@ -333,7 +326,6 @@ def test_a_split_past_the_end_of_a_file_names_the_split_and_the_rows(tmp_path, s
 
 
 def test_a_split_that_ends_past_the_end_is_clamped(tmp_path) -> None:
-    pytest.importorskip("rewardlang_trainer")
     from rewardlang_trainer.data import load_dataset_source
 
     path = tmp_path / "d.jsonl"
@@ -376,7 +368,7 @@ def test_explain_scores_each_row_once_not_the_batch_per_row() -> None:
 
 
 def test_rewardc_score_explain_with_a_similarity_rule_scores_each_row_twice(tmp_path, monkeypatch, capsys) -> None:
-    from rewardlang.rules.similarity import SimilarityScorer
+    from rewardlang.kinds.similarity import SimilarityScorer
 
     scored: list[int] = []
     real = SimilarityScorer.score

@@ -59,7 +59,6 @@ def test_specs_exist() -> None:
 
 
 def test_the_default_spec_is_what_grpo_train_loads() -> None:
-    pytest.importorskip("rewardlang_trainer")
     from rewardlang_trainer.train import DEFAULT_SPEC
 
     assert Path(str(DEFAULT_SPEC)) == DEFAULT

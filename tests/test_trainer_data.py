@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
+from datasets import Dataset, DatasetDict
 
-pytest.importorskip("rewardlang_trainer")
-
-import pandas as pd  # noqa: E402
-from datasets import Dataset, DatasetDict  # noqa: E402
-
-from rewardlang_trainer.data import (  # noqa: E402
+from rewardlang_trainer.data import (
     SKIP_REASONS,
     DataError,
     PrepareReport,
