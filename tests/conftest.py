@@ -5,17 +5,30 @@ from __future__ import annotations
 import io
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 # Tests never touch the Hugging Face Hub: an accidental attempt fails fast instead of hanging.
 # Set once for the whole suite, so in-process runs and the subprocesses tests start inherit it.
 for _variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
     os.environ[_variable] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+# The suite writes nothing into the checkout. Hypothesis keeps its files (the example database,
+# and caches it writes even without one) in its home folder, `.hypothesis/` under the working
+# directory unless told otherwise: here a folder of the system temp dir. The database stays
+# there, so a failing example is replayed first on the next run on this machine.
+HYPOTHESIS_HOME = Path(tempfile.gettempdir()) / "rewardlang-hypothesis"
+set_hypothesis_home_dir(HYPOTHESIS_HOME)
+settings.register_profile("rewardlang", database=DirectoryBasedExampleDatabase(HYPOTHESIS_HOME / "examples"))
+settings.load_profile("rewardlang")
 
 # A valid spec that uses every rule kind, a defaults block, a total, a gate and a clip.
 ALL_KINDS_SPEC = """\

@@ -196,7 +196,7 @@ def _resolve_resume(resume: str | None, output_dir: str) -> str | None:
         from transformers.trainer_utils import get_last_checkpoint
 
         folder = Path(output_dir).expanduser()
-        latest = get_last_checkpoint(str(folder)) if folder.is_dir() else None
+        latest: str | None = get_last_checkpoint(str(folder)) if folder.is_dir() else None  # unannotated upstream
         if latest is None:
             raise PreflightError(
                 f"--resume_from_checkpoint {LATEST}: no checkpoint-<step> folder in output_dir {output_dir}"
