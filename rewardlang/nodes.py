@@ -71,6 +71,11 @@ class Target(Node):
 class RuleBase(Node):
     """What every rule has. A kind's model adds `kind: Literal["<name>"]`, its arguments and its options."""
 
+    # A kind's validator is built when a rule of that kind is first validated: a spec
+    # uses a few kinds, and `rewardc check` need not build the others' (the Spec's
+    # schema holds them all; that one is built once).
+    model_config = ConfigDict(defer_build=True)
+
     name: str
     kind: str
     weight: Weight = 1.0
