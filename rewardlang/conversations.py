@@ -70,15 +70,15 @@ def message_problem(message: Any, where: str) -> Problem | None:
         return Problem("role_not_string", f"{where} holds a message without a string `role`")
     if role not in ROLES:
         shown = json.dumps(role[:_SHOWN_ROLE_CHARS])  # escapes control characters: safe to print
-        return Problem(
-            "unknown_role", f"{where} holds a message with the unknown role {shown} (roles: {', '.join(sorted(ROLES))})"
-        )
+        roles = ", ".join(sorted(ROLES))
+        return Problem("unknown_role", f"{where} holds a message with the unknown role {shown} (roles: {roles})")
     content = message.get("content")
     if isinstance(content, str) or (content is None and role == "assistant" and _calls_tools(message)):
         return None
     if "content" not in message:
         return Problem("content_not_string", f"{where} holds a message without `content`")
-    return Problem("content_not_string", f"{where} holds a message whose `content` is {json_type(content)}, not a string")
+    what = json_type(content)
+    return Problem("content_not_string", f"{where} holds a message whose `content` is {what}, not a string")
 
 
 def _calls_tools(message: Mapping[str, Any]) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from rewardlang.jsonlines import BOM, JsonError, chunks, read_json, read_lines, split_lines
 
@@ -43,13 +43,13 @@ class DataSource:
     def __init__(
         self,
         name: str,
-        format: str,
+        data_format: str,
         total: int | None,
         records: Callable[[], Iterator[tuple[int, Any]]],
         count: Callable[[], int] | None = None,
     ):
         self.name = name
-        self.format = format
+        self.data_format = data_format  # "jsonl", "json" or "parquet"
         self.total = total  # number of records, when known cheaply
         self._records = records
         self._count = count  # counts records on demand (for a progress bar)
@@ -96,7 +96,7 @@ def open_data(path: str, data_format: str = "auto", batch_size: int = DEFAULT_BA
     return source
 
 
-def stdin_bytes() -> IO[bytes]:
+def stdin_bytes() -> BinaryIO:
     """Standard input as bytes (a test may have replaced it with a text stream)."""
     stream = sys.stdin
     return stream.buffer if hasattr(stream, "buffer") else io.BytesIO(stream.read().encode("utf-8"))

@@ -14,7 +14,14 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 from rewardlang import ast
-from rewardlang.conversations import PART_SEPARATOR, column_text, completion_text, last_user, prompt_text, system_message
+from rewardlang.conversations import (
+    PART_SEPARATOR,
+    column_text,
+    completion_text,
+    last_user,
+    prompt_text,
+    system_message,
+)
 from rewardlang.text import apply_case, fold, remove_ignorables, replace_surrogates, skeleton
 
 THINK_OPEN = "<think>"
@@ -124,7 +131,7 @@ class Batch:
                 texts = self.texts("full")
                 visible = [remove_ignorables(t) for t in texts]
                 # Usually nothing was removed: share the list (and, below, its scoped views).
-                return texts if all(a is b for a, b in zip(visible, texts)) else visible
+                return texts if all(a is b for a, b in zip(visible, texts, strict=True)) else visible
 
             return self.cached(("visible", "full"), compute)
         if self.visible("full") is self.texts("full"):
@@ -138,13 +145,15 @@ class Batch:
         elif unicode == "nfkc":
             base = self.cached(("unicode", scope, "nfkc"), lambda: [fold(t) for t in self.visible(scope)])
         else:  # confusables: `nfkc` first
-            base = self.cached(("unicode", scope, unicode), lambda: [skeleton(t) for t in self.normalized(scope, "sensitive", "nfkc")])
+            base = self.cached(
+                ("unicode", scope, unicode), lambda: [skeleton(t) for t in self.normalized(scope, "sensitive", "nfkc")]
+            )
         if case == "sensitive":
             return base
         if unicode == "confusables":  # where no look-alike was replaced, the `nfkc` view is the same text
             def compute() -> list[str]:
                 plain, plain_cased = self.normalized(scope, "sensitive", "nfkc"), self.normalized(scope, case, "nfkc")
-                return [c if t is p else apply_case(t, case) for t, p, c in zip(base, plain, plain_cased)]
+                return [c if t is p else apply_case(t, case) for t, p, c in zip(base, plain, plain_cased, strict=True)]
 
             return self.cached(("normalized", scope, case, unicode), compute)
         return self.cached(("normalized", scope, case, unicode), lambda: [apply_case(t, case) for t in base])

@@ -36,7 +36,10 @@ from rewardlang.conversations import (
     split_conversation,
 )
 from rewardlang.datafile import DEFAULT_BATCH_SIZE, DataSource, open_data
-from rewardlang.jsonlines import BadLine, json_type
+
+# A row that cannot be scored, and why: the JSON-lines reader's type (its bad lines are skipped rows).
+from rewardlang.jsonlines import BadLine as Skipped
+from rewardlang.jsonlines import json_type
 from rewardlang.text import replace_surrogates
 
 if TYPE_CHECKING:
@@ -57,9 +60,6 @@ class Row(NamedTuple):
     completion_ids: Any
     columns: dict[str, Any]
 
-
-# A row that cannot be scored, and why (the JSON-lines reader's type: its bad lines are skipped rows).
-Skipped = BadLine
 
 
 class ScoredRow(NamedTuple):
@@ -233,9 +233,10 @@ def to_row(number: int, record: Any) -> Row | Skipped:
     elif record.get("messages") is not None:
         messages = record["messages"]
         problem = conversation_problem(messages)
-        if problem is None:
-            prompt, completion = split_conversation(messages)
-            problem = reply_problem(completion)
+        if problem is not None:
+            return Skipped(number, problem.message)
+        prompt, completion = split_conversation(messages)
+        problem = reply_problem(completion)
     elif "completion" in record:
         return Skipped(number, "`completion` is null")
     else:

@@ -20,7 +20,9 @@ BAD = (
     "total = a + b + c + zz\n"
 )
 WARNING_ONLY = 'reward x\nrule a: phrases "x", "x"\n'
-SHORT_LINE = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning)\[(?P<code>RL\d{3})\]: (?P<msg>.+)$")
+SHORT_LINE = re.compile(
+    r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning)\[(?P<code>RL\d{3})\]: (?P<msg>.+)$"
+)
 
 
 # ------------------------------------------------------------ exit codes
@@ -345,7 +347,8 @@ def _script() -> list[str]:
 @pytest.mark.parametrize("style", ["rich", "short", "json"])
 def test_installed_script_bad_spec_has_no_traceback(write, style) -> None:
     path = write(BAD)
-    proc = subprocess.run([*_script(), "check", "--format", style, str(path)], capture_output=True, text=True, timeout=60)
+    command = [*_script(), "check", "--format", style, str(path)]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "RL001" in (proc.stdout + proc.stderr)

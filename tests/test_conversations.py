@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -113,7 +112,10 @@ def test_both_tools_skip_the_same_rows_for_the_same_reason(verdicts, name, messa
     assert code is None or code in SKIP_REASONS
 
 
-@pytest.mark.parametrize(("name", "messages"), [(c[0], c[1]) for c in CASES if c[2] is None], ids=[c[0] for c in CASES if c[2] is None])
+USABLE = [(case[0], case[1]) for case in CASES if case[2] is None]
+
+
+@pytest.mark.parametrize(("name", "messages"), USABLE, ids=[name for name, _ in USABLE])
 def test_both_tools_split_a_conversation_after_its_last_user_turn(name, messages) -> None:
     row = to_row(1, {"messages": messages})
     assert isinstance(row, Row)
@@ -138,10 +140,12 @@ def test_a_conversation_that_ends_with_the_user_is_a_prompt_to_train_on_not_a_re
 TYPE_CASES: list[tuple[str, Any, str, str]] = [
     ("a string", "hello", "messages_not_list", "`messages` is a string, not a list of messages"),
     ("one object", user("Hi"), "messages_not_list", "`messages` is an object, not a list of messages"),
-    ("a string message", ["hello", assistant("x")], "message_not_dict", "`messages` holds a string, not a message object"),
+    ("a string message", ["hello", assistant("x")], "message_not_dict",
+     "`messages` holds a string, not a message object"),
     ("a number role", [message(1, "x"), assistant("x")], "role_not_string",
      "`messages` holds a message without a string `role`"),
-    ("no content", [{"role": "user"}, assistant("x")], "content_not_string", "`messages` holds a message without `content`"),
+    ("no content", [{"role": "user"}, assistant("x")], "content_not_string",
+     "`messages` holds a message without `content`"),
     ("content parts", [user([{"type": "text", "text": "Hi"}]), assistant("x")], "content_not_string",
      "`messages` holds a message whose `content` is a list, not a string"),
     ("a number content", [user("Hi"), assistant(3)], "content_not_string",
@@ -152,7 +156,9 @@ TYPE_CASES: list[tuple[str, Any, str, str]] = [
 
 
 @pytest.mark.parametrize(("name", "messages", "code", "reason"), TYPE_CASES, ids=[c[0] for c in TYPE_CASES])
-def test_values_of_other_types_get_the_same_reason_from_both_tools(tmp_path, capsys, name, messages, code, reason) -> None:
+def test_values_of_other_types_get_the_same_reason_from_both_tools(
+    tmp_path, capsys, name, messages, code, reason
+) -> None:
     assert row_problem("messages", messages) == code
     spec = tmp_path / "t.reward"
     spec.write_text(SPEC, encoding="utf-8")
@@ -171,7 +177,11 @@ def test_values_of_other_types_get_the_same_reason_from_both_tools(tmp_path, cap
         (" \t", "empty_user_content", "`prompt` is empty"),
         (3, "prompt_wrong_type", "`prompt` is a number, not a string or a list of messages"),
         ([message("system", "s")], "no_user_turn", "`prompt` has no user turn"),
-        ([message("wizard", "s"), user("Hi")], "unknown_role", f'`prompt` holds a message with the unknown role "wizard" {ROLES_SHOWN}'),
+        (
+            [message("wizard", "s"), user("Hi")],
+            "unknown_role",
+            f'`prompt` holds a message with the unknown role "wizard" {ROLES_SHOWN}',
+        ),
     ],
 )
 def test_a_prompt_follows_the_same_rules_in_both_tools(prompt, code, reason) -> None:
@@ -187,7 +197,10 @@ def test_a_prompt_follows_the_same_rules_in_both_tools(prompt, code, reason) -> 
         ([assistant(None, tool_calls=TOOL_CALL), message("tool", "t"), assistant("Done.")], None),
         ([message("wizard", "Hi")], f'`completion` holds a message with the unknown role "wizard" {ROLES_SHOWN}'),
         ([assistant(None)], "`completion` holds a message whose `content` is null, not a string"),
-        ([assistant([{"type": "text", "text": "Hi"}])], "`completion` holds a message whose `content` is a list, not a string"),
+        (
+            [assistant([{"type": "text", "text": "Hi"}])],
+            "`completion` holds a message whose `content` is a list, not a string",
+        ),
         ([user("Hi")], "`completion` has no assistant message"),
     ],
 )

@@ -159,7 +159,9 @@ def test_a_row_with_a_5000_digit_number_is_skipped_and_counted(spec, tmp_path) -
     assert result.returncode == 0
     assert scored_rows(result.stdout) == [1, 3]
     err = result.stderr.decode()
-    assert err == f"rewardc: skipped 1 of 3 rows in {path}:\n  row 2: {TOO_MANY_DIGITS} (Python's limit for reading integers)\n"
+    assert err == (
+        f"rewardc: skipped 1 of 3 rows in {path}:\n  row 2: {TOO_MANY_DIGITS} (Python's limit for reading integers)\n"
+    )
 
 
 def test_a_json_array_element_with_a_5000_digit_number_is_the_only_row_lost(spec, tmp_path, capsys) -> None:

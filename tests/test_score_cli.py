@@ -605,7 +605,8 @@ def test_rewardc_score_runs_as_its_own_process(spec, tmp_path) -> None:
         capture_output=True, text=True, timeout=120,
     )
     assert (result.returncode, result.stderr) == (0, "")
-    assert {line["row"]: (line["scores"], line["total"]) for line in map(json.loads, result.stdout.splitlines())} == EXPECTED
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {line["row"]: (line["scores"], line["total"]) for line in lines} == EXPECTED
 
 
 # ------------------------------------------------ the core, without argparse
@@ -616,7 +617,8 @@ def test_the_scoring_core_is_called_with_a_request(tmp_path) -> None:
     path = write_jsonl(tmp_path / "d.jsonl", [ROWS[0], {"prompt": "no completion"}, ROWS[1], ROWS[2]])
     result = score(ScoreRequest(loads(SPEC), str(path), batch_size=2))
     assert (result.spec, result.rules, result.data) == ("demo", RULES, str(path))
-    assert {row.number: (row.scores, row.total) for row in result.rows} == {1: EXPECTED[1], 3: EXPECTED[2], 4: EXPECTED[3]}
+    expected = {1: EXPECTED[1], 3: EXPECTED[2], 4: EXPECTED[3]}  # row 2 has no completion
+    assert {row.number: (row.scores, row.total) for row in result.rows} == expected
     assert result.rows[0].text == "I can help. Here's how."
     assert result.skipped == [Skipped(2, "no `completion` or `messages`")]
     assert result.summary()["total"] == {"mean": 2.5, "min": 0.5, "max": 4.0, "none": 0}

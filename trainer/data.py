@@ -28,11 +28,11 @@ from rewardlang.conversations import REASONS, conversation_problem, final_answer
 from rewardlang.jsonlines import BOM, BadLine, JsonError, json_type, read_json, read_lines
 
 __all__ = [
-    "DataError",
     "LOCAL_FORMATS",
-    "PrepareReport",
     "SKIP_REASONS",
     "UNREADABLE_COLUMN",
+    "DataError",
+    "PrepareReport",
     "load_dataset_source",
     "prepare",
 ]
@@ -176,7 +176,7 @@ def _load_from_disk(path: Path, split: str) -> Dataset | DatasetDict:
 
 def _apply_split(data: Dataset | DatasetDict, split: str, path: Path, *, whole_file: bool) -> Dataset:
     """Resolve ``split`` (with slices, ``+``) against a local Dataset or DatasetDict."""
-    parts = [p for p in split.split("+")]
+    parts = split.split("+")
     parsed = []
     for part in parts:
         m = _SPLIT_PART.match(part)
@@ -343,7 +343,7 @@ def prepare(
     for i, (problem, value) in enumerate(zip(unreadable, values, strict=True)):
         if problem is not None:
             reason: str | None = "unreadable_row"
-            if report.skipped.get(reason, 0) < _MAX_EXAMPLES:
+            if report.skipped.get("unreadable_row", 0) < _MAX_EXAMPLES:
                 report.notes.append(problem)  # where in the file, and why
         elif form == "none":
             reason = "no_prompt_or_messages"
@@ -412,6 +412,6 @@ def _with_system(prompt: Any, system_prompt: str | None) -> Any:
     if any(m.get("role") in ("system", "developer") for m in prompt):
         return prompt
     # Give the new message the same keys as the others so Arrow keeps one struct type.
-    system = {key: None for key in prompt[0]} if prompt else {}
+    system = dict.fromkeys(prompt[0]) if prompt else {}
     system.update(role="system", content=system_prompt)
     return [system, *prompt]

@@ -139,7 +139,8 @@ def _err(message: str) -> None:
 def _make_parser() -> Any:
     from trl import GRPOConfig, ModelConfig, TrlParser
 
-    return TrlParser((RewardScriptArguments, GRPOConfig, ModelConfig), prog="grpo-train")
+    dataclasses: Any = (RewardScriptArguments, GRPOConfig, ModelConfig)  # TRL annotates them as instances
+    return TrlParser(dataclasses, prog="grpo-train")
 
 
 def _split_config(argv: list[str]) -> tuple[list[str], str | None]:
@@ -175,7 +176,7 @@ def _report_to_default() -> str:
     return "tensorboard" if importlib.util.find_spec("tensorboard") is not None else "none"
 
 
-def _defaults(explicit: dict[str, Any], weights: list[float]) -> dict:
+def _defaults(explicit: dict[str, Any], weights: list[float]) -> dict[str, Any]:
     """GRPOConfig values for the options the user did not set."""
     import torch
 
@@ -226,7 +227,7 @@ def _mean(entries: list[dict[str, Any]], key: str) -> float | None:
 
 
 def _fmt(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or math.isnan(value):
         return "-"
     return f"{value:.3f}"
 
@@ -281,7 +282,7 @@ def _dry_run(compiled: Any, dataset: Any, model_path: str, tokenizer: Any, train
     dtype = model_args.dtype
     if dtype not in (None, "auto"):
         dtype = getattr(torch, dtype)
-    model = AutoModelForCausalLM.from_pretrained(
+    model: Any = AutoModelForCausalLM.from_pretrained(
         model_path,
         revision=model_args.model_revision,
         trust_remote_code=training_args.trust_remote_code,
@@ -326,6 +327,7 @@ def _dry_run(compiled: Any, dataset: Any, model_path: str, tokenizer: Any, train
 
 # -------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
+    import rewardlang
     from rewardlang_trainer.data import DataError, load_dataset_source, prepare
     from rewardlang_trainer.preflight import (
         PreflightError,
@@ -335,8 +337,6 @@ def main(argv: list[str] | None = None) -> int:
         resume_request,
         rule_model_problems,
     )
-
-    import rewardlang
 
     argv = list(sys.argv[1:] if argv is None else argv)
     # 0. The --config file, read once (a FIFO or `<(...)` works) and checked with file and line.
@@ -485,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
     trainer = GRPOTrainer(
         model=model_path,
         processing_class=tokenizer,
-        reward_funcs=compiled.reward_funcs,
+        reward_funcs=list[Any](compiled.reward_funcs),  # TRL's annotation is a list of its own union
         args=training_args,
         train_dataset=dataset,
         peft_config=peft_config,
@@ -506,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if interrupt.stopped_at_step is not None:
         checkpoint = str(Path(training_args.output_dir) / f"checkpoint-{interrupt.stopped_at_step}")
-        _say(f"interrupted ({interrupt.received}) after step {interrupt.stopped_at_step}: checkpoint saved to {checkpoint}")
+        step = interrupt.stopped_at_step
+        _say(f"interrupted ({interrupt.received}) after step {step}: checkpoint saved to {checkpoint}")
         launcher = " (under the same launcher)" if int(os.environ.get("WORLD_SIZE", "1")) > 1 else ""
         _say(f"continue with{launcher}:\n  {_resume_command(argv, checkpoint)}")
         signum = signal.SIGTERM if interrupt.received == "SIGTERM" else signal.SIGINT

@@ -20,7 +20,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def explain(code: str) -> int:
-    from rewardlang.codes import CODES, explain as explanation
+    from rewardlang.codes import CODES
+    from rewardlang.codes import explain as explanation
     from rewardlang.diagnostics import suggestion_help
 
     text = explanation(code)

@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             table_rows.append(row._replace(text=_preview(row.text)))
 
-    with _RuleLogCapture() as log_capture, _progress(source, args) as advance:
+    with _RuleLogCapture() as log_capture, _Progress(source, args) as advance:
 
         def on_progress(count: int) -> None:  # after each batch: its streamed rows reach the reader now
             sys.stdout.flush()
@@ -175,7 +175,7 @@ def _preview(text: str) -> str:
     return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
 
 
-class _progress:
+class _Progress:
     """A rich progress bar on stderr, or nothing (not a terminal, one batch, `--progress never`)."""
 
     def __init__(self, source: DataSource, args: argparse.Namespace):
