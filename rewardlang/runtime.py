@@ -11,9 +11,8 @@ documented in docs/language.md.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from rewardlang import ast
 from rewardlang.conversations import (
     PART_SEPARATOR,
     column_text,
@@ -23,6 +22,9 @@ from rewardlang.conversations import (
     system_message,
 )
 from rewardlang.text import apply_case, fold, remove_ignorables, replace_surrogates, skeleton
+
+if TYPE_CHECKING:  # the node type alone, below the spec model: rules import this module
+    from rewardlang.nodes import Target
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
@@ -167,7 +169,7 @@ class Batch:
 
         return self.cached("token_counts", lambda: [count(ids) for ids in self.completion_ids])
 
-    def targets(self, target: ast.Target) -> list[str | None]:
+    def targets(self, target: Target) -> list[str | None]:
         """The target text of each completion; None where it is missing."""
         if target.kind == "column":
             column = target.column or ""
