@@ -185,6 +185,7 @@ def test_backtracking_regex_is_rl115() -> None:
         ("length 1.2..1.8 words", "no whole number lies between 1.2 and 1.8"),
         ('tags "t" { count ..-1 }', "a count is never below 0, so nothing is at most -1"),
         ("relevance to prompt { rescale 0.5..0.5 }", "the range is empty: both ends are equal"),
+        ('markers "a" { count 3..1 }', "the range is inverted: 3 is above 1"),
     ],
 )
 def test_impossible_ranges_are_rl116(rule: str, label: str) -> None:
@@ -229,6 +230,20 @@ def test_bad_tag_name_is_rl121() -> None:
     text = 'reward x\nrule a: tags "<b>"\n'
     d = single(text, "RL121")
     assert covers(text, d) == '"<b>"'
+
+
+def test_think_marker_under_scope_answer_is_rl211() -> None:
+    text = 'reward x\nrule a: markers "<think>\\n", "</answer>" { scope answer }\n'
+    d = single(text, "RL211")
+    assert covers(text, d) == '"<think>\\n"'
+    assert diagnostics(text.replace("{ scope answer }", "")) == []  # `markers` look in the full text by default
+
+
+def test_markers_are_compared_as_written() -> None:
+    text = 'reward x\nrule a: markers "a", "<think>", "<think>\\n", "A", " a", "a"\n'
+    d = single(text, "RL204")
+    assert covers(text, d) == '"a"' and d.span.start == text.rindex('"a"')
+    assert d.label == "duplicate"
 
 
 def test_overlong_buffer_above_limit_is_rl122() -> None:

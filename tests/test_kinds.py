@@ -3,9 +3,9 @@
 For each kind in the registry: a grammar production that is an alternative of
 `?kind`, a model, a header template whose fields are the header arguments and
 which formats back to the same rule, a scorer that scores a batch inside the
-kind's score range and pickles, a reference section in docs/language.md, a rule
-in the all-kinds fixture and a generator in the property tests. The docs'
-kinds table is the one generated from the records.
+kind's score range and pickles, a reference section in docs/language.md whose
+examples check clean, a rule in the all-kinds fixture and a generator in the
+property tests. The docs' kinds table is the one generated from the records.
 """
 
 from __future__ import annotations
@@ -165,8 +165,16 @@ def test_scorer_scores_a_batch_in_range_and_pickles(name: str) -> None:
 
 # -------------------------------------------------------------- docs, tests
 @pytest.mark.parametrize("name", NAMES)
-def test_reference_section(name: str) -> None:
-    assert re.search(rf"^### `{re.escape(name)}`$", LANGUAGE_DOC, re.MULTILINE), f"docs/language.md §7 lacks `{name}`"
+def test_reference_section_has_an_example_that_checks_clean(name: str) -> None:
+    heading = re.search(rf"^### `{re.escape(name)}`$", LANGUAGE_DOC, re.MULTILINE)
+    assert heading, f"docs/language.md §7 lacks a section `{name}`"
+    section = re.split(r"^##", LANGUAGE_DOC[heading.end() :], maxsplit=1, flags=re.MULTILINE)[0]
+    examples = re.findall(r"^```reward\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    assert examples, f"the `{name}` section has no example spec"
+    for example in examples:
+        analysis = analyze(example)
+        assert analysis.diagnostics == [], (example, analysis.diagnostics)
+        assert analysis.spec is not None and name in {rule.kind for rule in analysis.spec.rules}
 
 
 def test_docs_kinds_table_is_generated_from_the_records() -> None:

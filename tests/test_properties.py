@@ -383,6 +383,11 @@ def tags_body(draw: st.DrawFn) -> KindBody:
     return f"tags {draw(string_list(tags))}", [option("count", int_range(0, 20)), st.just("ordered")]
 
 
+@st.composite
+def markers_body(draw: st.DrawFn) -> KindBody:
+    return f"markers {draw(string_list())}", [option("each", num(score)), option("count", int_range(0, 20))]
+
+
 def json_body() -> st.SearchStrategy[KindBody]:
     return st.just(("json", [option("keys", string_list())]))
 
@@ -442,6 +447,7 @@ KIND_BODIES = {
     "banned": banned_body,
     "regex": regex_body,
     "tags": tags_body,
+    "markers": markers_body,
     "json": json_body,
     "relevance": relevance_body,
     "overlap": overlap_body,

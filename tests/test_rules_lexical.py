@@ -249,6 +249,68 @@ def test_tags(rule: str, text: str, expected: float) -> None:
     assert one(rule, text) == pytest.approx(expected)
 
 
+# ===================================================================== markers
+@pytest.mark.parametrize(
+    ("rule", "text", "expected"),
+    [
+        ('markers "a", "b"', "a b", 1.0),  # `each` is 1 / the number of markers
+        ('markers "a", "b"', "a a b", 0.5),  # `count 1..1`: "a" twice is out
+        ('markers "a" { count 2.. }', "a a a", 1.0),
+        ('markers "a" { count 0..0 }', "nothing", 1.0),
+        ('markers "x", "y", "z" { each 0.2 }', "x z", 0.4),
+        ('markers "aa"', "aaa", 1.0),  # counted without overlap, as str.count
+        ('markers "aa"', "aaaa", 0.0),
+        ('markers "Hi"', "hi", 0.0),  # as written: case-sensitive
+        ('markers "é"', "e\u0301", 0.0),  # no Unicode normalisation
+        ('markers "ab"', "a\u200bb", 0.0),
+        ('markers "<think>"', "<think>x</think>answer", 1.0),  # the default scope is `full`
+        ('markers "<think>" { scope answer }', "<think>x</think>answer", 0.0),
+        ('markers "</answer>" { scope thinking }', "<think>x</answer></think>", 1.0),
+    ],
+)
+def test_markers(rule: str, text: str, expected: float) -> None:
+    assert one(rule, text) == pytest.approx(expected)
+
+
+def open_r1_tag_count_reward(completions: list[Any], **kwargs: Any) -> list[float]:
+    """open-r1's `tag_count_reward` (src/open_r1/rewards.py), as written there."""
+
+    def count_tags(text: str) -> float:
+        count = 0.0
+        if text.count("<think>\n") == 1:
+            count += 0.25
+        if text.count("\n</think>\n") == 1:
+            count += 0.25
+        if text.count("\n<answer>\n") == 1:
+            count += 0.25
+        if text.count("\n</answer>") == 1:
+            count += 0.25
+        return count
+
+    contents = [completion[0]["content"] for completion in completions]
+    return [count_tags(c) for c in contents]
+
+
+OPEN_R1_TAG_COUNT = r'markers "<think>\n", "\n</think>\n", "\n<answer>\n", "\n</answer>"'
+OPEN_R1_TEXTS = [
+    "<think>\nI add 2 and 2.\n</think>\n<answer>\n4\n</answer>",
+    "<think>\nno answer yet\n</think>\n",
+    "<think>x</think><answer>4</answer>",  # no line breaks around the tags
+    "<think>\na\n</think>\n<think>\nb\n</think>\n<answer>\n4\n</answer>",  # thinking twice
+    "",
+    "4\n</answer>",
+    "<think>\n<answer>\n</answer>",  # markers share their line breaks
+    "<THINK>\nx\n</THINK>\n<answer>\n4\n</answer>",
+]
+
+
+def test_markers_reproduce_open_r1_tag_count_reward() -> None:
+    completions = [chat(text) for text in OPEN_R1_TEXTS]
+    expected = [1.0, 0.5, 0.0, 0.5, 0.0, 0.25, 0.75, 0.5]
+    assert open_r1_tag_count_reward(completions) == expected
+    assert scores(OPEN_R1_TAG_COUNT, completions) == expected
+
+
 # ======================================================================== json
 @pytest.mark.parametrize(
     ("rule", "text", "expected"),
@@ -478,6 +540,8 @@ EVERY_RULE = [
     r'regex r"[a-z]+" { case lower  each 0.01  cap 1 }',
     'tags "think", "answer" { ordered  scope full }',
     'tags "step" { count 1..3 }',
+    OPEN_R1_TAG_COUNT,
+    'markers "a", "<b>" { count 0..2  each 0.3 }',
     'json { keys "name", "arguments" }',
     "json { scope full }",
     "overlap to last_user",
