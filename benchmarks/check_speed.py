@@ -38,8 +38,8 @@ def main() -> None:
 
     check = [sys.executable, "-m", "rewardlang.cli", "check", args.spec]
     probe = (
-        "import sys; from rewardlang.cli import main; code = main(['check', %r]); "
-        "print(','.join(m for m in %r if m in sys.modules)); sys.exit(code)" % (args.spec, HEAVY)
+        f"import sys; from rewardlang.cli import main; code = main(['check', {args.spec!r}]); "
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules)); sys.exit(code)"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     heavy = result.stdout.strip()

@@ -63,12 +63,16 @@ TOPICS = [
         "inflation prices money interest rates savings central bank",
     ),
 ]
-FILLER = (
-    "Here's how I would approach it. First, it helps to understand the basics. "
-    "Let me explain the main steps. In practice, the details depend on your situation. "
-    "A common mistake is to rush this part. You can adjust as you go. "
-    "Many people find that a simple routine works best. If anything is unclear, ask me."
-).split(". ")
+FILLER = [
+    "Here's how I would approach it",
+    "First, it helps to understand the basics",
+    "Let me explain the main steps",
+    "In practice, the details depend on your situation",
+    "A common mistake is to rush this part",
+    "You can adjust as you go",
+    "Many people find that a simple routine works best",
+    "If anything is unclear, ask me.",
+]
 
 
 def make_batch(prompts: int, group: int, seed: int = 0) -> tuple[list[Any], list[Any]]:

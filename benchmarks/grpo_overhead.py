@@ -141,7 +141,7 @@ def install_timing(record: dict[str, Any]) -> None:
 
     base = trl.GRPOTrainer
 
-    class TimedGRPOTrainer(base):  # type: ignore[misc, valid-type]
+    class TimedGRPOTrainer(base):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.add_callback(StepTimer())
@@ -247,7 +247,7 @@ def quartiles(values: list[float]) -> tuple[float, float, float]:
 def same_trajectory(a: dict[str, Any], b: dict[str, Any]) -> tuple[int, int, int]:
     """(steps compared, steps with identical completions, steps with identical rewards)."""
     compared = same_text = same_rewards = 0
-    for step_a, step_b in zip(a["steps"], b["steps"]):
+    for step_a, step_b in zip(a["steps"], b["steps"], strict=False):  # the steps both runs reached
         compared += 1
         same_text += step_a["completions"] == step_b["completions"]
         same_rewards += step_a["rewards"] == step_b["rewards"]
@@ -290,13 +290,13 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
             continue
         b, c = pair["baseline"], pair["grpo-train"]
         trajectories.append(same_trajectory(b, c))
-        for sb, sc in zip(b["steps"][1:], c["steps"][1:]):
+        for sb, sc in zip(b["steps"][1:], c["steps"][1:], strict=False):  # the steps both runs reached
             if "step_s" in sb and "step_s" in sc:
                 paired.append(sc["step_s"] / sb["step_s"])
     q1, median, q3 = quartiles(paired)
     result["paired_ratio"] = {"median": median, "q1": q1, "q3": q3, "min": min(paired), "max": max(paired)}
     # Total time of the timed steps, per round: the same steps (same work) on both sides.
-    totals: dict[str, float] = {v: 0.0 for v in VARIANTS}
+    totals: dict[str, float] = dict.fromkeys(VARIANTS, 0.0)
     result["round_ratios"] = []
     for rnd in rounds:
         pair = {r["variant"]: r for r in runs if r["round"] == rnd}

@@ -23,10 +23,11 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import rewardlang
 
-import rewardlang  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # benchmarks/ is no installed package
+
 from benchmarks.completions import make_rows, trl_batches  # noqa: E402
 
 
@@ -37,7 +38,7 @@ def length_reward(completions, **kwargs):
     rewards = []
     for completion in completions:
         words = len(completion[0]["content"].split())
-        if 50 <= words <= 200:
+        if 50 <= words <= 200:  # noqa: SIM108 - the guide's code as written
             reward = 1.0
         else:
             reward = 0.5
@@ -70,7 +71,7 @@ def safety_reward(completions, **kwargs):
 def coherence_reward(completions, prompts, **kwargs):
     """Check if response is relevant to the conversation."""
     rewards = []
-    for completion, prompt in zip(completions, prompts):
+    for completion, prompt in zip(completions, prompts):  # noqa: B905 - the guide's code as written
         response = completion[0]["content"]
         # Get last user message
         last_user_msg = ""
@@ -127,9 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     expected, got = run(BASELINE, batches), run(compiled, batches)
     mismatches = sum(
         1
-        for want_batch, got_batch in zip(expected, got)
-        for want, have in zip(want_batch, got_batch)
-        for a, b in zip(want, have)
+        for want_batch, got_batch in zip(expected, got, strict=True)
+        for want, have in zip(want_batch, got_batch, strict=True)
+        for a, b in zip(want, have, strict=True)
         if a != b
     )
     if mismatches:

@@ -54,7 +54,8 @@ print(json.dumps({"seconds": seconds, "rss_mb": peak / 1024, "growth_mb": (peak 
 def measure(root: Path, rule: str, mb: float, n: int) -> dict[str, float]:
     done = subprocess.run([sys.executable, "-c", CHILD, str(root), rule, str(mb), str(n)],
                           capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def main() -> int:
@@ -69,7 +70,8 @@ def main() -> int:
         line = f"{rule:50s} {this['seconds']:7.2f} s {this['growth_mb']:7.0f} MB"
         if args.against is not None:
             other = measure(args.against.resolve(), rule, args.mb, args.n)
-            line += f"   other {other['seconds']:7.2f} s {other['growth_mb']:7.0f} MB   ratio {this['seconds'] / other['seconds']:.2f}"
+            ratio = this["seconds"] / other["seconds"]
+            line += f"   other {other['seconds']:7.2f} s {other['growth_mb']:7.0f} MB   ratio {ratio:.2f}"
         print(line, flush=True)
     return 0
 

@@ -38,7 +38,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OFFLINE_ENV = {
@@ -111,9 +110,9 @@ def welch_t(a: list[float], b: list[float]) -> float:
 
 
 def plot(path: Path, trained: list[float], control: list[float], args: argparse.Namespace, ylabel: str) -> None:
-    import matplotlib
+    import matplotlib as mpl
 
-    matplotlib.use("Agg")
+    mpl.use("Agg")
     import matplotlib.pyplot as plt
 
     steps = list(range(1, len(trained) + 1))
@@ -201,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:<8} {start:>8.3f} {end:>8.3f} {end - start:>+8.3f} {statistics.mean(values[-w:]):>8.3f} "
             f"{statistics.mean(tokens[:k]):>12.1f} -> {statistics.mean(tokens[-k:]):>5.1f}"
         )
-    paired = [a - b for a, b in zip(trained[-w:], control[-w:])]
+    paired = [a - b for a, b in zip(trained[-w:], control[-w:], strict=True)]
     se = statistics.stdev(paired) / math.sqrt(len(paired))
     print(
         f"last {w} steps, trained - control (same step, same prompts): {statistics.mean(paired):+.3f} "

@@ -36,7 +36,9 @@ PUNCTUATION: dict[str, str] = {
     **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"),  # ‐ ‑ ‒ – — ― − ﹘ ﹣ －
     "\u2026": "...",  # …
     # Every non-ASCII space separator (category Zs; a test checks the list against unicodedata).
-    **dict.fromkeys("\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000", " "),
+    **dict.fromkeys(
+        "\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000", " "
+    ),
 }
 
 UNICODE_MODES = ("raw", "nfkc", "confusables")

@@ -15,6 +15,9 @@ from hypothesis import settings
 from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.database import DirectoryBasedExampleDatabase
 
+# The tiny chat model's session fixture (`tiny_model_dir`), for every trainer test.
+pytest_plugins = ["tiny_model"]
+
 # Tests never touch the Hugging Face Hub: an accidental attempt fails fast instead of hanging.
 # Set once for the whole suite, so in-process runs and the subprocesses tests start inherit it.
 for _variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import rewardlang
 
-import rewardlang  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # benchmarks/ is no installed package
+
 from benchmarks.completions import make_rows, trl_batches  # noqa: E402
 from benchmarks.guide_speed import BASELINE  # noqa: E402
 
@@ -34,7 +35,7 @@ def compare(guide: rewardlang.CompiledSpec, rows: list[dict[str, Any]], batch: i
     assert [f.__name__ for f in functions] == [f"guide/{rule}" for rule in RULES]
     assert guide.weights == [1.0] * 4
     for kwargs in trl_batches(rows, batch):
-        for rule, compiled, handwritten in zip(RULES, functions, BASELINE):
+        for rule, compiled, handwritten in zip(RULES, functions, BASELINE, strict=True):
             expected = handwritten(**kwargs)
             got = compiled(**kwargs)
             for i, (want, have) in enumerate(zip(expected, got, strict=True)):

@@ -48,7 +48,9 @@ def found(text: str) -> list[tuple[str, int, int, int]]:
     ],
     ids=["range", "weight", "formula", "exponent", "gate"],
 )
-def test_number_with_thousands_of_digits_is_rl009(text: str, number: str, line: int, column: int, rewardc, write) -> None:
+def test_number_with_thousands_of_digits_is_rl009(
+    text: str, number: str, line: int, column: int, rewardc, write
+) -> None:
     assert found(text) == [("RL009", line, column, column + len(number))]
     with pytest.raises(SpecError) as error:
         parse(text)
@@ -164,7 +166,8 @@ def _make_read_only(path: Path) -> None:
     path.chmod(0o444)
     if os.geteuid() == 0:
         chattr = shutil.which("chattr")
-        if chattr is None or subprocess.run([chattr, "+i", str(path)], check=False, capture_output=True).returncode != 0:
+        locked = chattr is not None and subprocess.run([chattr, "+i", str(path)], capture_output=True).returncode == 0
+        if not locked:
             pytest.skip("running as root without `chattr +i`: no real read-only file to test with")
     try:
         path.open("a").close()
@@ -208,7 +211,7 @@ class _Endless(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+    def readinto(self, buffer: bytearray | memoryview) -> int:
         size = len(buffer)
         buffer[:size] = (b"y\n" * (size // 2 + 1))[:size]
         self.served += size
@@ -243,9 +246,11 @@ def test_byte_limit_of_a_file(rewardc, write) -> None:
     over = write(head + b"a" * (MAX_SOURCE_BYTES + 1 - len(head)), "over.reward")
     assert (at_limit.stat().st_size, over.stat().st_size) == (MAX_SOURCE_BYTES, MAX_SOURCE_BYTES + 1)
     result = rewardc("check", at_limit, "--format", "short")
-    assert (result.code, result.err) == (1, f"{at_limit}:1:1: error[RL008]: spec is too large (4,000,000 characters)\n")
+    expected = f"{at_limit}:1:1: error[RL008]: spec is too large (4,000,000 characters)\n"
+    assert (result.code, result.err) == (1, expected)
     result = rewardc("check", over, "--format", "short")
-    assert (result.code, result.err) == (1, f"{over}:1:1: error[RL008]: spec is too large (more than 4,000,000 bytes)\n")
+    expected = f"{over}:1:1: error[RL008]: spec is too large (more than 4,000,000 bytes)\n"
+    assert (result.code, result.err) == (1, expected)
     with pytest.raises(SourceTooLarge, match=r"spec is too large \(more than 4,000,000 bytes, not read further"):
         rewardlang.load(over)
 
@@ -285,11 +290,11 @@ def test_rewarded_and_banned_lists_are_compared_in_linear_work(monkeypatch) -> N
     calls = {"normalize": 0, "found": 0}
     real_normalize, real_found = check.normalize, check.PhraseMatcher.found
 
-    def counting_normalize(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def counting_normalize(*args: object, **kwargs: object) -> str:
         calls["normalize"] += 1
         return real_normalize(*args, **kwargs)
 
-    def counting_found(self, text):  # type: ignore[no-untyped-def]
+    def counting_found(self: object, text: str) -> list[int]:
         calls["found"] += 1
         return real_found(self, text)
 
@@ -328,7 +333,7 @@ def test_syntax_errors_compute_expected_tokens_once_per_parser_state(monkeypatch
     calls = 0
     real = InteractiveParser.accepts
 
-    def counting(self):  # type: ignore[no-untyped-def]
+    def counting(self: InteractiveParser) -> set[str]:
         nonlocal calls
         calls += 1
         return real(self)

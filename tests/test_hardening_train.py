@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
+from rewardlang_trainer import preflight, train
 
 pytest.importorskip("torch")
 pytest.importorskip("trl")
 
-from rewardlang_trainer import preflight, train
 from test_grpo_train import SPEC, _common, _no_model_loads, data_file, spec_file  # noqa: F401  (fixtures)
-from tiny_model import tiny_model_dir  # noqa: F401  (session fixture)
+
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
 
 def _snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
@@ -40,7 +40,7 @@ def _earlier_run(folder: Path, steps: tuple[int, ...] = (1, 2)) -> Path:
 
 def _argv(spec_file: Path, data_file: Path, output_dir: Path, model: Path | str = "./no-such-policy") -> list[str]:
     # The policy model does not exist: a run that got past the checks would fail loading it.
-    return _common(spec_file, data_file, model, output_dir)  # type: ignore[arg-type]  (str() of either)
+    return _common(spec_file, data_file, model, output_dir)  # _common str()s each argument: a Path or a str
 
 
 # ------------------------------------------------------------------------ 1. false resume values
@@ -191,7 +191,8 @@ def test_a_config_that_is_not_an_option_mapping_is_a_clear_error(
     config = tmp_path / "run.yaml"
     config.write_text(text, encoding="utf-8")
     assert train.main([*_argv(spec_file, data_file, tmp_path / "out"), "--config", str(config)]) == 2
-    assert capsys.readouterr().err == f"grpo-train: error: --config {config}{'' if message[0] == ':' else ': '}{message}\n"
+    separator = "" if message[0] == ":" else ": "
+    assert capsys.readouterr().err == f"grpo-train: error: --config {config}{separator}{message}\n"
 
 
 def test_a_missing_config_or_config_path_is_a_clear_error(tmp_path, monkeypatch, capsys) -> None:
@@ -216,6 +217,7 @@ def test_config_values_and_env_still_apply(tmp_path, monkeypatch) -> None:
 
 def test_a_config_from_a_pipe_is_read_once(tmp_path, spec_file, monkeypatch, capsys) -> None:
     """`--config <(...)`: a FIFO gives its text once; a second open would see an empty file."""
+    import contextlib
     import os
     import threading
 
@@ -229,10 +231,8 @@ def test_a_config_from_a_pipe_is_read_once(tmp_path, spec_file, monkeypatch, cap
         with open(fifo, "w", encoding="utf-8") as fh:  # blocks until grpo-train opens it
             fh.write(f"dataset: {missing}\nrewards: {spec_file}\n")
         while not done.is_set():  # release any second reader with an end of file, so nothing hangs
-            try:
+            with contextlib.suppress(OSError):  # no reader
                 os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-            except OSError:
-                pass  # no reader
             done.wait(0.05)
 
     feeder = threading.Thread(target=feed, daemon=True)

@@ -116,7 +116,7 @@ def test_normalize_examples() -> None:
         # banned: confusables by default
         ('banned "harmful"', "h\u0430rmful", 0.0),  # Cyrillic а
         ('banned "harmful"', "h\u03b1rmful", 0.0),  # Greek α
-        ('banned "harmful"', "\U0001d421\U0001d41a\U0001d42b\U0001d426\U0001d41f\U0001d42e\U0001d425", 0.0),  # math bold
+        ('banned "harmful"', "\U0001d421\U0001d41a\U0001d42b\U0001d426\U0001d41f\U0001d42e\U0001d425", 0.0),  # bold
         ('banned "harmful"', "\uff48\uff41\uff52\uff4d\uff46\uff55\uff4c", 0.0),  # full-width
         ('banned "harmful"', "harm\u200bful", 0.0),  # zero-width space
         ('banned "harmful"', "h" + ZWJ + "a" + SHY + "r" + WJ + "m" + BOM + "ful", 0.0),
@@ -191,7 +191,7 @@ def test_think_tags_are_found_after_removal() -> None:
 # =============================================================== property
 IGNORABLE = st.sampled_from(sorted(ignorable_characters()))
 WORDS = ["harm", "harmful", "I", "can", "help", "here's", "how", "<think>", "</think>", "ok.", "\u0430", "e", "\u0301"]
-COMPLETION = st.lists(st.sampled_from(WORDS + [" ", "\n", "", "\u2019"]), max_size=16).map("".join)
+COMPLETION = st.lists(st.sampled_from([*WORDS, " ", "\n", "", "\u2019"]), max_size=16).map("".join)
 SPEC = rewardlang.loads(
     """reward prop
 rule banned_word: banned "harm", "here's how"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import rewardlang
-from rewardlang import analyze, ast
+from rewardlang import analyze, ast, registry
 from rewardlang.diagnostics import Diagnostic
 from rewardlang.render import render_error
 
@@ -236,23 +238,9 @@ def test_every_rule_kind_parses_into_its_model(all_kinds_spec: str) -> None:
     spec = spec_of(all_kinds_spec)
     assert spec.name == "everything"
     assert spec.description == "All kinds"
-    kinds = {rule.name: type(rule) for rule in spec.rules}
-    assert kinds == {
-        "length": ast.LengthRule,
-        "helpful": ast.PhrasesRule,
-        "safety": ast.BannedRule,
-        "digits": ast.RegexRule,
-        "tags": ast.TagsRule,
-        "js": ast.JsonRule,
-        "rel": ast.RelevanceRule,
-        "ov": ast.OverlapRule,
-        "sim": ast.SimilarityRule,
-        "rep": ast.RepetitionRule,
-        "long": ast.OverlongRule,
-        "eq": ast.EqualsRule,
-        "cls": ast.ClassifierRule,
-    }
-    assert spec.rule_names == list(kinds)
+    assert sorted(rule.kind for rule in spec.rules) == sorted(registry.KINDS)  # each kind once
+    assert [type(rule) for rule in spec.rules] == [registry.RULE_MODELS[rule.kind] for rule in spec.rules]
+    assert spec.rule_names == [rule.name for rule in spec.rules]
 
     length = spec.rule("length")
     assert isinstance(length, ast.LengthRule)
@@ -373,7 +361,9 @@ def test_model_defaults_without_options() -> None:
     spec = spec_of(text)
     p, b, r, t, j, v, o, s, n, lg, e, c = spec.rules
     assert spec.defaults.model_dump() == ast.Defaults().model_dump()
-    assert (p.each, p.cap, p.case, p.unicode, p.match, p.weight, p.scope) == (1, 1, "insensitive", "nfkc", "word", 1, "answer")
+    assert (p.each, p.cap, p.case, p.unicode, p.match, p.weight, p.scope) == (
+        1, 1, "insensitive", "nfkc", "word", 1, "answer"
+    )
     assert (b.present, b.absent) == (0, 1)
     assert (r.case, r.each, r.cap, r.present, r.absent) == ("sensitive", None, None, None, None)
     assert (t.count.low, t.count.high, t.ordered) == (1, 1, False)
@@ -556,10 +546,8 @@ def test_syntax_tree_spans() -> None:
     rule = analysis.syntax.statements[1]
     assert text[rule.name.span.start : rule.name.span.end] == "helpful"
     assert text[rule.kind.span.start : rule.kind.span.end] == "phrases"
-    assert [(o.key, text[o.key_span.start : o.key_span.end], text[o.span.start : o.span.end]) for o in rule.options] == [
-        ("each", "each", "each 0.3"),
-        ("cap", "cap", "cap 1"),
-    ]
+    options = [(o.key, text[o.key_span.start : o.key_span.end], text[o.span.start : o.span.end]) for o in rule.options]
+    assert options == [("each", "each", "each 0.3"), ("cap", "cap", "cap 1")]
     assert text[rule.block_span.start : rule.block_span.end].startswith("{")
     assert text[rule.block_span.start : rule.block_span.end].endswith("}")
     cap = rule.options[1]
@@ -579,7 +567,7 @@ def test_parse_returns_spec_and_raises_spec_error_with_every_diagnostic() -> Non
     assert "--> f.reward:3:9" in render_error(error)
 
 
-def test_parse_file_reports_missing_file_as_source_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_parse_file_reports_missing_file_as_source_error(tmp_path: Path) -> None:
     with pytest.raises(rewardlang.SourceError, match="no such file"):
         rewardlang.parse_file(tmp_path / "missing.reward")
 

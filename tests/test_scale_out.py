@@ -23,8 +23,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 pytest.importorskip("torch")
 pytest.importorskip("trl")
 
-from tiny_model import tiny_model_dir  # noqa: E402,F401  (session fixture)
-
 CONFIGS = Path(__file__).resolve().parent.parent / "trainer" / "accelerate"
 
 SPEC = """\
@@ -151,7 +149,8 @@ def test_two_cpu_processes_train_together(tiny_model_dir: Path, run_dir: Path) -
     # and 2 of the 8 prompts per step make a quarter epoch.
     tables = sorted((out / "completions").glob("completions_*.parquet"))
     assert [len(pd.read_parquet(t)) for t in tables] == [4, 4]
-    epochs = [json.loads(line.replace("'", '"'))["epoch"] for line in result.stdout.splitlines() if "'rewards/tiny/brief/mean'" in line]
+    logged = [line for line in result.stdout.splitlines() if "'rewards/tiny/brief/mean'" in line]
+    epochs = [json.loads(line.replace("'", '"'))["epoch"] for line in logged]
     assert epochs == ["0.25", "0.5"]
 
 

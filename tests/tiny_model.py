@@ -8,10 +8,10 @@ work), and the model is a `Qwen2ForCausalLM` with hidden size 64 and 2 layers
 `AutoTokenizer` / `AutoModelForCausalLM.from_pretrained` (and TRL, given the
 path) load directly.
 
-    from tiny_model import tiny_model_dir   # the session fixture, in a test module
     def test_x(tiny_model_dir): GRPOTrainer(model=str(tiny_model_dir), ...)
 
-or `build_tiny_model(folder)` outside pytest.
+in any test (tests/conftest.py registers this module as a plugin), or
+`build_tiny_model(folder)` outside pytest.
 """
 
 from __future__ import annotations

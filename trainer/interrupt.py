@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from types import FrameType
-from typing import Any
+from typing import Any, Self
 
 from transformers import TrainerCallback
 
@@ -32,7 +32,7 @@ class InterruptCheckpoint(TrainerCallback):
         self._previous: dict[int, Any] = {}
 
     # -------------------------------------------------------------------------- signal handlers
-    def __enter__(self) -> InterruptCheckpoint:
+    def __enter__(self) -> Self:
         if threading.current_thread() is threading.main_thread():  # signals only reach the main thread
             for signum in _SIGNALS:
                 self._previous[signum] = signal.signal(signum, self._handle)
