@@ -381,3 +381,24 @@ def test_messages_never_carry_control_characters(rewardc, write) -> None:
     assert all(SHORT_LINE.match(line) for line in lines), lines
     rich = rewardc("check", path, "--color", "never")
     assert "\x1b" not in rich.err
+
+
+def test_ctrl_c_exits_130_and_a_closed_pipe_exits_0(rewardc, write, monkeypatch) -> None:
+    import signal
+
+    from rewardlang.cli import check
+    from rewardlang.exits import EXIT_INTERRUPTED
+
+    assert EXIT_INTERRUPTED == 128 + signal.SIGINT == 130
+
+    def interrupted(*args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(check, "check", interrupted)
+    assert rewardc("check", write(CLEAN)).code == 130
+
+    def reader_gone(*args: object) -> int:
+        raise BrokenPipeError
+
+    monkeypatch.setattr(check, "check", reader_gone)
+    assert rewardc("check", write(CLEAN)).code == 0
