@@ -11,7 +11,7 @@ gives each kind's model under its class name (`ast.LengthRule`).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -93,7 +93,7 @@ class Call(Node):
     args: tuple[Expr, ...]
 
 
-Expr = Annotated[Union[Num, Ref, Unary, Binary, Call], Field(discriminator="op")]
+Expr = Annotated[Num | Ref | Unary | Binary | Call, Field(discriminator="op")]
 
 
 class Gate(Node):

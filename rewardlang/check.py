@@ -196,7 +196,9 @@ def phrases_also_banned(ctx: CheckContext) -> Iterator[Diagnostic]:
             continue
         for phrase in rule.phrases:
             folded = normalize(phrase.text).strip()
-            hits = [hit for matcher, words in matchers for i in matcher.found(folded) for hit in words[matcher.phrases[i]]]
+            hits = [
+                hit for matcher, words in matchers for i in matcher.found(folded) for hit in words[matcher.phrases[i]]
+            ]
             hits.sort(key=lambda hit: (order[id(hit[0])], hit[1].span.start))
             for ban, word in hits:
                 yield codes.RL201(
@@ -280,9 +282,11 @@ def references(ctx: CheckContext) -> Iterator[Diagnostic]:
             if node.rule not in known:
                 unknown = True
                 yield _unknown_rule(node.rule, node.span, names)
-        elif isinstance(node, ast.Binary) and node.op == "div" and isinstance(node.right, ast.Num):
-            if node.right.value == 0:
-                yield codes.RL123(node.right.span, label="divides by 0")
+        elif (
+            isinstance(node, ast.Binary) and node.op == "div" and isinstance(node.right, ast.Num)
+            and node.right.value == 0
+        ):
+            yield codes.RL123(node.right.span, label="divides by 0")
     for index, gate in enumerate(ctx.spec.gates):
         used.add(gate.rule)
         if gate.rule not in known:

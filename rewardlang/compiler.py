@@ -101,7 +101,9 @@ class CompiledSpec:
         inputs = {k: v for k, v in kwargs.items() if k not in ("trainer_state", "log_extra", "log_metric")}
         if self._last is not None and _same_objects(self._last[0], inputs):
             return self._last[1]
-        columns = {k: v for k, v in inputs.items() if k not in _TRL_KEYWORDS and isinstance(v, list | tuple)}
+        columns: dict[str, Sequence[Any]] = {
+            k: v for k, v in inputs.items() if k not in _TRL_KEYWORDS and isinstance(v, list | tuple)
+        }
         batch = Batch(inputs.get("completions") or [], inputs.get("prompts"), inputs.get("completion_ids"), columns)
         scores = self._score_rules(batch)
         self._last = (inputs, scores)
@@ -227,7 +229,7 @@ def _guarded(scorer: RuleScorer, batch: Batch) -> list[float | None]:
         # A model that cannot be loaded is a setup mistake, not a bad completion:
         # fail loudly instead of training on a rule that silently never applies.
         raise
-    except Exception:  # noqa: BLE001 - a bad completion must never crash a training step
+    except Exception:  # a bad completion must never crash a training step
         # The traceback once per rule and process; later failures stay quiet.
         first = scorer.rule.name not in _FAILED_RULES
         _FAILED_RULES.add(scorer.rule.name)
@@ -251,7 +253,7 @@ def _score_one(scorer: RuleScorer, batch: Batch, index: int) -> float | None:
         return scorer.score(single)[0]
     except ModelLoadError:
         raise
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a completion the rule cannot score is not applicable, never a crash
         logger.warning("rewardlang: rule `%s` could not score completion %d; it counts as not applicable",
                        scorer.rule.name, index)
         return None
@@ -272,7 +274,7 @@ def _clamped(value: Any, low: float, high: float) -> float | None:
 def _safe_explain(scorer: RuleScorer, batch: Batch, index: int) -> str:
     try:
         return scorer.explain(batch, index)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - an explanation is a courtesy: none rather than a failed score
         return ""
 
 

@@ -132,6 +132,10 @@ def format_expr(expr: syn.Expr) -> str:
 
 
 # ---------------------------------------------------------------- comments
+# Where a comment is attached: ("stmt", i) | ("opt", i, j) | ("open", i) | ("close", i).
+NoteKey = tuple[str, int] | tuple[str, int, int]
+
+
 @dataclass
 class _Notes:
     """Comments attached to one printed element."""
@@ -142,7 +146,7 @@ class _Notes:
 
 @dataclass(frozen=True)
 class _Element:
-    key: tuple  # ("stmt", i) | ("opt", i, j) | ("open", i) | ("close", i)
+    key: NoteKey
     start: int
     end: int
 
@@ -151,7 +155,7 @@ class _Formatter:
     def __init__(self, text: str, tree: syn.SpecSyntax):
         self.text = text
         self.statements = tree.statements
-        self.notes: dict[tuple, _Notes] = {}
+        self.notes: dict[NoteKey, _Notes] = {}
         self.end_notes: list[syn.Comment] = []
         self._attach(tree.comments)
 
@@ -204,7 +208,7 @@ class _Formatter:
                 return i
         return None
 
-    def _notes(self, key: tuple) -> _Notes:
+    def _notes(self, key: NoteKey) -> _Notes:
         return self.notes.setdefault(key, _Notes())
 
     def _has_inner_notes(self, i: int) -> bool:
@@ -244,7 +248,7 @@ class _Formatter:
                 lines.append("")
         return lines
 
-    def _trailing(self, key: tuple) -> str:
+    def _trailing(self, key: NoteKey) -> str:
         notes = self.notes.get(key)
         if not notes or not notes.trailing:
             return ""
@@ -287,7 +291,9 @@ class _Formatter:
         lines.append(LIST_INDENT + current)
         return lines
 
-    def _with_block(self, i: int, head: list[str], options: tuple[syn.Option, ...], has_block: bool = True) -> list[str]:
+    def _with_block(
+        self, i: int, head: list[str], options: tuple[syn.Option, ...], has_block: bool = True
+    ) -> list[str]:
         if not has_block:
             head[-1] += self._trailing(("stmt", i))
             return head
@@ -300,7 +306,7 @@ class _Formatter:
             and not self._has_inner_notes(i)
         ):
             return [inline + self._trailing(("close", i)) + self._trailing(("stmt", i))]
-        lines = head[:-1] + [head[-1] + " {" + self._trailing(("open", i))]
+        lines = [*head[:-1], head[-1] + " {" + self._trailing(("open", i))]
         previous_end = None
         for j, (option, text) in enumerate(zip(options, texts, strict=True)):
             notes = self.notes.get(("opt", i, j), _Notes())

@@ -26,7 +26,7 @@ def _discover() -> dict[str, Kind[Any]]:
         module = importlib.import_module(f"{kinds.__name__}.{module_info.name}")
         kind = getattr(module, "KIND", None)
         if not isinstance(kind, Kind):
-            raise TypeError(f"{module.__name__} defines no `KIND = Kind(...)`: every module of rewardlang.kinds is a kind")
+            raise TypeError(f"{module.__name__} has no `KIND = Kind(...)`: every module of rewardlang.kinds is a kind")
         if kind.name in found:
             raise TypeError(f"{module.__name__}: rule kind `{kind.name}` is defined twice")
         found[kind.name] = kind
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     Rule = RuleBase
 else:
     # The validated form of any rule: Pydantic picks the model by the `kind` field.
-    Rule = Annotated[Union[tuple(RULE_MODELS.values())], Field(discriminator="kind")]
+    Rule = Annotated[Union[*RULE_MODELS.values()], Field(discriminator="kind")]
 
 
 def options_for(kind: str) -> list[str]:

@@ -8,7 +8,6 @@ written (options in source order, defaults not yet applied) and never fails.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from rewardlang.source import Span
 
@@ -57,7 +56,7 @@ class Flag:
     span: Span
 
 
-Value = Union[Number, Word, String, Range, Target, Flag, tuple[String, ...]]
+Value = Number | Word | String | Range | Target | Flag | tuple[String, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +123,7 @@ class Header:
     span: Span
 
 
-Statement = Union[Header, Defaults, Rule, Total, Gate, Clip]
+Statement = Header | Defaults | Rule | Total | Gate | Clip
 
 
 @dataclass(frozen=True, slots=True)

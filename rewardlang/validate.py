@@ -78,9 +78,9 @@ class _Builder:
             self.spans[("name",)] = headers[0].name.span
         for key, (_, span) in defaults.items():
             self.spans[("defaults", key)] = span
-        if (total := self._single(tree, syn.Total, "total")) is not None:
-            if (expr := self._expr(total.expr, ("total",))) is not None:
-                data["total"] = expr
+        total = self._single(tree, syn.Total, "total")
+        if total is not None and (expr := self._expr(total.expr, ("total",))) is not None:
+            data["total"] = expr
         if (clip := self._single(tree, syn.Clip, "clip")) is not None:
             data["clip"] = self._range(clip.range, ("clip",))
         try:
@@ -179,7 +179,7 @@ class _Builder:
     # ----------------------------------------------------------------- rules
     def _rule(self, index: int, rule: syn.Rule, defaults: dict[str, tuple[Any, Span]]) -> ast.RuleBase | None:
         kind = rule.kind.text
-        model = KINDS[kind].model
+        model: type[ast.RuleBase] = KINDS[kind].model
         path: FieldPath = ("syntax_rules", index)
         self.spans[path] = rule.span
         self.spans[(*path, "name")] = rule.name.span

@@ -45,6 +45,7 @@ rule helpful: phrases "I can help", 'Here\\'s how' { each 0.3  cap 1 }
 rule safety: banned "dangerous", "illegal" { present 0  absent 1  match substring }
 rule digits: regex r"\\d+" { each 0.1  cap 0.5 }
 rule tags: tags "think", "answer" { count 1..  ordered }
+rule marks: markers "<think>\\n", "\\n</think>\\n" { each 0.5  count 1..2 }
 rule js: json { keys "a", "b" }
 rule rel: relevance to last_user { rescale 0.2..0.8  batch_size 32 }
 rule ov: overlap to column reference { split whitespace }
@@ -53,7 +54,7 @@ rule rep: repetition { ngram 4 }
 rule long: overlong 256 tokens { buffer 64 }
 rule eq: equals column answer { compare numeric }
 rule cls: classifier "org/model" { label "positive"  activation softmax  context prompt  max_length 256 }
-total = length + 2 * helpful - -safety + digits + tags + js + rel + ov + sim + rep + long + eq + cls
+total = length + 2 * helpful - -safety + digits + tags + marks + js + rel + ov + sim + rep + long + eq + cls
 gate safety < 0.5 then 0
 clip ..3
 """

@@ -19,10 +19,11 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from rewardlang import analyze, cli
-from rewardlang.diagnostics import Severity, Span, normalize_newlines
+from rewardlang.diagnostics import Severity
 from rewardlang.fmt import format_source
 from rewardlang.registry import KINDS
 from rewardlang.render import render, render_short
+from rewardlang.source import Span, normalize_newlines
 
 # No example database: the suite writes nothing into the checkout.
 SETTINGS = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -158,9 +159,9 @@ def _seed_specs() -> list[str]:
 
 SEED_SPECS = _seed_specs()
 
-INSERTABLE = st.sampled_from(list('{}():,.="\'#\n -+*/<>r0123456789') + ["..", "rule ", "weight", "\u200b", "é", "\t"]) | st.characters(
-    blacklist_categories=("Cs",), blacklist_characters="\x00"
-)
+INSERTABLE = st.sampled_from(
+    [*'{}():,.="\'#\n -+*/<>r0123456789', "..", "rule ", "weight", "\u200b", "é", "\t"]
+) | st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 mutation = st.tuples(
     st.sampled_from(["delete", "insert", "swap", "dup_line", "drop_line", "swap_lines"]),
     st.integers(min_value=0, max_value=10**9),
@@ -234,7 +235,7 @@ def test_formatting_mutated_specs_keeps_meaning(text: str) -> None:
 
 
 # ------------------------------------------------ (c) generated valid specs
-def number(value: float | int) -> str:
+def number(value: float) -> str:
     return str(value) if isinstance(value, int) else repr(value)
 
 
@@ -304,7 +305,9 @@ split = st.sampled_from(["words", "whitespace"])
 unit = st.sampled_from(["words", "characters", "tokens", "sentences"])
 target = (
     st.sampled_from(["last_user", "prompt", "system"])
-    | st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True).filter(lambda n: n != "column").map(lambda n: f"column {n}")
+    | st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True)
+    .filter(lambda n: n != "column")
+    .map(lambda n: f"column {n}")
     | phrase_text.map(lambda t: f"column {quote(t, 'plain')}")
 )
 REGEXES = ["\\d+", "[a-z]+", "^Answer:", "(?i)hello|hi", "\\bfoo\\b", "a{2,5}", "[^\\s]+@[^\\s]+", "\\p{L}+"]
@@ -524,7 +527,8 @@ def valid_specs(draw: st.DrawFn) -> str:
     for name in rule_names:
         head, options = draw(rule_body())
         out += maybe_comment()
-        layout = draw(st.sampled_from(["none", "inline", "lines"])) if options else draw(st.sampled_from(["none", "empty"]))
+        layouts = ["none", "inline", "lines"] if options else ["none", "empty"]
+        layout = draw(st.sampled_from(layouts))
         if layout == "none":
             out += f"rule {name}: {head}{trailing()}"
         elif layout == "empty":
@@ -534,7 +538,8 @@ def valid_specs(draw: st.DrawFn) -> str:
         else:
             out += f"rule {name}: {head} {{{trailing()}\n"
             for text in options:
-                out += maybe_comment("    ") + f"    {text}{trailing()}\n" + draw(st.sampled_from(["", "", "\n", "\n\n"]))
+                out += maybe_comment("    ") + f"    {text}{trailing()}\n"
+                out += draw(st.sampled_from(["", "", "\n", "\n\n"]))
             out += maybe_comment("    ") + "}" + trailing()
         out += draw(gap)
     if draw(st.booleans()):

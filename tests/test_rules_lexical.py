@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rewardlang
-from rewardlang.rules import matching
 from rewardlang.registry import KINDS, score_range
+from rewardlang.rules import matching
 from rewardlang.rules.base import RuleScorer
 from rewardlang.runtime import Batch
 from rewardlang.text import fold
@@ -125,7 +125,8 @@ HELPFUL = 'phrases "I can help", "Here\'s how", "Let me explain" { each 0.3  cap
         (HELPFUL, "I can help. Here's how. Let me explain.", 0.3 * 3),
         (HELPFUL, "I can, help", 0.0),  # punctuation inside a phrase breaks it
         (HELPFUL, "Here\u2019s how", 0.3),  # the curly apostrophe folds to ' (unicode nfkc, §6.5)
-        (HELPFUL.replace("cap 1", "cap 1  unicode raw"), "Here\u2019s how", 0.0),  # raw: the curly apostrophe is another character
+        # raw: the curly apostrophe is another character
+        (HELPFUL.replace("cap 1", "cap 1  unicode raw"), "Here\u2019s how", 0.0),
         (HELPFUL, "", 0.0),
         ('phrases "a", "b", "c" { each 0.5  cap 1 }', "a b c", 1.0),  # capped
         ('phrases "a", "b" { each -0.5  cap 1 }', "a b", -1.0),  # negative each mirrors below 0
@@ -593,7 +594,7 @@ def test_pickle_round_trip(rule: str) -> None:
 
 
 def test_compiled_guide_spec_pickles() -> None:
-    compiled = rewardlang.loads(open("specs/guide.reward", encoding="utf-8").read())
+    compiled = rewardlang.load("specs/guide.reward")
     functions = pickle.loads(pickle.dumps(compiled.reward_funcs))
     kwargs = {"prompts": SAMPLE_PROMPTS, "completions": SAMPLE, "completion_ids": SAMPLE_IDS}
     assert [f(**kwargs) for f in functions] == [f(**kwargs) for f in compiled.reward_funcs]
@@ -661,7 +662,8 @@ def test_any_input_scores_in_range(rows: list[tuple[Any, Any, Any, Any]], big: s
 
 SCORERS = [scorer(rule) for rule in EVERY_RULE]
 
-ADVERSARIAL_RULES = EVERY_RULE + [
+ADVERSARIAL_RULES = [
+    *EVERY_RULE,
     r'regex r"(a+)+$"',  # catastrophic for a backtracking engine, linear on RE2
     r'regex r"(x+x+)+y" { each 0.000001  cap 100 }',  # counting without an early stop
     r'regex r"x*" { each 0.000001  cap 100 }',  # an (empty) match at every character, all counted

@@ -218,7 +218,8 @@ def test_relevance_not_applicable_and_empty(embedder: Any) -> None:
 
 
 def test_model_is_loaded_once_across_scorers(embedder: Any) -> None:
-    first, second = relevance.RelevanceScorer(relevance_rule(name="a")), relevance.RelevanceScorer(relevance_rule(name="b"))
+    first = relevance.RelevanceScorer(relevance_rule(name="a"))
+    second = relevance.RelevanceScorer(relevance_rule(name="b"))
     batch = Batch([answer("Hello there.")], [user("Hi?")])
     first.score(batch)
     second.score(Batch([answer("Hello there.")], [user("Hi?")]))
@@ -256,7 +257,8 @@ def test_relevance_adversarial_completions(embedder: Any) -> None:
         "plain string completion",
         None,
     ]
-    scores = relevance.RelevanceScorer(relevance_rule()).score(Batch(completions, [user("Tell me about lorem ipsum.")] * 6))
+    prompts = [user("Tell me about lorem ipsum.")] * 6
+    scores = relevance.RelevanceScorer(relevance_rule()).score(Batch(completions, prompts))
     assert len(scores) == 6
     assert all(s is not None and math.isfinite(s) and 0.0 <= s <= 1.0 for s in scores)
     assert scores[3] == 0.0 and scores[5] == 0.0
@@ -341,7 +343,7 @@ def test_similarity_matches_the_libraries(text: str, reference: str) -> None:
         assert sim_scores(metric, [text], [reference]) == [pytest.approx(min(value, 1.0), abs=1e-9)], metric
 
 
-WORD = st.sampled_from("the cat sat on mat a dog ran fast slow red blue 42 7".split())
+WORD = st.sampled_from(["the", "cat", "sat", "on", "mat", "a", "dog", "ran", "fast", "slow", "red", "blue", "42", "7"])
 
 
 @SETTINGS
@@ -546,7 +548,7 @@ def test_classifier_scores_a_lone_surrogate_as_the_replacement_character(tiny_mo
     for path in tiny_models.values():
         scorer = classifier.ClassifierScorer(classifier_rule(path, max_length=16, context="last_user"))
 
-        def scores(char: str) -> list[float | None]:
+        def scores(char: str, scorer: classifier.ClassifierScorer = scorer) -> list[float | None]:
             texts = [f"a{char}b", f"plain {char}"]
             return scorer.score(Batch(texts, [user(f"q{char}")] * 2))
 

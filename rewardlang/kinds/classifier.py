@@ -149,8 +149,9 @@ def label_index(config: Any, label: int | str, rule: str) -> int:
         if 0 <= label < count:
             return label
         raise models.ModelLoadError(f"rule `{rule}`: label {label} is out of range: the model has {count} classes")
-    for wanted in (lambda n: n == label, lambda n: n.casefold() == label.casefold()):
-        found = [i for i, name in names.items() if wanted(name)]
+    exact = [i for i, name in names.items() if name == label]
+    ignoring_case = [i for i, name in names.items() if name.casefold() == label.casefold()]
+    for found in (exact, ignoring_case):
         if len(found) == 1:
             return found[0]
     known = ", ".join(f"{i}: {name!r}" for i, name in sorted(names.items())) or "none"

@@ -40,7 +40,7 @@ class EqualsScorer(RuleScorer):
         compare = self.rule.compare
         by_target: dict[str, object] = {}
         pairs: list[tuple[object, object] | None] = []
-        for text, target in zip(batch.texts(self.rule.scope), batch.targets(self.rule.target)):
+        for text, target in zip(batch.texts(self.rule.scope), batch.targets(self.rule.target), strict=True):
             if target is None:
                 pairs.append(None)
                 continue

@@ -57,7 +57,7 @@ class MarkersScorer(RuleScorer):
 
     def explain(self, batch: Batch, index: int) -> str:
         counts = self._counts(batch.texts(self.rule.scope)[index])
-        found = ", ".join(f"{marker!r} x{n}" for marker, n in zip(self.markers, counts))
+        found = ", ".join(f"{marker!r} x{n}" for marker, n in zip(self.markers, counts, strict=True))
         return f"{found} -> {self._value(counts):g}"
 
 

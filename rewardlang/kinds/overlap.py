@@ -1,9 +1,10 @@
 """`overlap to TARGET`: distinct words shared with the target; a fraction of the target's words, or counted.
 
 Both sides are normalised alike (`case`, `unicode`) and cut into words alike
-(`split`); each side counts with its first `MAX_WORDS` words only. The target's distinct words are computed once per distinct target
-text (a prompt's G completions share them; the last few hundred targets are
-remembered across calls). With `split whitespace` the target's words are looked
+(`split`); each side counts with its first `MAX_WORDS` words only. The target's
+distinct words are computed once per distinct target text (a prompt's G
+completions share them; the last few hundred targets are remembered across
+calls). With `split whitespace` the target's words are looked
 for in the completion directly (`WordFinder`: one Aho-Corasick pass, no split of
 the completion); with `split words` the completion's words are looked up in the
 target's set.
@@ -34,7 +35,7 @@ class OverlapRule(RuleBase):
 class TargetWords:
     """A target's distinct words."""
 
-    __slots__ = ("words", "size", "finder")
+    __slots__ = ("finder", "size", "words")
 
     def __init__(self, words: list[str], whitespace: bool):
         self.words = frozenset(words)
@@ -106,12 +107,12 @@ class OverlapScorer(RuleScorer):
             return [
                 None if target is None
                 else (target.finder.count(text, enough) if target.finder is not None else 0, target.size)
-                for target, text in zip(targets, texts)
+                for target, text in zip(targets, texts, strict=True)
             ]
         words = word_lists(batch, rule.scope, rule.case, rule.unicode, rule.split)
         return [
             None if target is None else (target.shared_in_words(text_words), target.size)
-            for target, text_words in zip(targets, words)
+            for target, text_words in zip(targets, words, strict=True)
         ]
 
     def _value(self, shared: int, total: int) -> float:

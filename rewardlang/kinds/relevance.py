@@ -171,11 +171,9 @@ def rescaled(cos: float, rescale: Range | None) -> float:
         return min(max(cos, 0.0), 1.0)
     low = 0.0 if rescale.low is None else rescale.low
     high = 1.0 if rescale.high is None else rescale.high
-    if high == low:
-        value = 1.0 if cos >= high else 0.0
-    else:
-        value = (cos - low) / (high - low)
-    return min(max(value, 0.0), 1.0)
+    if high == low:  # a step at that similarity
+        return 1.0 if cos >= high else 0.0
+    return min(max((cos - low) / (high - low), 0.0), 1.0)
 
 
 KIND = Kind(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Literal
 
 from rewardlang import codes
@@ -70,7 +71,7 @@ class TagsScorer(RuleScorer):
         in_order = True
         if self.rule.ordered:
             seen = [first for first in firsts if first != -1]
-            in_order = all(a < b for a, b in zip(seen, seen[1:]))
+            in_order = all(a < b for a, b in pairwise(seen))
         return (inside / len(self.markers) if in_order else 0.0), counts, in_order
 
     def score(self, batch: Batch) -> list[float | None]:
@@ -78,7 +79,7 @@ class TagsScorer(RuleScorer):
 
     def explain(self, batch: Batch, index: int) -> str:
         value, counts, in_order = self._check(batch.texts(self.rule.scope)[index])
-        pairs = ", ".join(f"<{tag}> x{n}" for tag, n in zip(self.tags, counts))
+        pairs = ", ".join(f"<{tag}> x{n}" for tag, n in zip(self.tags, counts, strict=True))
         return f"{pairs}{'' if in_order else ', out of order'} -> {value:g}"
 
 

@@ -211,7 +211,7 @@ def clear_models() -> None:
 def _to_device(model: Any, device: str, who: str, name: str | None) -> None:
     try:
         model.to(device)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         raise ModelLoadError(
             f"{who}cannot put model `{name}` on device `{device}` (set {DEVICE_ENV}=cpu to override): {error}"
         ) from error
@@ -260,7 +260,7 @@ def sentence_transformer(
             if local or hub_offline():
                 kwargs["local_files_only"] = True
             model = SentenceTransformer(path, **kwargs)
-        except Exception as error:  # noqa: BLE001 - reported with the model and rule named
+        except Exception as error:  # reported with the model and rule named
             raise _load_error("embedding model", path if local else name or path, rule, local, error) from error
         if device != "cpu":
             _to_device(model, device, f"rule `{rule}`: " if rule else "", name or path)
@@ -290,7 +290,7 @@ def sequence_classifier(name: str, *, device: str | None = None, rule: str | Non
             tokenizer = AutoTokenizer.from_pretrained(path, **extra)
             dtype = "auto" if str(device).startswith("cuda") else torch.float32
             model = AutoModelForSequenceClassification.from_pretrained(path, dtype=dtype, **extra)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             raise _load_error("classifier model", path if local else name, rule, local, error) from error
         who = f"rule `{rule}`: " if rule else ""
         if tokenizer.pad_token is None:
