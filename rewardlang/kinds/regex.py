@@ -86,9 +86,9 @@ def score_range(rule: RegexRule) -> tuple[float, float]:
 def check_regex(rule: RegexRule, span: RuleSpans) -> Iterator[Diagnostic]:
     """A pattern RE2 cannot run (RL114, RL115), else one matching the empty string (RL206) and mixed modes (RL120)."""
     where = span("pattern")
-    problem = regex_problem(rule.pattern)
+    problem = pattern_diagnostic(rule.pattern, where)
     if problem is not None:
-        yield problem_diagnostic(problem, where)
+        yield problem
         return
     if _matches_empty(rule.pattern):
         yield codes.RL206(
@@ -123,8 +123,8 @@ def re2_options() -> Any:
     return options
 
 
-def regex_problem(pattern: str) -> tuple[str, str] | None:
-    """(code, detail) when RE2 cannot run `pattern`, else None."""
+def pattern_diagnostic(pattern: str, span: Span) -> Diagnostic | None:
+    """RL114 for a pattern that is invalid anywhere, RL115 for one RE2 cannot run, else None."""
     import re2
 
     try:
@@ -136,23 +136,17 @@ def regex_problem(pattern: str) -> tuple[str, str] | None:
         try:
             re.compile(pattern)
         except re.error as python_error:
-            return "RL114", str(python_error)
+            return codes.RL114(span, label=str(python_error), help="check the pattern's brackets and escapes")
         except RecursionError:
             pass  # its parser recurses once per nested group: RE2's reason is the one we have
-        return "RL115", detail
+        return codes.RL115(
+            span,
+            label=detail,
+            help="RE2 has no backreferences (`\\1`), lookaround (`(?=`, `(?!`, `(?<=`, `(?<!`), possessive or "
+            "atomic groups, and repeats above 1000; patterns run on RE2 so that no completion can stall a "
+            "training step",
+        )
     return None
-
-
-def problem_diagnostic(problem: tuple[str, str], span: Span) -> Diagnostic:
-    code, detail = problem
-    if code == "RL114":
-        return codes.RL114(span, label=detail, help="check the pattern's brackets and escapes")
-    return codes.RL115(
-        span,
-        label=detail,
-        help="RE2 has no backreferences (`\\1`), lookaround (`(?=`, `(?!`, `(?<=`, `(?<!`), possessive or atomic "
-        "groups, and repeats above 1000; patterns run on RE2 so that no completion can stall a training step",
-    )
 
 
 def _matches_empty(pattern: str) -> bool:
