@@ -145,7 +145,7 @@ def _make_parser() -> Any:
 
 def _split_config(argv: list[str]) -> tuple[list[str], str | None]:
     """(the arguments without `--config PATH`, PATH), as TRL's parser reads `--config`."""
-    from rewardlang_trainer.preflight import PreflightError
+    from .preflight import PreflightError
 
     if "--config" not in argv:
         return list(argv), None
@@ -328,8 +328,9 @@ def _dry_run(compiled: Any, dataset: Any, model_path: str, tokenizer: Any, train
 # -------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     import rewardlang
-    from rewardlang_trainer.data import DataError, load_dataset_source, prepare
-    from rewardlang_trainer.preflight import (
+
+    from .data import DataError, load_dataset_source, prepare
+    from .preflight import (
         PreflightError,
         check_output_dir,
         model_location_problem,
@@ -398,9 +399,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # 4. The policy model's location and the optional packages the options need.
     if model_args.model_name_or_path is not None:
-        problem = model_location_problem(model_args.model_name_or_path)
-        if problem:
-            _err(f"--model_name_or_path: {problem}")
+        model_problem = model_location_problem(model_args.model_name_or_path)
+        if model_problem:
+            _err(f"--model_name_or_path: {model_problem}")
             return EXIT_USAGE
     if training_args.use_vllm and importlib.util.find_spec("vllm") is None:
         _err("--use_vllm needs the `vllm` package (CUDA machines only), which is not installed: pip install vllm")
@@ -412,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     # 5. The data.
     try:
         if script_args.dataset is None:
-            from rewardlang_trainer.defaults import default_dataset
+            from .defaults import default_dataset
 
             raw = default_dataset()
             max_samples = script_args.max_samples or 64
@@ -428,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     # 6. The model.
     model_path = model_args.model_name_or_path
     if model_path is None:
-        from rewardlang_trainer.defaults import default_model_dir
+        from .defaults import default_model_dir
 
         try:
             model_path = str(default_model_dir())
@@ -490,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
         train_dataset=dataset,
         peft_config=peft_config,
     )
-    from rewardlang_trainer.interrupt import InterruptCheckpoint
+    from .interrupt import InterruptCheckpoint
 
     if training_args.resume_from_checkpoint:
         _say(f"resuming from {training_args.resume_from_checkpoint}")
