@@ -10,17 +10,16 @@ Importing rewardlang never imports torch, transformers or sentence-transformers.
 
 from rewardlang.ast import Spec
 from rewardlang.compiler import CompiledSpec, RewardFunction, Scores, load, loads
-from rewardlang.diagnostics import Diagnostic, Severity, Span, SpecError
+from rewardlang.diagnostics import Diagnostic, Severity, SpecError
 from rewardlang.frontend import Analysis, SourceError, SourceTooLarge, analyze, parse, parse_file
+from rewardlang.source import Span
 
 __all__ = [
     "Analysis",
     "CompiledSpec",
+    "Diagnostic",
     "RewardFunction",
     "Scores",
-    "load",
-    "loads",
-    "Diagnostic",
     "Severity",
     "SourceError",
     "SourceTooLarge",
@@ -28,6 +27,8 @@ __all__ = [
     "Spec",
     "SpecError",
     "analyze",
+    "load",
+    "loads",
     "parse",
     "parse_file",
 ]

@@ -241,12 +241,14 @@ def _only_comments(text: str) -> bool:
 
 # ------------------------------------------------------------ error messages
 def _translate(exc: UnexpectedInput, chunk: str, offset: int, source: SourceMap) -> Diagnostic:
-    position = offset + (exc.pos_in_stream or 0)
+    # Lark's annotations say `int`, but an error at the very start of the input has no position.
+    position = offset + (getattr(exc, "pos_in_stream", None) or 0)
     if isinstance(exc, UnexpectedCharacters):
         return _unexpected_character(exc, chunk, position, source)
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         return _unexpected_token(exc, chunk, offset, source)
-    expected = _describe_expected(getattr(exc, "expected", None) or getattr(exc, "accepts", set()), chunk, len(chunk))
+    accepted = getattr(exc, "expected", None) or getattr(exc, "accepts", None) or ()
+    expected = _describe_expected(set(accepted), chunk, len(chunk))
     end = offset + len(chunk.rstrip())
     at_eof = not source.text[offset + len(chunk) :].strip()
     return codes.RL006(
@@ -320,7 +322,9 @@ _ACCEPTS_DEPTH = 64
 
 
 def _accepts(exc: UnexpectedToken) -> set[str]:
-    state = exc.interactive_parser.parser_state if exc.interactive_parser else None
+    # Lark sets the interactive parser on every LALR error; its annotations do not say it may be missing.
+    interactive = getattr(exc, "interactive_parser", None)
+    state = interactive.parser_state if interactive is not None else None
     if state is None:
         return set(exc.expected or ())
     key = tuple(state.state_stack)
