@@ -114,7 +114,8 @@ def main() -> None:
     import torch
 
     from rewardlang import ast
-    from rewardlang.rules import models, relevance
+    from rewardlang.kinds import relevance
+    from rewardlang.rules import models
     from rewardlang.runtime import Batch, completion_text, last_user
 
     if args.threads:
@@ -148,13 +149,13 @@ def main() -> None:
         encode(texts)
         return None, len(texts)
 
-    rule = ast.RelevanceRule(
+    rule = relevance.RelevanceRule(
         kind="relevance", name="on_topic", target=ast.Target(kind="last_user"), batch_size=args.batch_size
     )
     state: dict[str, Any] = {}
 
     def cold() -> tuple[list[float | None], int]:
-        state["scorer"] = scorer = relevance.compile(rule)
+        state["scorer"] = scorer = relevance.RelevanceScorer(rule)
         scores = scorer.score(Batch(completions, state.pop("cold prompts")))
         return scores, scorer.texts_encoded
 

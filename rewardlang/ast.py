@@ -4,9 +4,8 @@ The building blocks (the base node, ranges, phrases, targets, the rule base)
 live in `rewardlang.nodes`, each rule kind's model in its module of
 `rewardlang/kinds/`, and the union of those models in `rewardlang.registry`.
 This module adds what a spec holds beyond its rules (formulas, gates,
-defaults) and the `Spec` itself. It re-exports the building blocks and the
-registry's names, so `ast.Range` and `ast.options_for` read as before, and it
-gives each kind's model under its class name (`ast.LengthRule`).
+defaults) and the `Spec` itself. It re-exports the building blocks, so that
+`ast.Range` or `ast.Target` read as the spec's parts.
 """
 
 from __future__ import annotations
@@ -31,13 +30,11 @@ from rewardlang.nodes import (
     UnicodeMode,
     Weight,
 )
-from rewardlang.registry import KINDS, RULE_MODELS, Rule, options_for
+from rewardlang.registry import Rule
 
 __all__ = [
     "DEFAULTABLE",
     "FUNCTION_ARITY",
-    "KINDS",
-    "RULE_MODELS",
     "Binary",
     "Call",
     "Defaults",
@@ -55,7 +52,6 @@ __all__ = [
     "TargetKind",
     "TextMatching",
     "Unary",
-    "options_for",
 ]
 
 Comparison = Literal["<", "<=", ">", ">="]
@@ -141,14 +137,3 @@ class Spec(Node):
 
 for _model in (Unary, Binary, Call, Spec):
     _model.model_rebuild()
-
-
-_MODELS_BY_CLASS_NAME = {kind.model.__name__: kind.model for kind in KINDS.values()}
-
-
-def __getattr__(name: str) -> type[RuleBase]:
-    """A kind's model by its class name, `ast.LengthRule`: each kind module defines its own."""
-    try:
-        return _MODELS_BY_CLASS_NAME[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

@@ -433,10 +433,10 @@ RL100 = _code(
     "invalid value for `{field}`",
     """
         The fallback for a value the validator rejects for a reason that no
-        more specific code (RL104-RL107) describes. The one known way to get
-        it is an integer literal with hundreds of digits where a decimal
-        number is expected, for example a `weight` written with 400 digits: it
-        cannot even be converted to a floating-point number.
+        more specific code describes. No spec is known to reach it: the
+        grammar gives every value its type (a string where a number belongs is
+        RL002), numbers beyond 1e308 are RL009 before validation, and every
+        other validation error has its own code (RL102, RL104-RL107).
 
         Fixed: write a value inside the option's documented bounds (see
         `docs/language.md`), e.g.
@@ -650,7 +650,7 @@ RL107 = _code(
     "`{field}` is empty",
     """
         An empty string where text is required: an entry of a `phrases`,
-        `banned` or `tags` list or of `keys`, a regular expression, or a
+        `banned`, `tags` or `markers` list or of `keys`, a regular expression, or a
         `model` path. Entries of those lists that hold
         only whitespace (after normalisation) are reported too, as a "blank
         entry".
@@ -863,9 +863,9 @@ RL116 = _code(
     "{what} can never match",
     """
         A range that no value can satisfy. Reported for: an inverted range
-        (`200..50`); a length range, in any unit, or a tag `count` that holds
-        no whole number (`1.2..1.8`), since those are counts; a length range
-        or tag `count` whose high end is below 0; a `rescale` range whose two
+        (`200..50`); a length range, in any unit, or a tag or marker `count`
+        that holds no whole number (`1.2..1.8`), since those are counts; a
+        length range or a tag or marker `count` whose high end is below 0; a `rescale` range whose two
         ends are equal; an inverted `clip` range. Ranges are inclusive, and
         `low..` or `..high` leave one end open.
 
@@ -1179,11 +1179,12 @@ RL204 = _code(
     "duplicate list entry",
     "`{item}` is listed twice in `{rule}`",
     """
-        An entry appears twice in a `phrases`, `banned`, `tags` or `keys`
-        list, possibly only after normalisation: phrases are compared with the
-        rule's own `case` and `unicode` settings (by default NFKC and case
-        folding, so "Here's how" and "here's how" are the same phrase); tags
-        and keys are compared case-sensitively after NFKC.
+        An entry appears twice in a `phrases`, `banned`, `tags`, `markers` or
+        `keys` list, possibly only after normalisation: phrases are compared
+        with the rule's own `case` and `unicode` settings (by default NFKC and
+        case folding, so "Here's how" and "here's how" are the same phrase);
+        tags and keys are compared case-sensitively after NFKC; markers exactly
+        as written.
 
         Wrong:
 
@@ -1377,9 +1378,10 @@ RL211 = _code(
     "think tags checked on the answer",
     "`<think>` tags are stripped from the answer this rule scores",
     """
-        A `tags` rule lists `think`, but scores the answer (`scope answer`, the
-        default). The answer is the completion with its `<think>...</think>`
-        blocks removed, so the rule can never find them.
+        A `tags` rule lists `think` (or a `markers` rule lists a marker
+        holding `<think>` or `</think>`), but scores the answer (`scope
+        answer`, the default of `tags`). The answer is the completion with its
+        `<think>...</think>` blocks removed, so the rule can never find them.
 
         Wrong:
 

@@ -12,12 +12,12 @@ import difflib
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
-from rewardlang.source import NO_SPAN, SourceMap, Span, normalize_newlines  # noqa: F401 - re-export, removed at the end of the redesign
+from rewardlang.source import Span
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -44,14 +44,6 @@ class Diagnostic:
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
-
-
-def error(code: str, message: str, span: Span, **kwargs: object) -> Diagnostic:
-    return Diagnostic(code, message, span, Severity.ERROR, **kwargs)  # type: ignore[arg-type]
-
-
-def warning(code: str, message: str, span: Span, **kwargs: object) -> Diagnostic:
-    return Diagnostic(code, message, span, Severity.WARNING, **kwargs)  # type: ignore[arg-type]
 
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from rewardlang import codes
 from rewardlang import syntax as syn
 from rewardlang.diagnostics import Diagnostic
-from rewardlang.parser import MAX_SOURCE_CHARS, parse_syntax
+from rewardlang.parser import MAX_SOURCE_CHARS, is_name, parse_syntax
 from rewardlang.registry import KINDS
 from rewardlang.source import SourceMap, Span
 
@@ -27,7 +27,6 @@ MAX_INLINE_OPTIONS = 3
 
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "num": 4, "ref": 4, "call": 4}
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
 
 
@@ -96,7 +95,7 @@ def format_value(value: syn.Value) -> str:
     if isinstance(value, syn.Target):
         if not value.is_column:
             return value.name
-        return f"column {value.name if _IDENTIFIER.fullmatch(value.name) else format_string(value.name)}"
+        return f"column {value.name if is_name(value.name) else format_string(value.name)}"
     if isinstance(value, syn.Flag):
         return ""
     return ", ".join(format_string(item.value, item.raw) for item in value)

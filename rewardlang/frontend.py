@@ -117,7 +117,8 @@ def decode_source(data: bytes, name: str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise SourceError(f"{name}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+        where = f"byte 0x{data[exc.start]:02x} at offset {exc.start}"
+        raise SourceError(f"{name}:{line}: not valid UTF-8 ({where})") from None
     return normalize_newlines(text.removeprefix("\ufeff"))
 
 

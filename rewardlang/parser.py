@@ -18,9 +18,10 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from rewardlang import codes
 from rewardlang import syntax as syn
-from rewardlang.ast import DEFAULTABLE, RULE_MODELS, options_for
+from rewardlang.ast import DEFAULTABLE
 from rewardlang.diagnostics import Diagnostic, DiagnosticSink, Label, suggestion_help
 from rewardlang.lower import Lowerer, deepest_node
+from rewardlang.registry import RULE_MODELS, options_for
 from rewardlang.source import SourceMap, normalize_newlines
 
 MAX_SOURCE_CHARS = 1_000_000
@@ -79,6 +80,7 @@ class _Lexicon:
         keywords = "|".join(map(re.escape, self.statement_keywords))
         self.statement_start = re.compile(rf"^[ \t]*({keywords})\b", re.MULTILINE)
         name, rule_keyword, colon = pattern("NAME"), re.escape("rule"), pattern("_COLON")
+        self.name = re.compile(name)
         self.rule_header = re.compile(rf"\b{rule_keyword}\s+({name})\s*{colon}\s*({name})?")
         comment = pattern("COMMENT")
         # Strings first (raw strings before plain ones), so that a `#` inside a string is not a comment.
@@ -115,6 +117,11 @@ def parse_syntax(text: str) -> tuple[syn.SpecSyntax, list[Diagnostic]]:
     else:
         spec.statements.extend(_lower(tree, source, sink, 0, spec.broken_rule_names))
     return spec, sink.diagnostics
+
+
+def is_name(text: str) -> bool:
+    """Whether `text` is a NAME of the grammar (a rule name, a bare column name, ...)."""
+    return _lexicon().name.fullmatch(text) is not None
 
 
 def too_large(size: str, source: SourceMap) -> Diagnostic:
@@ -176,7 +183,7 @@ def _parse_by_statement(text: str, source: SourceMap, sink: DiagnosticSink, spec
     starts = [m.start(1) for m in lexicon.statement_start.finditer(text)]
     if not starts or not _only_comments(text[: starts[0]]):
         starts.insert(0, 0)
-    for start, end in zip(starts, starts[1:] + [len(text)], strict=True):
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
         chunk = text[start:end]
         if _only_comments(chunk):
             continue

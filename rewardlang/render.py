@@ -163,7 +163,8 @@ def _visible(line: str, span: Span) -> tuple[str, int, int]:
     if len(line) > 2 * _WINDOW:  # one enormous line: show a window around the span
         window_start = max(0, start - _WINDOW // 2)
         prefix = "…" if window_start else ""
-        line = prefix + line[window_start : window_start + _WINDOW] + ("…" if window_start + _WINDOW < len(line) else "")
+        suffix = "…" if window_start + _WINDOW < len(line) else ""
+        line = prefix + line[window_start : window_start + _WINDOW] + suffix
         start, end = start - window_start + len(prefix), min(end - window_start + len(prefix), len(line))
     shown = _expand(line)
     column = _width(_expand(line[:start]))

@@ -15,8 +15,9 @@ from hypothesis import settings
 from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-# The tiny chat model's session fixture (`tiny_model_dir`), for every trainer test.
-pytest_plugins = ["tiny_model"]
+# Plugins: the tiny chat model's session fixture (`tiny_model_dir`) and the grpo-train
+# fixtures (`spec_file`, `data_file`).
+pytest_plugins = ["tiny_model", "train_runs"]
 
 # Tests never touch the Hugging Face Hub: an accidental attempt fails fast instead of hanging.
 # Set once for the whole suite, so in-process runs and the subprocesses tests start inherit it.

@@ -42,7 +42,8 @@ def import_graph() -> dict[str, set[str]]:
                     anchor = name.split(".") if is_package else name.split(".")[:-1]
                     anchor = anchor[: len(anchor) - node.level + 1]
                     base = ".".join([*anchor, base] if base else anchor)
-                targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+                named = [f"{base}.{alias.name}" for alias in node.names]
+                targets = [candidate if candidate in modules else base for candidate in named]
             for target in targets:
                 # `import a.b.c` depends on a.b.c; an unknown tail is a name inside the module before it.
                 while target and target not in modules:

@@ -232,10 +232,11 @@ def test_bad_tag_name_is_rl121() -> None:
     assert covers(text, d) == '"<b>"'
 
 
-def test_think_marker_under_scope_answer_is_rl211() -> None:
-    text = 'reward x\nrule a: markers "<think>\\n", "</answer>" { scope answer }\n'
+@pytest.mark.parametrize("marker", ['"<think>\\n"', '"\\n</think>\\n"'])
+def test_think_marker_under_scope_answer_is_rl211(marker: str) -> None:
+    text = f'reward x\nrule a: markers {marker}, "</answer>" {{ scope answer }}\n'
     d = single(text, "RL211")
-    assert covers(text, d) == '"<think>\\n"'
+    assert covers(text, d) == marker
     assert diagnostics(text.replace("{ scope answer }", "")) == []  # `markers` look in the full text by default
 
 

@@ -19,74 +19,11 @@ pytest.importorskip("torch")
 pytest.importorskip("trl")
 
 from rewardlang_trainer import train  # noqa: E402
-
-# Lexical rules only: fast, no embedding model needed.
-SPEC = """\
-reward tiny
-
-rule brief: length 1..12 words { ramp 4 }
-rule helpful: phrases "I can help", "Here's how" { each 0.5 }
-rule safety: banned "dangerous", "illegal" { weight 2 }
-rule echo: overlap to column reference
-"""
-RULES = ["brief", "helpful", "safety", "echo"]
-
-CONVERSATIONS = [
-    ("What is the capital of France?", "Paris is the capital of France."),
-    ("How do I bake bread?", "Mix flour, water, yeast and salt, then bake."),
-    ("Tell me a joke about computers.", "Why did the computer sneeze? It had a virus."),
-    ("Can you explain the solar system?", "I can help: the sun and its planets."),
-]
-
-
-@pytest.fixture
-def spec_file(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.reward"
-    path.write_text(SPEC, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def data_file(tmp_path: Path) -> Path:
-    path = tmp_path / "chats.jsonl"
-    with path.open("w", encoding="utf-8") as fh:
-        for question, answer in CONVERSATIONS:
-            messages = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
-            fh.write(json.dumps({"messages": messages}) + "\n")
-    return path
-
-
-def _common(spec_file: Path, data_file: Path, model_dir: Path, output_dir: Path) -> list[str]:
-    return [
-        "--rewards", str(spec_file),
-        "--dataset", str(data_file),
-        "--model_name_or_path", str(model_dir),
-        "--output_dir", str(output_dir),
-        "--use_cpu",
-        "--report_to", "none",
-        "--num_generations", "2",
-        "--per_device_train_batch_size", "4",
-        "--max_completion_length", "16",
-        "--save_strategy", "no",
-        "--disable_tqdm", "true",
-        "--seed", "0",
-    ]
-
-
-def _no_model_loads(monkeypatch: pytest.MonkeyPatch) -> None:
-    import transformers
-
-    def boom(*args, **kwargs):
-        raise AssertionError("a model or tokenizer was loaded")
-
-    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", boom)
-    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", boom)
-    monkeypatch.setattr("rewardlang_trainer.defaults.default_model_dir", boom)
-    monkeypatch.setattr("rewardlang_trainer.defaults.default_dataset", boom)
+from train_runs import RULES, common_args, no_model_loads  # noqa: E402
 
 
 def test_bad_spec_exits_1_before_any_model_loads(tmp_path, data_file, monkeypatch, capsys) -> None:
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     bad = tmp_path / "bad.reward"
     bad.write_text("reward bad\n\nrule brief: length 10..5 wordz\n", encoding="utf-8")
     code = train.main(["--rewards", str(bad), "--dataset", str(data_file), "--output_dir", str(tmp_path / "out")])
@@ -97,14 +34,14 @@ def test_bad_spec_exits_1_before_any_model_loads(tmp_path, data_file, monkeypatc
 
 
 def test_unreadable_spec_exits_2(tmp_path, monkeypatch, capsys) -> None:
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     code = train.main(["--rewards", str(tmp_path / "missing.reward"), "--output_dir", str(tmp_path / "out")])
     assert code == 2
     assert "missing.reward" in capsys.readouterr().err
 
 
 def test_missing_data_file_exits_2(tmp_path, spec_file, monkeypatch, capsys) -> None:
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     code = train.main(
         ["--rewards", str(spec_file), "--dataset", str(tmp_path / "nope.jsonl"), "--output_dir", str(tmp_path / "out")]
     )
@@ -113,7 +50,7 @@ def test_missing_data_file_exits_2(tmp_path, spec_file, monkeypatch, capsys) -> 
 
 
 def test_without_rewards_the_default_spec_file_is_used(tmp_path, monkeypatch, capsys) -> None:
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     code = train.main(["--dataset", str(tmp_path / "nope.jsonl"), "--output_dir", str(tmp_path / "out")])
     assert code == 2  # the spec loads and checks, then the data is missing
     out = capsys.readouterr().out
@@ -136,7 +73,7 @@ def test_help_names_the_default_spec_file(monkeypatch) -> None:
 def test_a_spec_error_is_shown_as_rewardc_check_shows_it(tmp_path, data_file, monkeypatch, capsys) -> None:
     from rewardlang.cli import main as rewardc
 
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     bad = tmp_path / "bad.reward"
     bad.write_text("reward bad\n\nrule brief: length 10..5 wordz\n", encoding="utf-8")
     assert train.main(["--rewards", str(bad), "--dataset", str(data_file), "--output_dir", str(tmp_path / "o")]) == 1
@@ -148,7 +85,7 @@ def test_a_spec_error_is_shown_as_rewardc_check_shows_it(tmp_path, data_file, mo
 
 def test_dry_run_prints_every_rule_score(tiny_model_dir, tmp_path, spec_file, data_file, capsys) -> None:
     out = tmp_path / "out"
-    code = train.main([*_common(spec_file, data_file, tiny_model_dir, out), "--dry_run"])
+    code = train.main([*common_args(spec_file, data_file, tiny_model_dir, out), "--dry_run"])
     assert code == 0
     stdout = capsys.readouterr().out
     assert "dataset: 4 of 4 rows kept" in stdout
@@ -177,7 +114,7 @@ def test_two_step_run_saves_model_logs_every_rule_and_refuses_to_overwrite(
     monkeypatch.setattr(transformers.Trainer, "save_model", save_and_record)
 
     out = tmp_path / "out"
-    argv = [*_common(spec_file, data_file, tiny_model_dir, out), "--max_steps", "2", "--learning_rate", "1e-4"]
+    argv = [*common_args(spec_file, data_file, tiny_model_dir, out), "--max_steps", "2", "--learning_rate", "1e-4"]
     assert train.main(argv) == 0
     stdout = capsys.readouterr().out
     assert (out / "config.json").is_file()
@@ -253,7 +190,7 @@ def test_a_signal_saves_a_checkpoint_and_resume_continues_from_it(
     import signal
 
     out = tmp_path / "out"
-    argv = [*_common(spec_file, data_file, tiny_model_dir, out), "--max_steps", "3", "--learning_rate", "1e-4"]
+    argv = [*common_args(spec_file, data_file, tiny_model_dir, out), "--max_steps", "3", "--learning_rate", "1e-4"]
     handler_before = signal.getsignal(signum)
     calls = _signal_during_step(monkeypatch, signum)
 
@@ -296,7 +233,7 @@ def test_resume_from_a_missing_checkpoint_is_a_clear_error(
     tiny_model_dir, tmp_path, spec_file, data_file, capsys
 ) -> None:
     out = tmp_path / "out"
-    common = _common(spec_file, data_file, tiny_model_dir, out)
+    common = common_args(spec_file, data_file, tiny_model_dir, out)
     assert train.main([*common, "--resume_from_checkpoint", "last"]) == 2
     assert "no checkpoint-<step> folder" in capsys.readouterr().err
     assert train.main([*common, "--resume_from_checkpoint", str(tmp_path / "nope")]) == 2
@@ -321,7 +258,7 @@ def test_lora_run_saves_an_adapter_and_logs_completions_per_rule(
 
     out = tmp_path / "out"
     argv = [
-        *_common(spec_file, data_file, tiny_model_dir, out),
+        *common_args(spec_file, data_file, tiny_model_dir, out),
         "--max_steps", "1",
         "--use_peft",
         "--lora_r", "4",

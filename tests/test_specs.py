@@ -18,6 +18,18 @@ import rewardlang
 from rewardlang import ast
 from rewardlang.cli import main
 from rewardlang.fmt import format_source
+from rewardlang.kinds.banned import BannedRule
+from rewardlang.kinds.equals import EqualsRule
+from rewardlang.kinds.json_format import JsonRule
+from rewardlang.kinds.length import LengthRule
+from rewardlang.kinds.overlap import OverlapRule
+from rewardlang.kinds.overlong import OverlongRule
+from rewardlang.kinds.phrases import PhrasesRule
+from rewardlang.kinds.regex import RegexRule
+from rewardlang.kinds.relevance import RelevanceRule
+from rewardlang.kinds.repetition import RepetitionRule
+from rewardlang.kinds.similarity import SimilarityRule
+from rewardlang.kinds.tags import TagsRule
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "specs").glob("*.reward"))
@@ -177,7 +189,7 @@ def test_guide_combines_like_the_guide(guide: ast.Spec) -> None:
 
 
 def test_guide_length(guide: ast.Spec) -> None:
-    rule = _rule(guide, "length", ast.LengthRule)
+    rule = _rule(guide, "length", LengthRule)
     assert (rule.range.low, rule.range.high) == (50, 200)
     assert rule.unit == "words"
     assert rule.outside == 0.5
@@ -185,7 +197,7 @@ def test_guide_length(guide: ast.Spec) -> None:
 
 
 def test_guide_helpfulness(guide: ast.Spec) -> None:
-    rule = _rule(guide, "helpfulness", ast.PhrasesRule)
+    rule = _rule(guide, "helpfulness", PhrasesRule)
     assert [p.text for p in rule.phrases] == ["I can help", "Here's how", "Let me explain"]
     assert rule.each == 0.3
     assert rule.cap == 1
@@ -195,7 +207,7 @@ def test_guide_helpfulness(guide: ast.Spec) -> None:
 
 
 def test_guide_safety(guide: ast.Spec) -> None:
-    rule = _rule(guide, "safety", ast.BannedRule)
+    rule = _rule(guide, "safety", BannedRule)
     assert [p.text for p in rule.phrases] == ["dangerous", "illegal", "harmful"]
     assert (rule.present, rule.absent) == (0, 1)
     assert rule.match == "substring"
@@ -204,7 +216,7 @@ def test_guide_safety(guide: ast.Spec) -> None:
 
 
 def test_guide_coherence(guide: ast.Spec) -> None:
-    rule = _rule(guide, "coherence", ast.OverlapRule)
+    rule = _rule(guide, "coherence", OverlapRule)
     assert rule.target.kind == "last_user"
     assert rule.each == 0.2
     assert rule.cap == 1
@@ -220,18 +232,18 @@ def chat() -> ast.Spec:
 
 
 def test_chat_fixes_the_guide(chat: ast.Spec) -> None:
-    length = _rule(chat, "length", ast.LengthRule)
+    length = _rule(chat, "length", LengthRule)
     assert length.unit == "words"
     assert length.ramp is not None and length.ramp > 0  # a soft edge instead of a cliff
 
-    helpful = _rule(chat, "helpful", ast.PhrasesRule)
-    safety = _rule(chat, "safety", ast.BannedRule)
+    helpful = _rule(chat, "helpful", PhrasesRule)
+    safety = _rule(chat, "safety", BannedRule)
     # Whole words, Unicode-aware: "harmless" is not "harm"; look-alike letters cannot hide a banned word.
     assert (helpful.match, helpful.case, helpful.unicode) == ("word", "insensitive", "nfkc")
     assert (safety.match, safety.case, safety.unicode) == ("word", "insensitive", "confusables")
     assert {"dangerous", "illegal", "harmful"} <= {p.text for p in safety.phrases}
 
-    on_topic = _rule(chat, "on_topic", ast.RelevanceRule)
+    on_topic = _rule(chat, "on_topic", RelevanceRule)
     assert on_topic.target.kind == "last_user"
 
     # An unsafe word zeroes the total.
@@ -241,13 +253,13 @@ def test_chat_fixes_the_guide(chat: ast.Spec) -> None:
 # ------------------------------------------------------------ other specs
 def test_reasoning_spec() -> None:
     spec = rewardlang.parse_file(ROOT / "specs" / "reasoning.reward")
-    tags = _rule(spec, "format", ast.TagsRule)
+    tags = _rule(spec, "format", TagsRule)
     assert [t.text for t in tags.tags] == ["think", "answer"]
     assert tags.ordered and tags.scope == "full"
-    correct = _rule(spec, "correct", ast.EqualsRule)
+    correct = _rule(spec, "correct", EqualsRule)
     assert (correct.target.kind, correct.target.column) == ("column", "answer")
-    assert _rule(spec, "reasoning", ast.LengthRule).scope == "thinking"
-    overlong = _rule(spec, "overlong", ast.OverlongRule)
+    assert _rule(spec, "reasoning", LengthRule).scope == "thinking"
+    overlong = _rule(spec, "overlong", OverlongRule)
     assert overlong.unit == "tokens"
     assert overlong.effective_buffer <= overlong.limit
 
@@ -256,31 +268,31 @@ def test_support_spec() -> None:
     spec = rewardlang.parse_file(ROOT / "specs" / "support.reward")
     assert spec.total is not None
     assert spec.clip is not None and spec.clip.low is not None and spec.clip.high is not None
-    assert any(isinstance(rule, ast.RegexRule) for rule in spec.rules)
-    assert any(isinstance(rule, ast.RelevanceRule) for rule in spec.rules)
-    assert any(isinstance(rule, ast.BannedRule) for rule in spec.rules)
+    assert any(isinstance(rule, RegexRule) for rule in spec.rules)
+    assert any(isinstance(rule, RelevanceRule) for rule in spec.rules)
+    assert any(isinstance(rule, BannedRule) for rule in spec.rules)
 
 
 def test_json_tools_spec() -> None:
     spec = rewardlang.parse_file(ROOT / "specs" / "json_tools.reward")
-    valid = _rule(spec, "valid_call", ast.JsonRule)
+    valid = _rule(spec, "valid_call", JsonRule)
     assert [k.text for k in valid.keys] == ["name", "arguments"]
-    similarity = _rule(spec, "matches_reference", ast.SimilarityRule)
+    similarity = _rule(spec, "matches_reference", SimilarityRule)
     assert similarity.metric == "rougeL"
     assert (similarity.target.kind, similarity.target.column) == ("column", "reference")
-    assert _rule(spec, "no_loops", ast.RepetitionRule).ngram == 4
+    assert _rule(spec, "no_loops", RepetitionRule).ngram == 4
 
 
 # ---------------------------------------------- grpo-train's default spec
 def test_default_chat_spec() -> None:
     spec = rewardlang.parse_file(DEFAULT)
-    length = _rule(spec, "length", ast.LengthRule)
+    length = _rule(spec, "length", LengthRule)
     assert (length.range.low, length.range.high, length.unit, length.ramp) == (20, 120, "words", 10)
-    helpful = _rule(spec, "helpful", ast.PhrasesRule)
+    helpful = _rule(spec, "helpful", PhrasesRule)
     assert [p.text for p in helpful.phrases] == ["I can help", "Here's how", "Let me explain", "for example"]
     assert (helpful.each, helpful.cap) == (0.4, 1)
-    safety = _rule(spec, "safety", ast.BannedRule)
+    safety = _rule(spec, "safety", BannedRule)
     assert [p.text for p in safety.phrases] == ["dangerous", "illegal", "harmful"]
     assert safety.weight == 2
-    assert _rule(spec, "on_topic", ast.RelevanceRule).target.kind == "last_user"
+    assert _rule(spec, "on_topic", RelevanceRule).target.kind == "last_user"
     assert (spec.total, spec.gates, spec.clip) == (None, (), None)  # the weighted sum of the four rules

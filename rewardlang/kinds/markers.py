@@ -22,7 +22,7 @@ from rewardlang.diagnostics import Diagnostic
 from rewardlang.kind import Kind, RangeField, RuleSpans
 from rewardlang.nodes import PhraseList, Range, RuleBase, Scope, ScoreValue
 from rewardlang.rules.base import RuleScorer
-from rewardlang.runtime import THINK_OPEN, Batch
+from rewardlang.runtime import THINK_CLOSE, THINK_OPEN, Batch
 
 
 class MarkersRule(RuleBase):
@@ -77,7 +77,7 @@ def check_thinking_markers(rule: MarkersRule, span: RuleSpans) -> Iterator[Diagn
     if rule.scope != "answer":
         return
     for marker in rule.markers:
-        if THINK_OPEN in marker.text:
+        if THINK_OPEN in marker.text or THINK_CLOSE in marker.text:
             yield codes.RL211(
                 marker.span,
                 label="never found with `scope answer`",
