@@ -46,7 +46,7 @@ class Code:
     severity: Severity
     title: str  # one line, e.g. "unknown keyword"
     message: str  # the template every raise site fills in (`str.format` fields)
-    explanation: str  # plain text, several paragraphs
+    written: str  # the explanation as written in this file (indented); see `explanation`
     variants: Mapping[str, str] = field(default_factory=dict)  # other message templates, by name
 
     def __call__(
@@ -70,6 +70,11 @@ class Code:
         return [self.message, *self.variants.values()]
 
     @property
+    def explanation(self) -> str:
+        """Plain text, several paragraphs (dedented when asked for: every check imports this module)."""
+        return textwrap.dedent(self.written).strip("\n")
+
+    @property
     def examples(self) -> list[Example]:
         """The example specs of the explanation, in order (a Wrong one, then the Fixed one)."""
         text = self.explanation + "\n"
@@ -77,7 +82,7 @@ class Code:
 
 
 def _code(code: str, severity: Severity, title: str, message: str, explanation: str, **variants: str) -> Code:
-    return Code(code, severity, title, message, textwrap.dedent(explanation).strip("\n"), variants)
+    return Code(code, severity, title, message, explanation, variants)
 
 
 # syntax errors
