@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
-from rewardlang import codes
 from rewardlang.diagnostics import Diagnostic
 from rewardlang.kind import Kind, RangeField, RuleSpans
+from rewardlang.kinds.tags import thinking_stripped
 from rewardlang.nodes import PhraseList, Range, RuleBase, Scope, ScoreValue
 from rewardlang.rules.base import RuleScorer
 from rewardlang.runtime import THINK_CLOSE, THINK_OPEN, Batch
@@ -78,11 +78,7 @@ def check_thinking_markers(rule: MarkersRule, span: RuleSpans) -> Iterator[Diagn
         return
     for marker in rule.markers:
         if THINK_OPEN in marker.text or THINK_CLOSE in marker.text:
-            yield codes.RL211(
-                marker.span,
-                label="never found with `scope answer`",
-                help="give the rule `scope full` so that it sees the thinking and its tags",
-            )
+            yield thinking_stripped(marker.span)
 
 
 KIND = Kind(

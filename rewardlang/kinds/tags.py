@@ -18,6 +18,7 @@ from rewardlang.kind import Kind, RangeField, RuleSpans
 from rewardlang.nodes import PhraseList, Range, RuleBase
 from rewardlang.rules.base import RuleScorer
 from rewardlang.runtime import Batch
+from rewardlang.source import Span
 
 _TAG_NAME = re.compile(r"[A-Za-z_][\w.:-]*")
 
@@ -102,11 +103,16 @@ def check_thinking_tags(rule: TagsRule, span: RuleSpans) -> Iterator[Diagnostic]
         return
     for tag in rule.tags:
         if tag.text.strip().lower() == "think":
-            yield codes.RL211(
-                tag.span,
-                label="never found with `scope answer`",
-                help="add `scope full` to the rule so that it sees the thinking and its tags",
-            )
+            yield thinking_stripped(tag.span)
+
+
+def thinking_stripped(span: Span) -> Diagnostic:
+    """RL211 at a tag or marker that `scope answer` can never find (`markers` checks with it too)."""
+    return codes.RL211(
+        span,
+        label="never found with `scope answer`",
+        help="add `scope full` to the rule so that it sees the thinking and its tags",
+    )
 
 
 KIND = Kind(
