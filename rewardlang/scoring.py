@@ -61,7 +61,6 @@ class Row(NamedTuple):
     columns: dict[str, Any]
 
 
-
 class ScoredRow(NamedTuple):
     """One scored row: its number, the text scored (the assistant text), each rule's score and the total."""
 

@@ -32,7 +32,6 @@ MESSY = """\
 reward   messy   "desc"   # trailing on header
 
 
-
 defaults{case    insensitive}
 rule  a : length 1 .. 10 words{weight 2.0 outside 0.250}   # after a
 
