@@ -32,6 +32,7 @@ MESSY = """\
 reward   messy   "desc"   # trailing on header
 
 
+
 defaults{case    insensitive}
 rule  a : length 1 .. 10 words{weight 2.0 outside 0.250}   # after a
 
