@@ -446,6 +446,11 @@ def classifier_body(draw: st.DrawFn) -> KindBody:
     ]
 
 
+@st.composite
+def math_body(draw: st.DrawFn) -> KindBody:
+    return f"math {draw(target)}", [option("timeout", num(st.floats(0.1, 600) | st.integers(1, 600)))]
+
+
 # Every rule kind has an entry (tests/test_kinds.py checks it against the registry).
 KIND_BODIES = {
     "length": length_body,
@@ -462,6 +467,7 @@ KIND_BODIES = {
     "overlong": overlong_body,
     "equals": equals_body,
     "classifier": classifier_body,
+    "math": math_body,
 }
 
 
