@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rewardlang import ast
 from rewardlang.diagnostics import SpecError
-from rewardlang.frontend import analyze, read_source
+from rewardlang.frontend import analyze, read_source, spec_base
 from rewardlang.registry import KINDS, score_range
 from rewardlang.rules.base import RuleScorer
 from rewardlang.rules.models import ModelLoadError
@@ -47,6 +48,7 @@ class Scores:
     rules: dict[str, list[float | None]]
     total: list[float]
     explanations: dict[str, list[str]] | None = None
+    metrics: dict[str, float] = field(default_factory=dict)  # what rules counted (`Batch.record_metric`)
 
 
 class CompiledSpec:
@@ -94,7 +96,7 @@ class CompiledSpec:
             explanations = {
                 name: [_safe_explain(scorer, row, 0) for row in rows] for name, scorer in self.scorers.items()
             }
-        return Scores(rule_scores, self.total(rule_scores, batch.size), explanations)
+        return Scores(rule_scores, self.total(rule_scores, batch.size), explanations, dict(batch.metrics))
 
     def scores_for_call(self, kwargs: dict[str, Any]) -> dict[str, list[float | None]]:
         """Rule scores for one TRL call; the calls of one step (same objects) share one pass."""
@@ -107,6 +109,10 @@ class CompiledSpec:
         batch = Batch(inputs.get("completions") or [], inputs.get("prompts"), inputs.get("completion_ids"), columns)
         scores = self._score_rules(batch)
         self._last = (inputs, scores)
+        log_metric = kwargs.get("log_metric")
+        if callable(log_metric):  # TRL averages each metric over its logging window
+            for name, value in batch.metrics.items():
+                log_metric(name, value)
         return scores
 
     def _score_rules(self, batch: Batch) -> dict[str, list[float | None]]:
@@ -257,6 +263,9 @@ def _score_one(scorer: RuleScorer, batch: Batch, index: int) -> float | None:
         logger.warning("rewardlang: rule `%s` could not score completion %d; it counts as not applicable",
                        scorer.rule.name, index)
         return None
+    finally:  # what the rule counted on this row counts for the batch
+        for name, value in single.metrics.items():
+            batch.record_metric(name, value)
 
 
 def _clamped(value: Any, low: float, high: float) -> float | None:
@@ -279,9 +288,12 @@ def _safe_explain(scorer: RuleScorer, batch: Batch, index: int) -> str:
 
 
 # ------------------------------------------------------------------- API
-def loads(text: str, filename: str = "<spec>") -> CompiledSpec:
-    """Compile spec text. Raises `SpecError` with the same diagnostics as `rewardc check`."""
-    analysis = analyze(text)
+def loads(text: str, filename: str = "<spec>", base: str | os.PathLike[str] | None = None) -> CompiledSpec:
+    """Compile spec text. Raises `SpecError` with the same diagnostics as `rewardc check`.
+
+    Relative paths in the spec resolve from `base` (None: the working directory).
+    """
+    analysis = analyze(text, base)
     if analysis.spec is None:
         raise SpecError(analysis.diagnostics, text, filename)
     return CompiledSpec(analysis.spec)
@@ -289,4 +301,4 @@ def loads(text: str, filename: str = "<spec>") -> CompiledSpec:
 
 def load(path: str | Path) -> CompiledSpec:
     """Compile a spec file. Raises `SourceError` if unreadable, `SpecError` if invalid."""
-    return loads(read_source(path), filename=str(path))
+    return loads(read_source(path), filename=str(path), base=spec_base(path))

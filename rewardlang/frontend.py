@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -30,10 +31,14 @@ class Analysis:
         return [d for d in self.diagnostics if not d.is_error]
 
 
-def analyze(text: str) -> Analysis:
-    """Parse, validate and check `text`. Never raises on a bad spec."""
+def analyze(text: str, base: str | os.PathLike[str] | None = None) -> Analysis:
+    """Parse, validate and check `text`. Never raises on a bad spec.
+
+    Relative paths in the spec (models, templates, schemas) resolve from `base`, the
+    folder of the spec file (`spec_base(path)`); None means the working directory.
+    """
     tree, diagnostics = parse_syntax(text)
-    built = build_spec(tree)
+    built = build_spec(tree, base)
     diagnostics = diagnostics + built.diagnostics
     context = CheckContext(
         spec=built.spec,
@@ -122,9 +127,14 @@ def decode_source(data: bytes, name: str) -> str:
     return normalize_newlines(text.removeprefix("\ufeff"))
 
 
-def parse(text: str, filename: str = "<spec>") -> ast.Spec:
+def spec_base(path: str | os.PathLike[str]) -> str:
+    """The folder that the relative paths of spec file `path` resolve from: the file's own folder."""
+    return os.path.dirname(os.path.abspath(path))
+
+
+def parse(text: str, filename: str = "<spec>", base: str | os.PathLike[str] | None = None) -> ast.Spec:
     """The validated Spec of `text`, or `SpecError` carrying every diagnostic."""
-    analysis = analyze(text)
+    analysis = analyze(text, base)
     if analysis.spec is None:
         raise SpecError(analysis.diagnostics, text, filename)
     return analysis.spec
@@ -132,4 +142,4 @@ def parse(text: str, filename: str = "<spec>") -> ast.Spec:
 
 def parse_file(path: str | Path) -> ast.Spec:
     """`parse` of a file's text. Raises `SourceError` when the file cannot be read."""
-    return parse(read_source(path), filename=str(path))
+    return parse(read_source(path), filename=str(path), base=spec_base(path))

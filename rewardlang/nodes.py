@@ -13,9 +13,11 @@ of those kinds. This module sits below both.
 
 from __future__ import annotations
 
+import os
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SkipValidation
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SkipValidation, ValidationInfo
 
 from rewardlang.source import NO_SPAN, Span
 
@@ -27,6 +29,38 @@ Weight = Annotated[float, Field(ge=-100, le=100)]
 PositiveInt = Annotated[int, Field(ge=1, le=1_000_000)]
 BatchSize = Annotated[int, Field(ge=1, le=4096)]
 Text = Annotated[str, Field(min_length=1)]
+
+
+# ------------------------------------------------------------------- paths
+# A path in a spec (a template, a schema, a model folder) is relative to the spec file's folder,
+# not to the working directory: the validator receives that folder as `context={"base": ...}`
+# (`analyze(text, base=...)`; files pass their own folder) and stores the absolute path.
+def spec_folder(info: ValidationInfo) -> str:
+    """The folder relative paths of the spec being validated resolve from (the working directory if none)."""
+    base = (info.context or {}).get("base")
+    return os.path.abspath(base) if base is not None else os.getcwd()
+
+
+def _resolve_file(value: str, info: ValidationInfo) -> str:
+    return os.path.normpath(os.path.join(spec_folder(info), os.path.expanduser(value)))
+
+
+_HUB_ID = re.compile(r"[A-Za-z0-9_][\w.-]*(/[A-Za-z0-9_][\w.-]*)?")
+
+
+def looks_like_hub_id(name: str) -> bool:
+    """`name` or `namespace/name`, as the Hub spells ids; `./x`, `/x`, `a/b/c`, `~/x` are paths."""
+    return _HUB_ID.fullmatch(name) is not None and ".." not in name
+
+
+def _resolve_model(value: str, info: ValidationInfo) -> str:
+    """A folder next to the spec, or a path, becomes absolute; anything else stays a Hub id."""
+    candidate = _resolve_file(value, info)
+    return candidate if os.path.isdir(candidate) or not looks_like_hub_id(value) else value
+
+
+SpecFile = Annotated[str, Field(min_length=1), AfterValidator(_resolve_file)]  # absolute once validated
+ModelName = Annotated[str, Field(min_length=1), AfterValidator(_resolve_model)]  # absolute path or Hub id
 
 Scope = Literal["answer", "thinking", "full"]
 Case = Literal["insensitive", "sensitive", "lower"]

@@ -91,6 +91,13 @@ class Batch:
         self.completion_ids = _fit(completion_ids, self.size)
         self.columns = {name: _fit(values, self.size) for name, values in (columns or {}).items()}
         self._cache: dict[Hashable, Any] = {}
+        # Counters a rule keeps about this call (`judge/<rule>/failures`): summed per name, logged
+        # once per TRL step through its `log_metric`, and reported by `rewardc score`.
+        self.metrics: dict[str, float] = {}
+
+    def record_metric(self, name: str, value: float) -> None:
+        """Add `value` to the metric `name` of this call (record 0 too, so the curve always exists)."""
+        self.metrics[name] = self.metrics.get(name, 0.0) + value
 
     def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
         """Compute a view once per batch; rules that need the same view share it."""

@@ -130,6 +130,7 @@ class ScoreResult:
     stats: dict[str, Stats] = field(default_factory=dict)
     total_stats: Stats = field(default_factory=Stats)
     dropped_columns: set[str] = field(default_factory=set)  # columns not passed to rules: the name is reserved
+    metrics: dict[str, float] = field(default_factory=dict)  # what rules counted, summed over every batch
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -139,6 +140,7 @@ class ScoreResult:
             "skipped_rows": [{"row": s.number, "reason": s.reason} for s in self.skipped],
             "rules": {name: stats.as_dict() for name, stats in self.stats.items()},
             "total": self.total_stats.as_dict(),
+            "metrics": dict(sorted(self.metrics.items())),
         }
 
 
@@ -196,6 +198,8 @@ def _score_batch(request: ScoreRequest, batch: Sequence[Row], result: ScoreResul
         explain=request.explain,
         **columns,
     )
+    for metric, count in scores.metrics.items():
+        result.metrics[metric] = result.metrics.get(metric, 0.0) + count
     for i, row in enumerate(batch):
         rule_scores = {name: values[i] for name, values in scores.rules.items()}
         explanations = (

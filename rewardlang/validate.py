@@ -8,6 +8,7 @@ their spans up there.
 
 from __future__ import annotations
 
+import os
 import re
 import typing
 from typing import Any, NamedTuple
@@ -25,9 +26,13 @@ RESERVED_NAMES = frozenset({"total"})
 _NAMED_TARGETS = tuple(kind for kind in typing.get_args(ast.TargetKind) if kind != "column")
 
 
-def build_spec(tree: syn.SpecSyntax) -> Built:
-    """Validate a syntax tree into a Spec of every statement that is valid on its own."""
-    return _Builder().build(tree)
+def build_spec(tree: syn.SpecSyntax, base: str | os.PathLike[str] | None = None) -> Built:
+    """Validate a syntax tree into a Spec of every statement that is valid on its own.
+
+    `base` is the folder relative paths in the spec resolve from (the spec file's own
+    folder; None: the working directory).
+    """
+    return _Builder(base).build(tree)
 
 
 class Built(NamedTuple):
@@ -38,7 +43,8 @@ class Built(NamedTuple):
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, base: str | os.PathLike[str] | None) -> None:
+        self.context = {"base": base}
         self.spans = SpanTable()
         self.diagnostics: list[Diagnostic] = []
 
@@ -197,7 +203,7 @@ class _Builder:
         if self._check_names(data, path):
             return None
         try:
-            return model.model_validate(data)
+            return model.model_validate(data, context=self.context)
         except ValidationError as exc:
             self._report(exc, prefix=path, kind=kind)
             return None

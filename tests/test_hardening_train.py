@@ -316,12 +316,12 @@ def test_missing_rule_model_folders_are_refused_before_the_policy_model_loads(
     err = capsys.readouterr().err.splitlines()
     assert err == [
         (
-            f"grpo-train: error: {spec}:4: rule `on_topic`: model folder `./models/nope` not found "
-            f"(relative paths are resolved from the working directory, {tmp_path})"
+            f"grpo-train: error: {spec}:4: rule `on_topic`: model folder `{tmp_path}/models/nope` not found "
+            "(relative paths in a spec are resolved from the spec file's folder)"
         ),
         (
             f"grpo-train: error: {spec}:5: rule `judge`: model folder `{tmp_path}/no-such-rm` not found "
-            f"(relative paths are resolved from the working directory, {tmp_path})"
+            "(relative paths in a spec are resolved from the spec file's folder)"
         ),
     ]
     assert not (tmp_path / "out").exists()
@@ -355,7 +355,8 @@ def test_an_offline_hub_id_must_be_in_the_local_cache(tmp_path, data_file, monke
     assert train.main(_argv(spec, data_file, tmp_path / "out", model=tmp_path)) == 2
     assert capsys.readouterr().err == (
         f"grpo-train: error: {spec}:2: rule `judge`: model `org/not-cached` is not a local folder "
-        f"(relative paths are resolved from {Path.cwd()}) and not in the Hugging Face cache ({cache}), "
+        "(relative paths in a spec are resolved from the spec file's folder) and not in the Hugging Face cache "
+        f"({cache}), "
         "and the Hub is off (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE is set); give the path of a local model folder\n"
     )
 

@@ -504,7 +504,8 @@ def test_json_format_document(score, combined_spec, tmp_path) -> None:
     assert totals[1] == -1.0  # the gate
     assert document["rows"][2]["scores"]["correct"] is None  # no `answer` column in that row
     summary = document["summary"]
-    assert set(summary) == {"rows", "scored", "skipped", "skipped_rows", "rules", "total"}
+    assert set(summary) == {"rows", "scored", "skipped", "skipped_rows", "rules", "total", "metrics"}
+    assert summary["metrics"] == {}  # no rule of this spec counts anything
     assert summary["rules"]["correct"] == {"mean": 0.5, "min": 0.0, "max": 1.0, "none": 1}
     assert summary["total"]["min"] == -1.0
 

@@ -17,7 +17,6 @@ raises `PreflightError` with a message that names the option, file or rule at fa
 from __future__ import annotations
 
 import difflib
-import os
 from pathlib import Path
 from typing import Any
 
@@ -230,7 +229,7 @@ def model_location_problem(name: str, rule: str | None = None, sentence_transfor
       online it is left to the Hub.
     The rules' own resolver (`rewardlang.rules.models`) decides what is a path and a Hub id.
     """
-    from rewardlang.rules.models import ModelLoadError, hub_offline, resolve_model_name
+    from rewardlang.rules.models import ModelLoadError, hub_offline, resolve_model_name, where_relative
 
     try:
         path, local = resolve_model_name(name, rule)
@@ -246,7 +245,7 @@ def model_location_problem(name: str, rule: str | None = None, sentence_transfor
 
     who = f"rule `{rule}`: " if rule else ""
     return (
-        f"{who}model `{name}` is not a local folder (relative paths are resolved from {os.getcwd()}) and not in "
+        f"{who}model `{name}` is not a local folder ({where_relative(rule)}) and not in "
         f"the Hugging Face cache ({constants.HF_HUB_CACHE}), and the Hub is off (HF_HUB_OFFLINE or "
         "TRANSFORMERS_OFFLINE is set); give the path of a local model folder"
     )

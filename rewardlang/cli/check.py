@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from rewardlang.cli.common import display_name, positive_int, print_error, read_spec
+from rewardlang.cli.common import display_name, positive_int, print_error, read_spec, spec_folder_of
 from rewardlang.diagnostics import Diagnostic
 from rewardlang.exits import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from rewardlang.frontend import SourceError, SourceTooLarge, analyze
@@ -44,7 +44,7 @@ def check(files: Sequence[str], style: str, strict: bool, max_errors: int | None
             io_failed = True
             continue
         else:
-            diagnostics = analyze(text).diagnostics
+            diagnostics = analyze(text, spec_folder_of(name)).diagnostics
         errors = sum(d.is_error for d in diagnostics)
         warnings = len(diagnostics) - errors
         total_errors += errors

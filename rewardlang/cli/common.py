@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from rewardlang.datafile import stdin_bytes
-from rewardlang.frontend import read_source, read_source_stream
+from rewardlang.frontend import read_source, read_source_stream, spec_base
 
 STDIN = "-"  # the file name that reads standard input
 STDIN_NAME = "<stdin>"  # how standard input is named in messages
@@ -42,6 +42,11 @@ def read_spec(name: str) -> str:
     if name == STDIN:
         return read_source_stream(stdin_bytes(), STDIN_NAME)  # stops at the spec size limit
     return read_source(name)
+
+
+def spec_folder_of(name: str) -> str | None:
+    """The folder relative paths in spec file `name` resolve from; standard input: the working directory."""
+    return None if name == STDIN else spec_base(name)
 
 
 def display_name(name: str) -> str:

@@ -27,7 +27,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Self
 
-from rewardlang.cli.common import STDIN, display_name, positive_int, print_error, read_spec
+from rewardlang.cli.common import STDIN, display_name, positive_int, print_error, read_spec, spec_folder_of
 from rewardlang.datafile import DATA_FORMATS, DEFAULT_BATCH_SIZE, DataError, DataSource, first_line, open_data
 from rewardlang.exits import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from rewardlang.render import use_color
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     spec_name = display_name(args.spec)
 
-    analysis = analyze(text)
+    analysis = analyze(text, spec_folder_of(args.spec))
     if analysis.diagnostics:
         sys.stderr.write(render(analysis.diagnostics, text, spec_name, color=use_color(args.color, sys.stderr)))
         print(summary(len(analysis.errors), len(analysis.warnings)), file=sys.stderr)
@@ -143,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
     log_capture.report()
 
     _report_skipped(result)
+    _report_metrics(result)
     if not result.scored:
         why = f"{source.name}: no rows" if not result.rows_read else f"{source.name}: no usable rows"
         if result.skipped:
@@ -270,6 +271,13 @@ def _report_skipped(result: ScoreResult) -> None:
         print(f"  row {skipped.number}: {skipped.reason}", file=sys.stderr)
     if count > SKIPPED_SHOWN:
         print(f"  ... and {count - SKIPPED_SHOWN} more", file=sys.stderr)
+
+
+def _report_metrics(result: ScoreResult) -> None:
+    """What rules counted (a judge's failed requests, a math rule's timeouts), summed over the data."""
+    for name, value in sorted(result.metrics.items()):
+        print(f"rewardc: {name}: {value:g} over {result.scored} row{'s' if result.scored != 1 else ''}",
+              file=sys.stderr)
 
 
 def _number(value: float | None) -> str:

@@ -29,7 +29,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from rewardlang.kind import Kind
-from rewardlang.nodes import BatchSize, RuleBase, Target, Text
+from rewardlang.nodes import BatchSize, ModelName, RuleBase, Target, Text
 from rewardlang.rules import models
 from rewardlang.rules.base import LazyModelScorer
 from rewardlang.runtime import Batch
@@ -45,7 +45,7 @@ Context = Literal["none", "last_user", "prompt"]
 
 class ClassifierRule(RuleBase):
     kind: Literal["classifier"]
-    model: Text
+    model: ModelName
     label: Annotated[int, Field(ge=0, le=100_000)] | Text = 0
     activation: Activation = "sigmoid"
     context: Context = "none"

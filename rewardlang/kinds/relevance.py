@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from rewardlang.kind import Kind, RangeField
-from rewardlang.nodes import BatchSize, Range, RuleBase, Target, Text
+from rewardlang.nodes import BatchSize, ModelName, Range, RuleBase, Target
 from rewardlang.rules import models
 from rewardlang.rules.base import LazyModelScorer
 from rewardlang.runtime import Batch
@@ -43,7 +43,7 @@ CHARS_PER_TOKEN_CAP = 100
 class RelevanceRule(RuleBase):
     kind: Literal["relevance"]
     target: Target
-    model: Text | None = None  # None: the packaged all-MiniLM-L6-v2
+    model: ModelName | None = None  # None: the packaged all-MiniLM-L6-v2
     rescale: Range | None = None
     batch_size: BatchSize = 64
 

