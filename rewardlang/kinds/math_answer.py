@@ -89,10 +89,8 @@ class MathScorer(RuleScorer):
         self.timeouts += timeouts
         self.crashes += crashes
         # Recorded even when 0, so that the curve exists from the first step.
-        record = getattr(batch, "record_metric", None)  # TODO(coordinator): the infra's Batch API
-        if record is not None:
-            record(f"math/{self.rule.name}/timeouts", float(timeouts))
-            record(f"math/{self.rule.name}/crashes", float(crashes))
+        batch.record_metric(f"math/{self.rule.name}/timeouts", float(timeouts))
+        batch.record_metric(f"math/{self.rule.name}/crashes", float(crashes))
         return [None if row is None else verdicts[row] for row in rows]
 
     def score(self, batch: Batch) -> list[float | None]:
