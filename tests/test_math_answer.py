@@ -1,0 +1,260 @@
+"""The `math` rule: TRL's `accuracy_reward`, bounded per step in a worker process.
+
+The scores are compared with TRL's own `accuracy_reward` on the same inputs, case by
+case. The bound is tested with an answer that makes sympy run for minutes (a power
+tower) called from a thread and from inside running asyncio loops; a worker killed
+from outside mid-batch is a real crash. Starting a worker imports sympy (seconds), so
+the tests share a few compiled specs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pickle
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import rewardlang
+from rewardlang.compiler import CompiledSpec, Scores
+from rewardlang.kinds.math_answer import MathScorer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (completion content, solution): LaTeX, \boxed{}, fractions, percentages, sets,
+# intervals, symbolic, units, matrices, equations, unparseable and missing solutions,
+# wrong answers, answers outside LaTeX. The expected score is TRL's, written out.
+CASES: list[tuple[str, str, float | None]] = [
+    (r"The answer is \boxed{\frac{1}{2}}", "0.5", 1.0),
+    (r"So $\boxed{0.5}$.", r"$\frac{1}{2}$", 1.0),
+    (r"The answer is $\frac{3}{4}$", "0.75", 1.0),
+    (r"\boxed{50\%}", "0.5", 1.0),
+    (r"\boxed{50\%}", r"$50\%$", 1.0),
+    (r"The set is $\boxed{\{1, 2\}}$", r"$\{2, 1\}$", 1.0),
+    (r"\boxed{(1, 2]}", r"$(1,2]$", 1.0),
+    (r"\boxed{[1, 2]}", r"$(1,2]$", 0.0),
+    (r"\boxed{x+1}", r"$\frac{x^2-1}{x-1}$", 1.0),
+    (r"\boxed{\sqrt{2}}", r"$2^{1/2}$", 1.0),
+    (r"\boxed{10\text{ cm}}", "10", 1.0),
+    (r"\boxed{1,000}", "1000", 1.0),
+    (r"$\boxed{x = 2}$", "2", 1.0),
+    (r"\boxed{\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}}", r"$\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}$", 1.0),
+    (r"First $x=3$, then \boxed{4}", "4", 1.0),
+    (r"\boxed{3}", "4", 0.0),
+    ("The answer is 1/2", "0.5", 0.0),  # not LaTeX: TRL's answer extraction finds nothing
+    ("", "1", 0.0),
+    (r"\boxed{3}", "no math here", None),  # unparseable solution: skipped
+    (r"\boxed{3}", "", None),
+]
+# Makes sympy evaluate a number with more digits than atoms in the universe: minutes at least.
+PATHOLOGICAL = r"The answer is $\boxed{9^{9^{9^{9}}}}$"
+
+
+def conversation(text: str) -> list[dict[str, str]]:
+    return [{"role": "assistant", "content": text}]
+
+
+@pytest.fixture(scope="module")
+def full_scope() -> Iterator[CompiledSpec]:
+    spec = rewardlang.loads("reward m\nrule m: math column solution { scope full }\n")
+    yield spec
+    _close(spec)
+
+
+@pytest.fixture(scope="module")
+def bounded() -> Iterator[CompiledSpec]:
+    spec = rewardlang.loads("reward m\nrule m: math column solution { timeout 2 }\n")
+    yield spec
+    _close(spec)
+
+
+def _close(spec: CompiledSpec) -> None:
+    for scorer in spec.scorers.values():
+        assert isinstance(scorer, MathScorer)
+        scorer.close()
+
+
+def _scorer(spec: CompiledSpec) -> MathScorer:
+    scorer = spec.scorers["m"]
+    assert isinstance(scorer, MathScorer)
+    return scorer
+
+
+# ------------------------------------------------------------ TRL's semantics
+def test_equals_trl_accuracy_reward_case_by_case(full_scope: CompiledSpec) -> None:
+    from trl.rewards import accuracy_reward
+
+    completions = [conversation(text) for text, _, _ in CASES]
+    solutions = [solution for _, solution, _ in CASES]
+    trl = accuracy_reward(completions, solutions)
+    ours = full_scope.score(completions, solution=solutions).rules["m"]
+    for (text, solution, expected), theirs, mine in zip(CASES, trl, ours, strict=True):
+        assert (mine, theirs) == (expected, expected), (text, solution)
+
+
+def test_missing_solution_is_not_applicable(full_scope: CompiledSpec) -> None:
+    scores = full_scope.score([r"\boxed{1}", r"\boxed{1}"], solution=[None, "1"])
+    assert scores.rules["m"] == [None, 1.0]
+
+
+def test_scope_answer_ignores_a_boxed_guess_in_the_thinking(bounded: CompiledSpec) -> None:
+    texts = [r"<think>maybe \boxed{3}</think>The answer is \boxed{4}", r"<think>\boxed{4}</think>No idea."]
+    assert bounded.score(texts, solution=["4", "4"]).rules["m"] == [1.0, 0.0]
+
+
+def test_explain_says_what_was_compared(full_scope: CompiledSpec) -> None:
+    texts = [r"The answer is \boxed{\frac{1}{2}}", r"\boxed{3}", r"\boxed{3}", "no answer"]
+    scores = full_scope.score(texts, solution=["0.5", "4", "no math here", None], explain=True)
+    assert scores.explanations == {
+        "m": [
+            "parsed 1/2 vs reference 0.5 -> 1",
+            "parsed 3 vs reference 4 -> 0",
+            "the reference has no parseable math: not applicable",
+            "no column solution target: not applicable",
+        ]
+    }
+
+
+# ------------------------------------------------------------------- the bound
+BATCH = [r"\boxed{\frac{1}{2}}", PATHOLOGICAL, r"\boxed{0.5}", r"\boxed{2}"]
+SOLUTIONS = ["0.5", "1", "1/2", "3"]
+BOUNDED_SCORES = [1.0, None, 1.0, 0.0]
+BOUNDED_METRICS = {"math/m/timeouts": 1.0, "math/m/crashes": 0.0}
+
+
+def _in_thread(work: Callable[[], Scores]) -> Scores:
+    results: list[Scores] = []
+    thread = threading.Thread(target=lambda: results.append(work()))
+    thread.start()
+    thread.join()
+    assert len(results) == 1, "the scoring thread raised"
+    return results[0]
+
+
+def test_a_pathological_answer_is_cut_off_on_a_worker_thread(bounded: CompiledSpec) -> None:
+    scores = _in_thread(lambda: bounded.score(BATCH, solution=SOLUTIONS))
+    assert (scores.rules["m"], scores.metrics) == (BOUNDED_SCORES, BOUNDED_METRICS)
+
+
+def test_a_pathological_answer_is_cut_off_inside_a_running_event_loop(bounded: CompiledSpec) -> None:
+    async def score() -> Scores:
+        assert asyncio.get_running_loop().is_running()
+        return bounded.score(BATCH, solution=SOLUTIONS)
+
+    scores = asyncio.run(score())
+    assert (scores.rules["m"], scores.metrics) == (BOUNDED_SCORES, BOUNDED_METRICS)
+
+
+def test_a_pathological_answer_is_cut_off_in_an_event_loop_on_a_worker_thread(bounded: CompiledSpec) -> None:
+    # TRL's async reward loop: an event loop of its own thread, calling the reward function.
+    async def score() -> Scores:
+        return bounded.score(BATCH, solution=SOLUTIONS)
+
+    scores = _in_thread(lambda: asyncio.run(score()))
+    assert (scores.rules["m"], scores.metrics) == (BOUNDED_SCORES, BOUNDED_METRICS)
+
+
+def test_trl_calls_get_the_metric_through_log_metric(bounded: CompiledSpec) -> None:
+    logged: list[tuple[str, float]] = []
+    function = bounded.reward_funcs[0]
+    scores = function(
+        prompts=[[{"role": "user", "content": "?"}]] * 2,
+        completions=[conversation(r"\boxed{1}"), conversation(r"\boxed{2}")],
+        completion_ids=[[1], [2]],
+        solution=["1", "1"],
+        log_metric=lambda name, value: logged.append((name, value)),
+    )
+    assert scores == [1.0, 0.0]
+    assert logged == [("math/m/timeouts", 0.0), ("math/m/crashes", 0.0)]
+
+
+def test_a_worker_killed_mid_batch_scores_none_and_the_rest_continues() -> None:
+    # A long deadline: the worker is stuck on the power tower until killed (as the OOM killer would).
+    spec = rewardlang.loads("reward m\nrule m: math column solution { timeout 600 }\n")
+    scorer = _scorer(spec)
+    killed = threading.Event()
+
+    def kill_when_stuck() -> None:
+        while scorer._verifier is None or scorer._verifier._process is None:  # until the worker is ready
+            time.sleep(0.05)
+        time.sleep(1.5)  # the first pair takes a fraction of that; the second never ends
+        os.kill(scorer._verifier._process.popen.pid, signal.SIGKILL)
+        killed.set()
+
+    killer = threading.Thread(target=kill_when_stuck)
+    killer.start()
+    try:
+        scores = spec.score(BATCH, solution=SOLUTIONS)
+    finally:
+        killer.join()
+        scorer.close()
+    assert killed.is_set()
+    assert (scores.rules["m"], scores.metrics) == (BOUNDED_SCORES, {"math/m/timeouts": 0.0, "math/m/crashes": 1.0})
+
+
+def test_a_worker_that_died_between_calls_is_restarted(bounded: CompiledSpec) -> None:
+    scorer = _scorer(bounded)
+    assert bounded.score([r"\boxed{1}"], solution=["1"]).rules["m"] == [1.0]
+    assert scorer._verifier is not None and scorer._verifier._process is not None
+    process = scorer._verifier._process.popen
+    process.kill()
+    process.wait()
+    scores = bounded.score([r"\boxed{1}", r"\boxed{2}"], solution=["1", "1"])
+    assert (scores.rules["m"], scores.metrics) == ([1.0, 0.0], {"math/m/timeouts": 0.0, "math/m/crashes": 0.0})
+
+
+# ----------------------------------------------------------------- pickling
+def test_the_scorer_pickles_without_its_worker(bounded: CompiledSpec) -> None:
+    scorer = _scorer(bounded)
+    bounded.score([r"\boxed{1}"], solution=["1"])
+    assert scorer._verifier is not None
+    copy = pickle.loads(pickle.dumps(bounded))
+    copied = _scorer(copy)
+    assert copied._verifier is None
+    try:
+        assert copy.score([r"\boxed{1}", r"\boxed{2}"], solution=["1", "1"]).rules["m"] == [1.0, 0.0]
+    finally:
+        copied.close()
+
+
+# -------------------------------------------------------------- specs/math.reward
+def test_the_packaged_math_spec_scores_hand_checked_totals() -> None:
+    spec = rewardlang.load(ROOT / "specs" / "math.reward")
+    good = "<think>\nHalf of one.\n</think>\n<answer>\n\\boxed{\\frac{1}{2}}\n</answer>"
+    rows: list[tuple[str, str | None, int, dict[str, float | None], float]] = [
+        # format, tag count 4 x 0.25, accuracy (weight 2), no length penalty: 1 + 1 + 2 = 4
+        (good, "0.5", 100, {"format": 1.0, "tag_count": 1.0, "accuracy": 1.0, "overlong": 0.0}, 4.0),
+        # wrong answer, 896 tokens: half-way into the 256-token buffer: 1 + 1 + 0 - 0.5
+        (good, "4", 896, {"format": 1.0, "tag_count": 1.0, "accuracy": 0.0, "overlong": -0.5}, 1.5),
+        # right answer, no format at all: 2 x 1
+        (r"The answer is \boxed{\frac{1}{2}}", "1/2", 50, {"format": 0.0, "tag_count": 0.0, "accuracy": 1.0,
+                                                          "overlong": 0.0}, 2.0),
+        # the solution cannot be parsed: accuracy does not apply (adds nothing); past the limit: -1
+        (good, "see the figure", 2000, {"format": 1.0, "tag_count": 1.0, "accuracy": None, "overlong": -1.0}, 1.0),
+        # tags without open-r1's line breaks: only "<think>\n" is found, 0.25; 1 + 0.25 + 2
+        ("<think>\nx\n</think><answer>\\boxed{1}</answer>", "1", 10,
+         {"format": 1.0, "tag_count": 0.25, "accuracy": 1.0, "overlong": 0.0}, 3.25),
+    ]
+    try:
+        scores = spec.score(
+            [conversation(text) for text, _, _, _, _ in rows],
+            completion_ids=[[7] * tokens for _, _, tokens, _, _ in rows],
+            solution=[solution for _, solution, _, _, _ in rows],
+        )
+    finally:
+        _close_all(spec)
+    for index, (text, _, _, expected, total) in enumerate(rows):
+        assert {name: values[index] for name, values in scores.rules.items()} == expected, text
+        assert scores.total[index] == total, text
+    assert scores.metrics == {"math/accuracy/timeouts": 0.0, "math/accuracy/crashes": 0.0}
+
+
+def _close_all(spec: CompiledSpec) -> None:
+    for scorer in spec.scorers.values():
+        if isinstance(scorer, MathScorer):
+            scorer.close()
