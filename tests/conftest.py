@@ -56,7 +56,7 @@ rule long: overlong 256 tokens { buffer 64 }
 rule eq: equals column answer { compare numeric }
 rule cls: classifier "org/model" { label "positive"  activation softmax  context prompt  max_length 256 }
 rule sums: math column answer { timeout 2 }
-total = length + 2 * helpful - -safety + digits + tags + marks + js + rel + ov + sim + rep + long + eq + cls + sums
+total = length + 2 * helpful - -safety + digits + tags + marks + js + rel + ov + sim + rep + long + sums + eq + cls
 gate safety < 0.5 then 0
 clip ..3
 """
