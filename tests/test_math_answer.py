@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import rewardlang
 from rewardlang.compiler import CompiledSpec, Scores
@@ -69,6 +71,14 @@ def full_scope() -> Iterator[CompiledSpec]:
 @pytest.fixture(scope="module")
 def bounded() -> Iterator[CompiledSpec]:
     spec = rewardlang.loads("reward m\nrule m: math column solution { timeout 2 }\n")
+    yield spec
+    _close(spec)
+
+
+@pytest.fixture(scope="module")
+def generous() -> Iterator[CompiledSpec]:
+    """A deadline no ordinary input comes near, for tests whose outcome must not depend on the machine's speed."""
+    spec = rewardlang.loads("reward m\nrule m: math column solution { timeout 120 }\n")
     yield spec
     _close(spec)
 
@@ -206,6 +216,34 @@ def test_a_worker_that_died_between_calls_is_restarted(bounded: CompiledSpec) ->
     process.wait()
     scores = bounded.score([r"\boxed{1}", r"\boxed{2}"], solution=["1", "1"])
     assert (scores.rules["m"], scores.metrics) == ([1.0, 0.0], {"math/m/timeouts": 0.0, "math/m/crashes": 0.0})
+
+
+# ----------------------------------------------------------- anything in
+junk = st.recursive(
+    st.none() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(["role", "content"]), children),
+    max_leaves=5,
+)
+LATEX_PIECES = [*"0123456789+-*/^{}()[]$\\ x,.%", r"\boxed{", r"\frac{"]
+latexish = st.lists(st.sampled_from(LATEX_PIECES), max_size=20).map("".join)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.tuples(latexish | junk, latexish | junk), min_size=1, max_size=4))
+def test_any_input_scores_zero_one_or_none(generous: CompiledSpec, rows: list[tuple[object, object]]) -> None:
+    scores = generous.score([row[0] for row in rows], solution=[row[1] for row in rows])
+    assert len(scores.rules["m"]) == len(rows)
+    assert set(scores.rules["m"]) <= {0.0, 1.0, None}
+    assert scores.metrics == {"math/m/timeouts": 0.0, "math/m/crashes": 0.0}
+
+
+def test_megabyte_inputs(generous: CompiledSpec) -> None:
+    texts = ["a" * 1_000_000, "{" * 500_000 + "}" * 500_000 + r" so \boxed{1}", "$2$ " * 250_000 + r"\boxed{1}"]
+    scores = generous.score(texts, solution=["1", "{" * 500_000, "1"])
+    # No math in a megabyte of letters; no parseable reference in a megabyte of braces; \boxed{} first.
+    assert scores.rules["m"] == [0.0, None, 1.0]
 
 
 # ----------------------------------------------------------------- pickling
