@@ -9,7 +9,8 @@ started with `subprocess` running `python -c`: no fork of a threaded trainer, no
 user's `__main__` as multiprocessing's spawn does). The parent waits for each
 result with a deadline (`select` on the pipe, which works in any thread and inside
 a running asyncio loop); when a step overruns, the child is killed and a fresh one
-continues with the rest of the batch.
+continues with the rest of the batch. A child whose parent dies is killed by the kernel
+(Linux `PR_SET_PDEATHSIG`; elsewhere it exits within a second, between Python steps). POSIX only (`select` on pipes).
 
 Protocol: frames of a 4-byte big-endian length and a pickle, both ends ours.
 parent -> child: `(references, items, explain)`, the whole batch in one message;
@@ -31,6 +32,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -40,6 +42,8 @@ from rewardlang.rules.models import ModelLoadError
 STARTUP_SECONDS = 300.0  # importing sympy on a busy machine; not counted against any verification
 REFERENCE_CACHE = 4096  # parsed references a worker keeps across batches (least recently used dropped)
 SHOWN_CHARS = 60
+PARENT_POLL_SECONDS = 1.0  # how often a worker checks that its parent is still alive
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _HEADER = struct.Struct(">I")
 
 
@@ -124,13 +128,12 @@ class _Process:
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
-        self.popen = subprocess.Popen(
-            [sys.executable, "-P", "-c", "from rewardlang.rules.math_worker import main; main()"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            close_fds=True,
-        )
+        command = [sys.executable, "-P", "-c", "from rewardlang.rules.math_worker import main; main()"]
+        # Started from one long-lived thread: on Linux the worker dies with the *thread* that started
+        # it (PR_SET_PDEATHSIG), and the reward's caller may be a short-lived one.
+        self.popen = _spawner().submit(
+            subprocess.Popen, command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True
+        ).result()
         assert self.popen.stdin is not None and self.popen.stdout is not None
         self.stdin = self.popen.stdin
         self.reader = _FrameReader(self.popen.stdout.fileno())
@@ -142,6 +145,18 @@ class _Process:
 
     def kill(self) -> None:
         self.finalizer()
+
+
+_SPAWNER: ThreadPoolExecutor | None = None
+_SPAWNER_LOCK = threading.Lock()
+
+
+def _spawner() -> ThreadPoolExecutor:
+    global _SPAWNER
+    with _SPAWNER_LOCK:
+        if _SPAWNER is None:
+            _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rewardlang-math-spawner")
+        return _SPAWNER
 
 
 def _kill(popen: subprocess.Popen[bytes]) -> None:
@@ -329,7 +344,33 @@ def _serve(requests: IO[bytes], replies: IO[bytes]) -> None:
         _send(replies, ("done",))
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Stop when the parent dies, even in the middle of a step that would never end (no orphan burning a core)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(0)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: the kernel kills this process when its parent dies, even inside one long C call holding the GIL."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(0)
+
+
 def main() -> None:
+    parent = os.getppid()
+    _die_with_parent(parent)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     # The protocol owns the real stdout; anything printed by a library goes to stderr instead.
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
