@@ -70,7 +70,7 @@ def full_scope() -> Iterator[CompiledSpec]:
 
 @pytest.fixture(scope="module")
 def bounded() -> Iterator[CompiledSpec]:
-    spec = rewardlang.loads("reward m\nrule m: math column solution { timeout 2 }\n")
+    spec = rewardlang.loads("reward m\nrule m: math column solution { timeout 4 }\n")
     yield spec
     _close(spec)
 
@@ -192,19 +192,21 @@ def test_a_worker_killed_mid_batch_scores_none_and_the_rest_continues() -> None:
     def kill_when_stuck() -> None:
         while scorer._verifier is None or scorer._verifier._process is None:  # until the worker is ready
             time.sleep(0.05)
-        time.sleep(1.5)  # the first pair takes a fraction of that; the second never ends
+        time.sleep(1)  # the worker is on the first pair, which never ends
         os.kill(scorer._verifier._process.popen.pid, signal.SIGKILL)
         killed.set()
 
     killer = threading.Thread(target=kill_when_stuck)
     killer.start()
     try:
-        scores = spec.score(BATCH, solution=SOLUTIONS)
+        texts = [PATHOLOGICAL, r"\boxed{\frac{1}{2}}", r"\boxed{0.5}", r"\boxed{2}"]  # stuck on the first
+        scores = spec.score(texts, solution=["1", "0.5", "1/2", "3"])
     finally:
         killer.join()
         scorer.close()
     assert killed.is_set()
-    assert (scores.rules["m"], scores.metrics) == (BOUNDED_SCORES, {"math/m/timeouts": 0.0, "math/m/crashes": 1.0})
+    assert scores.rules["m"] == [None, 1.0, 1.0, 0.0]
+    assert scores.metrics == {"math/m/timeouts": 0.0, "math/m/crashes": 1.0}
 
 
 def test_a_worker_that_died_between_calls_is_restarted(bounded: CompiledSpec) -> None:
