@@ -169,6 +169,21 @@ def test_a_pathological_answer_is_cut_off_in_an_event_loop_on_a_worker_thread(bo
     assert (scores.rules["m"], scores.metrics) == (BOUNDED_SCORES, BOUNDED_METRICS)
 
 
+def test_a_reference_whose_parse_overruns_cuts_off_its_rows_once() -> None:
+    # A megabyte of nested \boxed{ takes math-verify over a minute to parse; every step else, a fraction of a second.
+    spec = rewardlang.loads("reward m\nrule m: math column solution { timeout 1 }\n")
+    endless = r"\boxed{" * 100_000
+    scorer = _scorer(spec)
+    try:
+        scores = spec.score([r"\boxed{1}", r"\boxed{2}", r"\boxed{1}"], solution=[endless, endless, "1"])
+    finally:
+        scorer.close()
+    # One kill for the reference: its rows score None without parsing it again; the other row scores.
+    assert scores.rules["m"] == [None, None, 1.0]
+    assert scores.metrics == {"math/m/timeouts": 2.0, "math/m/crashes": 0.0}
+    assert scorer._verifier is not None and scorer._verifier.starts == 2
+
+
 def test_trl_calls_get_the_metric_through_log_metric(bounded: CompiledSpec) -> None:
     logged: list[tuple[str, float]] = []
     function = bounded.reward_funcs[0]

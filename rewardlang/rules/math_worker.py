@@ -177,6 +177,7 @@ class MathVerifier:
 
     def __init__(self, timeout: float):
         self.timeout = timeout
+        self.starts = 0  # worker processes started so far (the first, then one per kill or death)
         self._process: _Process | None = None
         self._lock = threading.Lock()
 
@@ -194,6 +195,7 @@ class MathVerifier:
             return self._process
         self._stop()
         process = _Process()
+        self.starts += 1
         kind, message = process.reader.next(time.monotonic() + STARTUP_SECONDS)
         if kind != "frame" or message[0] != "ready":
             process.kill()
