@@ -313,3 +313,59 @@ def _close_all(spec: CompiledSpec) -> None:
     for scorer in spec.scorers.values():
         if isinstance(scorer, MathScorer):
             scorer.close()
+
+
+# ------------------------------------------------------------ a real GRPO run
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_the_math_spec_in_two_real_grpo_steps(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """TRL's GRPOTrainer with specs/math.reward: every rule and the timeouts metric are logged each step."""
+    pytest.importorskip("trl")
+    from datasets import Dataset
+    from transformers import AutoTokenizer
+    from trl import GRPOConfig, GRPOTrainer
+
+    spec = rewardlang.load(ROOT / "specs" / "math.reward")
+    dataset = Dataset.from_list(
+        [
+            {"prompt": [{"role": "user", "content": question}], "solution": solution}
+            for question, solution in [("What is 1/2 + 1/4?", r"$\frac{3}{4}$"), ("What is 6 x 7?", "42"),
+                                       ("Half of 3?", "1.5"), ("The set of roots of x^2 = 1?", r"$\{-1, 1\}$")]
+        ]
+    )
+    args = GRPOConfig(
+        output_dir=str(tmp_path / "run"),
+        max_steps=2,
+        per_device_train_batch_size=4,
+        num_generations=2,
+        max_completion_length=16,
+        learning_rate=1e-4,
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        bf16=False,
+        remove_unused_columns=False,  # keep `solution` for `column solution`
+        reward_weights=spec.weights,
+        seed=0,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+    )
+    trainer = GRPOTrainer(
+        model=str(tiny_model_dir),
+        processing_class=AutoTokenizer.from_pretrained(tiny_model_dir),
+        reward_funcs=spec.reward_funcs,
+        args=args,
+        train_dataset=dataset,
+    )
+    try:
+        trainer.train()
+    finally:
+        _close_all(spec)
+    history = trainer.state.log_history
+    for key in ["rewards/math/accuracy/mean", "rewards/math/format/mean", "math/accuracy/timeouts"]:
+        values = [entry[key] for entry in history if key in entry]
+        assert len(values) == 2, (key, values)
+    # A tiny random model boxes no answer: every completion is verified and wrong, none cut off.
+    assert [entry["rewards/math/accuracy/mean"] for entry in history if "rewards/math/accuracy/mean" in entry] == [0, 0]
+    assert [entry["math/accuracy/timeouts"] for entry in history if "math/accuracy/timeouts" in entry] == [0, 0]
