@@ -350,3 +350,41 @@ def test_spec_examples_batch_with_g_completions() -> None:
     assert together == alone
     # k repeats of one trigram: 3 distinct of 3k - 2 trigrams, (1 - 3 / (3k - 2)) x -1.
     assert together == [0.0, (1 - 3 / 4) * -1, (1 - 3 / 7) * -1, (1 - 3 / 10) * -1, (1 - 3 / 13) * -1]
+
+
+# ======================================================= inside TRL's trainer
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # transformers' notices about its own internals
+def test_grpo_trainer_logs_the_rules_next_to_trls_own_penalty(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """Two real GRPO steps: TRL's own repetition penalty, as a reward function of its own, logs the
+    same mean as the rule, on the same generated ids; the `equals` rule reads its dataset column."""
+    pytest.importorskip("torch")
+    from datasets import Dataset
+    from transformers import AutoTokenizer
+    from trl import GRPOConfig, GRPOTrainer
+
+    spec = rewardlang.loads(
+        "reward shapes\n"
+        "rule no_loops: repetition { split tokens  ngram 2  penalty -1 }\n"
+        "rule city: equals column city { punctuation trailing }\n"
+    )
+    trl_penalty = get_repetition_penalty_reward(ngram_size=2, max_penalty=-1.0)
+    questions = [("What is the capital of France?", "Paris"), ("And of Peru?", "Lima"),
+                 ("And of Chad?", "N'Djamena"), ("And of Japan?", "Tokyo")]
+    dataset = Dataset.from_list([{"prompt": [{"role": "user", "content": q}], "city": c} for q, c in questions])
+    args = GRPOConfig(
+        output_dir=str(tmp_path / "run"), max_steps=2, per_device_train_batch_size=4, num_generations=2,
+        max_completion_length=24, learning_rate=1e-4, logging_steps=1, save_strategy="no", report_to="none",
+        use_cpu=True, bf16=False, remove_unused_columns=False, reward_weights=[*spec.weights, 0.0], seed=0,
+        dataloader_num_workers=0, disable_tqdm=True,
+    )
+    trainer = GRPOTrainer(
+        model=str(tiny_model_dir), processing_class=AutoTokenizer.from_pretrained(tiny_model_dir),
+        reward_funcs=[*spec.reward_funcs, trl_penalty], args=args, train_dataset=dataset,
+    )
+    trainer.train()
+    steps = [entry for entry in trainer.state.log_history if "rewards/shapes/no_loops/mean" in entry]
+    assert len(steps) == 2
+    for entry in steps:
+        assert entry["rewards/shapes/no_loops/mean"] == entry["rewards/repetition_penalty_reward/mean"]
+        assert entry["rewards/shapes/no_loops/std"] == entry["rewards/repetition_penalty_reward/std"]
+        assert 0.0 <= entry["rewards/shapes/city/mean"] <= 1.0  # a random model: 0, but scored, not None
