@@ -17,7 +17,7 @@ the generation length.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from itertools import islice
+from itertools import islice, repeat
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -55,9 +55,11 @@ def ngram_counts(items: Sequence[Any], n: int, exact: bool = False) -> tuple[int
         return 0, 0
     if n == 1:
         return len(set(items)), total
-    # islice, not items[i:]: no n copies of the list.
+    if exact:  # token ids, as many as were generated: n slices, as TRL takes them, are the fastest
+        return len(set(zip(*(items[i:] for i in range(n)), strict=False))), total
+    # islice, not items[i:]: no n copies of a list of up to MAX_WORDS words.
     grams = zip(*(islice(items, i, None) for i in range(n)), strict=False)  # the shifted runs end apart
-    if exact or total * n <= EXACT_CELLS:
+    if total * n <= EXACT_CELLS:
         return len(set(grams)), total
     return len(set(map(hash, grams))), total  # no n-tuple kept per position
 
@@ -66,9 +68,9 @@ def token_ids(ids: Any) -> list[int] | None:
     """A completion's token ids as a list of ints; None when they are missing or not whole numbers."""
     if hasattr(ids, "tolist"):  # a tensor or an array
         ids = ids.tolist()
-    if not isinstance(ids, list | tuple) or not all(isinstance(i, int) for i in ids):
+    if not isinstance(ids, list | tuple) or not all(map(isinstance, ids, repeat(int))):  # all in C
         return None
-    return list(ids)
+    return ids if isinstance(ids, list) else list(ids)
 
 
 class RepetitionScorer(RuleScorer):
