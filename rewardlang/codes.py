@@ -1157,8 +1157,8 @@ RL202 = _code(
         The highest score this rule can produce, as configured, is 0 or less:
         a `phrases` rule with a negative `each`, a `banned` rule whose
         `present` and `absent` are both at most 0, a `regex` or `overlap` rule
-        counting with a negative `each`. (`overlong` rules are penalties by
-        design and are not reported.)
+        counting with a negative `each`. (`overlong` rules, and `repetition`
+        rules with a `penalty`, are penalties by design and are not reported.)
 
         Wrong:
 
