@@ -228,7 +228,7 @@ def kind_checks(ctx: CheckContext) -> Iterator[Diagnostic]:
 @check
 def never_positive(ctx: CheckContext) -> Iterator[Diagnostic]:
     for index, rule in enumerate(ctx.spec.rules):
-        if KINDS[rule.kind].penalty:
+        if KINDS[rule.kind].is_penalty(rule):
             continue
         low, high = score_range(rule)
         if high <= 0:

@@ -601,6 +601,7 @@ RL105 = _code(
             batch_size                                1 .. 4096
             max_length                                8 .. 1,000,000
             label (a class index)                     0 .. 100,000
+            repetition penalty                        -100 .. below 0
 
         Wrong:
 
@@ -1082,6 +1083,37 @@ RL123 = _code(
         """,
 )
 
+RL136 = _code(
+    "RL136",
+    ERROR,
+    "`punctuation` with `compare numeric`",
+    "`punctuation {punctuation}` does not apply to `compare numeric`",
+    """
+        An `equals` rule compares numbers (`compare numeric`) and sets
+        `punctuation ignore` or `punctuation trailing`. Numbers are read as
+        written, in Python's `float` syntax, where a `.` is a decimal point
+        and a `-` a sign: removing punctuation would turn "-3.5" into "35".
+
+        Wrong:
+
+            reward math
+            rule correct: equals column answer { compare numeric  punctuation ignore }
+
+        Fixed (numbers as written):
+
+            reward math
+            rule correct: equals column answer { compare numeric }
+
+        or, to match a text answer whatever its punctuation:
+
+            reward math
+            rule correct: equals column answer { punctuation ignore }
+
+        Why it matters: a reference "0.5" and an answer "5" would match, and
+        the policy would be paid for a wrong answer.
+        """,
+)
+
 # warnings
 
 RL201 = _code(
@@ -1125,8 +1157,8 @@ RL202 = _code(
         The highest score this rule can produce, as configured, is 0 or less:
         a `phrases` rule with a negative `each`, a `banned` rule whose
         `present` and `absent` are both at most 0, a `regex` or `overlap` rule
-        counting with a negative `each`. (`overlong` rules are penalties by
-        design and are not reported.)
+        counting with a negative `each`. (`overlong` rules, and `repetition`
+        rules with a `penalty`, are penalties by design and are not reported.)
 
         Wrong:
 
@@ -1401,6 +1433,40 @@ RL211 = _code(
         Why it matters: the rule would score every completion as missing its
         thinking, however well formatted, and push the policy away from the
         format you want.
+        """,
+)
+
+RL217 = _code(
+    "RL217",
+    WARNING,
+    "text option has no effect on token ids",
+    "`{option}` has no effect on token ids",
+    """
+        A `repetition` rule counts n-grams of the generated token ids (`split
+        tokens`) and sets `case`, `unicode`, or `scope answer`/`thinking` in
+        its own block. Token ids are read from `completion_ids` as generated:
+        they are never normalised, and they cover the whole completion,
+        thinking included, so these options change nothing. (Values set
+        through `defaults` apply to every rule that accepts them and are not
+        reported.)
+
+        Wrong:
+
+            reward chat
+            rule varied: repetition { split tokens  case sensitive  scope answer }
+
+        Fixed (token ids as generated):
+
+            reward chat
+            rule varied: repetition { split tokens }
+
+        or, to count the answer's words:
+
+            reward chat
+            rule varied: repetition { case sensitive  scope answer }
+
+        Why it matters: a rule meant to catch loops in the answer alone would
+        also count the thinking, and penalise a model that reasons at length.
         """,
 )
 

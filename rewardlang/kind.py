@@ -64,12 +64,18 @@ class Kind(Generic[R]):
     range_doc: str = "0..1"  # the score range in the docs' words
     # Inclusive (lowest, highest) score of a validated rule, None (not applicable) aside.
     score_range: Callable[[R], tuple[float, float]] = unit_interval
-    penalty: bool = False  # scores are never above 0 by design: no "can never score above 0" warning
+    # Scores are never above 0 by design: no "can never score above 0" warning. A function of the
+    # rule where only some forms of the kind are penalties (`repetition { penalty -1 }`).
+    penalty: bool | Callable[[R], bool] = False
     checks: tuple[RuleCheck[R], ...] = ()
     ranges: tuple[RangeField, ...] = ()
     # The form in which two entries of a list argument are the same (RL204) or blank (RL107).
     # None: as the rule's own `case` and `unicode` options fold text, with surrounding whitespace trimmed.
     item_key: Callable[[R, str], str] | None = None
+
+    def is_penalty(self, rule: R) -> bool:
+        """Whether this rule of the kind is a penalty by design (scores at most 0)."""
+        return self.penalty if isinstance(self.penalty, bool) else self.penalty(rule)
 
     @property
     def name(self) -> str:

@@ -192,3 +192,37 @@ def apply_case(text: str, case: str) -> str:
     if case == "lower":
         return text.lower()
     return text
+
+
+# ---------------------------------------------------------------- punctuation
+def is_punctuation(char: str) -> bool:
+    """A Unicode punctuation character: general category P* (Pc, Pd, Ps, Pe, Pi, Pf, Po), per `unicodedata`."""
+    return unicodedata.category(char).startswith("P")
+
+
+# The ASCII punctuation characters, removed by one C `translate`: !"#%&'()*,-./:;?@[\]_{}
+# (the symbols $ + < = > ^ ` | ~, category S, stay).
+_ASCII_PUNCTUATION = str.maketrans("", "", "".join(c for c in map(chr, range(0x80)) if is_punctuation(c)))
+
+
+def remove_punctuation(text: str) -> str:
+    """`text` without its punctuation characters (`is_punctuation`); nothing put in their place."""
+    table = _ASCII_PUNCTUATION
+    if not text.isascii():  # categorise each distinct non-ASCII character once, not each position
+        extra = {ord(c): None for c in set(non_ascii(text)) if is_punctuation(c)}
+        if extra:
+            table = {**_ASCII_PUNCTUATION, **extra}
+    return text.translate(table)
+
+
+def strip_trailing_punctuation(text: str) -> str:
+    """`text` without the run of punctuation and whitespace at its end: "Paris. !" is "Paris"."""
+    end = len(text)
+    while end and (text[end - 1].isspace() or is_punctuation(text[end - 1])):
+        end -= 1
+    return text[:end]
+
+
+def collapse_whitespace(text: str) -> str:
+    """Every run of whitespace as one space, none at the ends."""
+    return " ".join(text.split())

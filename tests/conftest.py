@@ -51,9 +51,9 @@ rule js: json { keys "a", "b" }
 rule rel: relevance to last_user { rescale 0.2..0.8  batch_size 32 }
 rule ov: overlap to column reference { split whitespace }
 rule sim: similarity rougeL to column "ref answer"
-rule rep: repetition { ngram 4 }
+rule rep: repetition { ngram 4  split tokens  penalty -0.5 }
 rule long: overlong 256 tokens { buffer 64 }
-rule eq: equals column answer { compare numeric }
+rule eq: equals column answer { compare exact  punctuation trailing }
 rule cls: classifier "org/model" { label "positive"  activation softmax  context prompt  max_length 256 }
 rule sums: math column answer { timeout 2 }
 total = length + 2 * helpful - -safety + digits + tags + marks + js + rel + ov + sim + rep + long + sums + eq + cls

@@ -149,7 +149,7 @@ def test_scorer_scores_a_batch_in_range_and_pickles(name: str) -> None:
     _, rule = FIXTURE[name]
     low, high = score_range(rule)
     assert math.isfinite(low) and math.isfinite(high) and low <= high
-    if kind.penalty:
+    if kind.is_penalty(rule):
         assert high <= 0
     assert issubclass(kind.scorer, RuleScorer)
     scorer = kind.scorer(rule)

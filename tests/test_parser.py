@@ -298,7 +298,8 @@ def test_every_rule_kind_parses_into_its_model(all_kinds_spec: str) -> None:
     assert (sim.metric, sim.target.kind, sim.target.column) == ("rougeL", "column", "ref answer")
 
     rep = spec.rule("rep")
-    assert isinstance(rep, RepetitionRule) and rep.ngram == 4
+    assert isinstance(rep, RepetitionRule)
+    assert (rep.ngram, rep.split, rep.penalty) == (4, "tokens", -0.5)
 
     long = spec.rule("long")
     assert isinstance(long, OverlongRule)
@@ -306,7 +307,7 @@ def test_every_rule_kind_parses_into_its_model(all_kinds_spec: str) -> None:
 
     eq = spec.rule("eq")
     assert isinstance(eq, EqualsRule)
-    assert (eq.target.column, eq.compare) == ("answer", "numeric")
+    assert (eq.target.column, eq.compare, eq.punctuation) == ("answer", "exact", "trailing")
 
     cls = spec.rule("cls")
     assert isinstance(cls, ClassifierRule)

@@ -421,7 +421,12 @@ def similarity_body(draw: st.DrawFn) -> KindBody:
 
 
 def repetition_body() -> st.SearchStrategy[KindBody]:
-    return st.just(("repetition", [*MATCHING, option("split", split), option("ngram", num(st.integers(1, 32)))]))
+    return st.just(("repetition", [
+        *MATCHING,
+        option("split", split | st.just("tokens")),
+        option("ngram", num(st.integers(1, 32))),
+        option("penalty", num(st.floats(-100, 0).filter(lambda x: x < 0) | st.integers(-100, -1))),
+    ]))
 
 
 @st.composite
@@ -432,7 +437,13 @@ def overlong_body(draw: st.DrawFn) -> KindBody:
 
 @st.composite
 def equals_body(draw: st.DrawFn) -> KindBody:
-    return f"equals {draw(target)}", [option("compare", st.sampled_from(["exact", "normalized", "numeric"]))]
+    punctuation = option("punctuation", st.sampled_from(["keep", "trailing", "ignore"]))
+    modes = draw(st.sampled_from([
+        [option("compare", st.sampled_from(["exact", "normalized", "numeric"]))],
+        # Removing punctuation before numbers are read is RL136: `punctuation` goes with text comparisons.
+        [option("compare", st.sampled_from(["exact", "normalized"])), punctuation],
+    ]))
+    return f"equals {draw(target)}", modes
 
 
 @st.composite

@@ -556,6 +556,11 @@ EVERY_RULE = [
     "equals column reference",
     "equals column reference { compare numeric }",
     "equals last_user { compare exact }",
+    "repetition { split tokens  penalty -1 }",
+    "repetition { split tokens  ngram 1 }",
+    "repetition { ngram 2  penalty -0.5 }",
+    "equals column reference { punctuation ignore }",
+    "equals column reference { compare exact  punctuation trailing }",
 ]
 RULE_KINDS = {rule.split()[0] for rule in EVERY_RULE}
 

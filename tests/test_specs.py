@@ -41,7 +41,7 @@ IDS = [str(spec.relative_to(ROOT)) for spec in SPECS]
 EXPECTED_RULES = {
     "guide": ["length", "helpfulness", "safety", "coherence"],
     "chat": ["length", "helpful", "safety", "on_topic"],
-    "reasoning": ["format", "correct", "reasoning", "overlong"],
+    "reasoning": ["format", "correct", "reasoning", "overlong", "no_loops"],
     "support": ["concise", "policy", "no_leak", "next_step", "on_topic"],
     "json_tools": ["valid_call", "matches_reference", "no_loops", "overlong"],
     "summarize": ["brief", "reference", "grounded", "no_filler", "fresh"],
@@ -263,6 +263,8 @@ def test_reasoning_spec() -> None:
     overlong = _rule(spec, "overlong", OverlongRule)
     assert overlong.unit == "tokens"
     assert overlong.effective_buffer <= overlong.limit
+    no_loops = _rule(spec, "no_loops", RepetitionRule)  # TRL's repetition penalty over completion_ids
+    assert (no_loops.split, no_loops.ngram, no_loops.penalty) == ("tokens", 3, -1)
 
 
 def test_support_spec() -> None:

@@ -1,43 +1,59 @@
-"""`equals TARGET`: 1 when the scored text matches the target (`exact`, `normalized`, `numeric`), else 0."""
+"""`equals TARGET`: 1 when the scored text matches the target (`exact`, `normalized`, `numeric`), else 0.
+
+`punctuation ignore | trailing` (with `exact` or `normalized`) removes every
+punctuation character, or only those at the end, from both sides, and collapses
+whitespace, as SQuAD's answer normalisation does: "Paris." matches "paris".
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Literal
 
-from rewardlang.kind import Kind
+from rewardlang import codes
+from rewardlang.diagnostics import Diagnostic
+from rewardlang.kind import Kind, RuleSpans
 from rewardlang.nodes import RuleBase, Target
 from rewardlang.rules.base import RuleScorer
 from rewardlang.runtime import Batch
-from rewardlang.text import normalize
+from rewardlang.text import collapse_whitespace, normalize, remove_punctuation, strip_trailing_punctuation
 
 Compare = Literal["exact", "normalized", "numeric"]
+Punctuation = Literal["keep", "trailing", "ignore"]
 
 
 class EqualsRule(RuleBase):
     kind: Literal["equals"]
     target: Target
     compare: Compare = "normalized"
+    punctuation: Punctuation = "keep"
 
 
-def canonical(text: str, compare: str) -> str | float | None:
+def canonical(text: str, compare: str, punctuation: str = "keep") -> str | float | None:
     """The form two texts are compared in; None when a `numeric` text is not a number."""
-    if compare == "exact":
-        return text.strip()
+    if compare == "numeric":
+        try:  # Python's float() syntax (linear time even for a megabyte of digits)
+            number = float(text)
+        except (ValueError, OverflowError):
+            return None
+        return None if math.isnan(number) else number
     if compare == "normalized":
-        return " ".join(normalize(text).split())  # `unicode nfkc`, case folded, whitespace collapsed
-    try:  # Python's float() syntax (linear time even for a megabyte of digits)
-        number = float(text)
-    except (ValueError, OverflowError):
-        return None
-    return None if math.isnan(number) else number
+        text = normalize(text)  # `unicode nfkc`, case folded: typographic punctuation is ASCII by now
+    elif punctuation == "keep":
+        return text.strip()  # `exact` as it always was
+    if punctuation == "ignore":
+        text = remove_punctuation(text)
+    elif punctuation == "trailing":
+        text = strip_trailing_punctuation(text)
+    return collapse_whitespace(text)
 
 
 class EqualsScorer(RuleScorer):
     rule: EqualsRule
 
     def _pairs(self, batch: Batch) -> list[tuple[object, object] | None]:
-        compare = self.rule.compare
+        compare, punctuation = self.rule.compare, self.rule.punctuation
         by_target: dict[str, object] = {}
         pairs: list[tuple[object, object] | None] = []
         for text, target in zip(batch.texts(self.rule.scope), batch.targets(self.rule.target), strict=True):
@@ -45,8 +61,14 @@ class EqualsScorer(RuleScorer):
                 pairs.append(None)
                 continue
             if target not in by_target:
-                by_target[target] = canonical(target, compare)
-            pairs.append((canonical(text, compare), by_target[target]))
+                by_target[target] = canonical(target, compare, punctuation)
+            reference = by_target[target]
+            if reference == "" and punctuation != "keep":
+                # A target that was only punctuation has nothing left to match: not applicable,
+                # rather than a reward for an empty (or punctuation-only) answer.
+                pairs.append(None)
+                continue
+            pairs.append((canonical(text, compare, punctuation), reference))
         return pairs
 
     @staticmethod
@@ -59,10 +81,25 @@ class EqualsScorer(RuleScorer):
 
     def explain(self, batch: Batch, index: int) -> str:
         pair = self._pairs(batch)[index]
+        how = self.rule.compare if self.rule.punctuation == "keep" else (
+            f"{self.rule.compare}, punctuation {self.rule.punctuation}")
         if pair is None:
-            return f"no {self.rule.target.describe()} target: not applicable"
+            if batch.targets(self.rule.target)[index] is None:
+                return f"no {self.rule.target.describe()} target: not applicable"
+            return f"{how}: the {self.rule.target.describe()} target is only punctuation: not applicable"
         text, target = (repr(x)[:60] for x in pair)
-        return f"{self.rule.compare}: {text} vs {target} -> {self._equal(pair):g}"
+        return f"{how}: {text} vs {target} -> {self._equal(pair):g}"
+
+
+def check_numeric_punctuation(rule: EqualsRule, span: RuleSpans) -> Iterator[Diagnostic]:
+    """RL136: numbers are read as written; removing punctuation would remove decimal points and signs."""
+    if rule.compare == "numeric" and rule.punctuation != "keep":
+        yield codes.RL136(
+            span("punctuation"),
+            punctuation=rule.punctuation,
+            label="numbers are read as written",
+            help="a `.` or `-` is part of a number; remove `punctuation`, or use `compare normalized`",
+        )
 
 
 KIND = Kind(
@@ -70,6 +107,8 @@ KIND = Kind(
     arguments=("target",),
     template="equals {target}",
     scorer=EqualsScorer,
-    summary="1 when the text matches the target (`exact`, `normalized` or `numeric`), else 0",
+    summary="1 when the text matches the target (`exact`, `normalized` or `numeric`; punctuation kept or ignored), "
+    "else 0",
     range_doc="0 or 1",
+    checks=(check_numeric_punctuation,),
 )
