@@ -242,8 +242,13 @@ class _Builder:
             if value.is_column:
                 return {"kind": "column", "column": value.name, "span": value.span}
             return {"kind": value.name, "span": value.span}
-        items = []
+        items: list[dict[str, Any]] = []
         for position, item in enumerate(value):
+            if isinstance(item, syn.TypedString):  # `"name": string`: the key, and its type
+                self.spans[(*path, position)] = item.string.span
+                self.spans[(*path, position, "type")] = item.type.span
+                items.append({"text": item.string.value, "type": item.type.text, "span": item.string.span})
+                continue
             self.spans[(*path, position)] = item.span
             items.append({"text": item.value, "span": item.span})
         return items
