@@ -180,7 +180,7 @@ def check_schema_file(rule: JsonRule, span: RuleSpans) -> Iterator[Diagnostic]:
         )
     else:
         yield codes.RL135(
-            where, file=file, ref=problem.keyword, where=problem.where, label="unresolvable `$ref`",
+            where, file=file, ref=json.dumps(problem.keyword), where=problem.where, label="unresolvable `$ref`",
             help="a `$ref` to another file is relative to the schema file; nothing is fetched from the network",
         )
 
