@@ -1137,9 +1137,11 @@ RL134 = _code(
     """
         A `json` rule's `schema` file is JSON, but not a valid JSON Schema:
         it fails its draft's metaschema (the draft named by `$schema`; Draft
-        2020-12 without one), or names a `$schema` that no draft has. The
-        message names the keyword at fault and its place in the schema, as a
-        JSON path (`$.properties.city.type`).
+        2020-12 without one), names a `$schema` that no draft has, or has a
+        `pattern` (or `patternProperties` key) that RE2 cannot run: schema
+        patterns run in linear time, without lookaround or backreferences.
+        The message names the keyword at fault and its place in the schema,
+        as a JSON path (`$.properties.city.type`).
 
         A schema file such as
 

@@ -247,6 +247,52 @@ def test_formats_checked_are_the_standard_library_ones(tmp_path: Path) -> None:
     assert rule_scores(body, texts, base=tmp_path) == [1.0, 0.5, 0.5, 1.0]
 
 
+def test_schema_patterns_run_in_linear_time(tmp_path: Path) -> None:
+    # `^(a+)+$` backtracks exponentially in Python's `re` on "aaa...b"; on RE2 it is linear.
+    schema = {"properties": {"s": {"pattern": "^(a+)+$"}}, "patternProperties": {"^(x+)+$": {"type": "integer"}}}
+    (tmp_path / "p.json").write_text(json.dumps(schema), encoding="utf-8")
+    body = 'json { schema "p.json" }'
+    texts = [
+        json.dumps({"s": "a" * 100_000 + "b"}),  # no match: 0.5
+        json.dumps({"s": "aaaa"}),  # 1
+        json.dumps({"x" * 100_000 + "y": "not checked", "xx": 3}),  # the long key does not match: 1
+        json.dumps({"xx": "not an integer"}),  # 0.5
+    ]
+    assert rule_scores(body, texts, base=tmp_path) == [0.5, 1.0, 1.0, 0.5]
+    closed = {"properties": {"a": {}}, "patternProperties": {"^(x+)+$": {}}, "additionalProperties": False}
+    (tmp_path / "closed.json").write_text(json.dumps(closed), encoding="utf-8")
+    texts = [json.dumps({"a": 1, "xxx": 2}), json.dumps({"x" * 100_000 + "y": 1})]
+    assert rule_scores('json { schema "closed.json" }', texts, base=tmp_path) == [1.0, 0.5]
+    line = explained('json { schema "closed.json" }', json.dumps({"b": 1}), base=tmp_path)
+    assert line == "the answer: schema: $: 'b' does not match any of the regexes: '^(x+)+$' -> 0.5"
+    strict = {"properties": {"a": {}}, "additionalProperties": False}
+    (tmp_path / "strict.json").write_text(json.dumps(strict), encoding="utf-8")
+    line = explained('json { schema "strict.json" }', json.dumps({"b": 1, "c": 2}), base=tmp_path)
+    assert line == "the answer: schema: $: Additional properties are not allowed ('b', 'c' were unexpected) -> 0.5"
+
+
+@pytest.mark.parametrize(
+    ("schema", "keyword", "where"),
+    [
+        ({"properties": {"s": {"pattern": "(?=a)b"}}}, "pattern", "$.properties.s.pattern"),  # lookahead
+        ({"patternProperties": {"(a)\\1": {}}}, "patternProperties", "$.patternProperties.(a)\\1"),
+    ],
+)
+def test_a_pattern_re2_cannot_run_is_rl134(tmp_path: Path, schema: Any, keyword: str, where: str) -> None:
+    (tmp_path / "p.json").write_text(json.dumps(schema), encoding="utf-8")
+    [(code, line, column, message)] = check('schema "p.json"', tmp_path)
+    assert (code, line, column) == ("RL134", 2, 16)
+    assert f"`{keyword}` at `{where}`: RE2 (linear time) cannot run " in message
+
+
+def test_draft4_ids_and_relative_refs(tmp_path: Path) -> None:
+    (tmp_path / "leaf.json").write_text('{"type": "string"}', encoding="utf-8")
+    schema = {"$schema": "http://json-schema.org/draft-04/schema#", "properties": {"a": {"$ref": "leaf.json"}}}
+    (tmp_path / "s.json").write_text(json.dumps(schema), encoding="utf-8")
+    assert check('schema "s.json"', tmp_path) == []
+    assert rule_scores('json { schema "s.json" }', ['{"a": "x"}', '{"a": 1}'], base=tmp_path) == [1.0, 0.5]
+
+
 def test_boolean_schema(tmp_path: Path) -> None:
     (tmp_path / "no.json").write_text("false", encoding="utf-8")
     assert rule_scores('json { schema "no.json" }', ['{"a": 1}', "nope"], base=tmp_path) == [0.5, 0.0]

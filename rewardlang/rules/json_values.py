@@ -224,9 +224,122 @@ def _read(path: str) -> tuple[Any, SchemaProblem | None]:
 
 
 def _validator_class(schema: Any) -> Any:
-    from jsonschema.validators import Draft202012Validator, validator_for
+    """The draft's validator class (`$schema`; Draft 2020-12 without it), matching patterns with RE2."""
+    from jsonschema.validators import Draft202012Validator, extend, validator_for
 
-    return validator_for(schema, default=Draft202012Validator)
+    cls = validator_for(schema, default=Draft202012Validator)
+    if cls not in _LINEAR:
+        linear = {"pattern": _pattern, "patternProperties": _pattern_properties}
+        if "additionalProperties" in cls.VALIDATORS:
+            linear["additionalProperties"] = _additional_properties
+        _LINEAR[cls] = extend(cls, validators=linear)
+    return _LINEAR[cls]
+
+
+# ------------------------------------------------------- patterns on RE2
+# jsonschema matches `pattern` and `patternProperties` with Python's backtracking `re`: a
+# schema pattern such as `^(a+)+$` and a long completion would stall a step. These run
+# them on RE2 (linear time) instead, as `regex` rules do; `rewardc check` refuses a pattern
+# RE2 cannot run (RL134).
+_LINEAR: dict[Any, Any] = {}  # draft validator class -> the same class with RE2 patterns
+_PATTERNS: dict[str, Any] = {}  # compiled RE2 patterns, by pattern (bounded: `_MAX_PATTERNS`)
+_MAX_PATTERNS = 4096
+
+
+def _re2_options() -> Any:
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print its own error lines to stderr
+    return options
+
+
+def _re2(pattern: str) -> Any:
+    program = _PATTERNS.get(pattern)
+    if program is None:
+        import re2
+
+        program = re2.compile(pattern, _re2_options())
+        if len(_PATTERNS) < _MAX_PATTERNS:
+            _PATTERNS[pattern] = program
+    return program
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and _re2(pattern).search(instance) is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Any, patterns: dict[str, Any], instance: Any, schema: Any) -> Iterator[Any]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        program = _re2(pattern)
+        for key, value in instance.items():
+            if program.search(key) is not None:
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, extra_schema: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    """jsonschema's `additionalProperties`, with the keys of `patternProperties` matched on RE2."""
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "object"):
+        return
+    properties = schema.get("properties", {})
+    patterns = [_re2(pattern) for pattern in schema.get("patternProperties", {})]
+    extras = sorted(
+        (key for key in instance if key not in properties and not any(p.search(key) is not None for p in patterns)),
+        key=str,
+    )
+    if validator.is_type(extra_schema, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], extra_schema, path=extra)
+    elif not extra_schema and extras:
+        if "patternProperties" in schema:
+            verb = "does" if len(extras) == 1 else "do"
+            listed = ", ".join(repr(pattern) for pattern in sorted(schema["patternProperties"]))
+            yield ValidationError(f"{', '.join(repr(e) for e in extras)} {verb} not match any of the regexes: {listed}")
+        else:
+            verb = "was" if len(extras) == 1 else "were"
+            yield ValidationError(
+                f"Additional properties are not allowed ({', '.join(repr(e) for e in extras)} {verb} unexpected)"
+            )
+
+
+def _re2_problem(pattern: str) -> str | None:
+    import re2
+
+    try:
+        re2.compile(pattern, _re2_options())
+    except re2.error as exc:
+        detail = exc.args[0] if exc.args else exc
+        return detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+    return None
+
+
+def _unsupported_pattern(schema: Any) -> SchemaProblem | None:
+    """The first `pattern` (or `patternProperties` key) of the schema that RE2 cannot run."""
+    stack: list[tuple[Any, list[Any]]] = [(schema, [])]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            found = [(node["pattern"], [*where, "pattern"])] if isinstance(node.get("pattern"), str) else []
+            if isinstance(node.get("patternProperties"), dict):
+                found += [(key, [*where, "patternProperties", key]) for key in node["patternProperties"]]
+            for pattern, path in found:
+                detail = _re2_problem(pattern)
+                if detail is not None:
+                    keyword = "pattern" if path[-1] == "pattern" else "patternProperties"
+                    return SchemaProblem("invalid", f"RE2 (linear time) cannot run {json.dumps(pattern)[:80]}: "
+                                         f"{detail}", _json_path(path), keyword)
+            stack.extend((child, [*where, key]) for key, child in reversed(list(node.items()))
+                         if key not in _DATA_KEYWORDS)
+        elif isinstance(node, list):
+            stack.extend((child, [*where, i]) for i, child in reversed(list(enumerate(node))))
+    return None
 
 
 def _json_path(parts: Iterator[Any] | Sequence[Any]) -> str:
@@ -238,9 +351,7 @@ def _json_path(parts: Iterator[Any] | Sequence[Any]) -> str:
 
 def _identified(schema: Any, cls: Any, uri: str) -> Any:
     """The schema with `uri` as its id when it has none, so relative `$ref`s resolve from its file."""
-    from jsonschema.validators import Draft3Validator, Draft4Validator
-
-    key = "id" if cls in (Draft3Validator, Draft4Validator) else "$id"
+    key = "$id" if "$id" in cls.META_SCHEMA else "id"  # Drafts 3 and 4 spell it `id`
     if isinstance(schema, dict) and key not in schema:
         return {key: uri, **schema}
     return schema
@@ -291,7 +402,7 @@ def schema_problem(path: str) -> SchemaProblem | None:
     if error is not None:
         keyword = next((str(part) for part in reversed(error.path) if isinstance(part, str)), str(error.validator))
         return SchemaProblem("invalid", _short(error.message), _json_path(error.path), keyword)
-    return _unresolved_ref(schema, cls, path)
+    return _unsupported_pattern(schema) or _unresolved_ref(schema, cls, path)
 
 
 _DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples"})  # values, not schemas: no `$ref` there
