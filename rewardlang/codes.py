@@ -1531,6 +1531,30 @@ RL215 = _code(
 )
 
 
+RL216 = _code(
+    "RL216",
+    WARNING,
+    "misspelled JSON Schema keyword",
+    "`{file}`: `{key}` at `{where}` is no JSON Schema keyword",
+    """
+        A `json` rule's schema file has, in one of its schemas, a key that is
+        no keyword of its draft but is close to one (`requried`, `propertys`,
+        `minLenght`). JSON Schema ignores keywords it does not know, so the
+        check the key was meant to make is silently skipped. Property names
+        (the keys under `properties`) are never taken for keywords.
+
+        A schema file such as
+
+            {"type": "object", "requried": ["city"]}
+
+        accepts an object without `city`; `"required": ["city"]` is fixed.
+
+        Why it matters: the policy is rewarded for output the schema was
+        meant to reject, and nothing says so.
+        """,
+)
+
+
 #: Every code, by its name: the module's `Code` objects (a test asserts each is bound to its own name).
 CODES: dict[str, Code] = {value.code: value for value in list(globals().values()) if isinstance(value, Code)}
 

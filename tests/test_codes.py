@@ -30,6 +30,7 @@ NO_WRONG_EXAMPLE = {
     "RL133": "needs a schema file that is not JSON; tests/golden/RL133.reward and tests/test_json_schema.py have one",
     "RL134": "needs an invalid schema file; tests/golden/RL134.reward and tests/test_json_schema.py have one",
     "RL135": "needs a schema file with a bad `$ref`; tests/golden/RL135.reward and tests/test_json_schema.py have one",
+    "RL216": "needs a schema file with a misspelled keyword; tests/golden/RL216.reward has one",
 }
 
 

@@ -397,6 +397,28 @@ def test_resolvable_refs_check_clean(tmp_path: Path) -> None:
     ]
 
 
+def test_misspelled_keywords_are_rl216_warnings(tmp_path: Path) -> None:
+    schema = {
+        "type": "object",
+        "requried": ["city"],  # a typo: JSON Schema ignores it
+        "properties": {"requried": {"type": "string", "maxLenght": 3}, "x-custom": {}},  # a property name; a typo
+        "x-vendor-extension": True,  # not close to any keyword: left alone
+        "$defs": {"d": {"anyOf": [{"enumm": [1]}]}},
+    }
+    (tmp_path / "s.json").write_text(json.dumps(schema), encoding="utf-8")
+    shown = jv.shown_path(str(tmp_path / "s.json"))
+    diagnostics = analyze('reward t\nrule r: json { schema "s.json" }\n', base=tmp_path).diagnostics
+    assert [(d.code, d.span.column, d.message, d.help.split("?")[0]) for d in diagnostics] == [
+        ("RL216", 16, f"`{shown}`: `requried` at `$` is no JSON Schema keyword", "did you mean `required`"),
+        ("RL216", 16, f"`{shown}`: `maxLenght` at `$.properties.requried` is no JSON Schema keyword",
+         "did you mean `maxLength`"),
+        ("RL216", 16, f"`{shown}`: `enumm` at `$.$defs.d.anyOf[0]` is no JSON Schema keyword", "did you mean `enum`"),
+    ]
+    assert all(not d.is_error for d in diagnostics)
+    # A warning only: the rule still scores, and the misspelled keyword checks nothing.
+    assert rule_scores('json { schema "s.json" }', ['{"requried": "abcdef"}'], base=tmp_path) == [1.0]
+
+
 def test_scope_with_tool_calls_is_rl215() -> None:
     text = "reward t\ndefaults { scope full }\nrule r: json { extract tool_calls }\nrule s: json { extract first }\n"
     assert [(d.code, d.span.line, d.span.column) for d in analyze(text).diagnostics] == [("RL215", 2, 12)]

@@ -160,10 +160,16 @@ def check_schema_file(rule: JsonRule, span: RuleSpans) -> Iterator[Diagnostic]:
     if rule.schema is None:
         return
     problem = jv.schema_problem(rule.schema)
-    if problem is None:
-        return
     file = jv.shown_path(rule.schema)
     where = span("schema")
+    if problem is None:
+        for typo in jv.misspelled_keywords(rule.schema):
+            yield codes.RL216(
+                where, file=file, key=typo.key, where=typo.where, label="a keyword JSON Schema ignores",
+                help=f"did you mean `{typo.keyword}`? JSON Schema ignores keywords it does not know, "
+                "so this one checks nothing",
+            )
+        return
     if problem.kind == "unreadable":
         yield codes.RL132(
             where, file=file, problem=problem.problem, label=problem.problem,

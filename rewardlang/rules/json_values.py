@@ -407,6 +407,61 @@ def schema_problem(path: str) -> SchemaProblem | None:
 
 _DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples"})  # values, not schemas: no `$ref` there
 
+# ------------------------------------------------------ misspelled keywords
+# JSON Schema ignores keywords it does not know, so `"requried": ["city"]` checks nothing.
+_ANNOTATIONS = frozenset({
+    "$schema", "$id", "id", "$defs", "definitions", "$comment", "title", "description", "default", "examples",
+    "deprecated", "readOnly", "writeOnly", "$anchor", "$dynamicAnchor", "$recursiveAnchor", "$vocabulary",
+    "contentMediaType", "contentEncoding", "contentSchema",
+})
+_ONE_SCHEMA = frozenset({
+    "not", "if", "then", "else", "additionalProperties", "additionalItems", "contains", "propertyNames",
+    "unevaluatedItems", "unevaluatedProperties", "contentSchema", "items",
+})
+_SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems", "items"})
+_SCHEMA_MAPS = frozenset(
+    {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "dependencies"}
+)
+
+
+@dataclass(frozen=True)
+class Misspelled:
+    """A key of a schema object that is no keyword of its draft but close to one."""
+
+    key: str
+    where: str  # the JSON path of the schema object holding it
+    keyword: str  # the keyword it is probably meant to be
+
+
+def misspelled_keywords(path: str) -> list[Misspelled]:
+    """Keys of the schema's subschemas that look like misspelled keywords (`requried`), in file order."""
+    import difflib
+
+    schema, problem = _read(path)
+    if problem is not None or not isinstance(schema, dict):
+        return []
+    known = sorted(set(_validator_class(schema).VALIDATORS) | _ANNOTATIONS)
+    found: list[Misspelled] = []
+    stack: list[tuple[Any, list[Any]]] = [(schema, [])]
+    while stack:
+        node, where = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        children: list[tuple[Any, list[Any]]] = []
+        for key, value in node.items():
+            if key in _SCHEMA_MAPS and isinstance(value, dict):
+                children += [(child, [*where, key, name]) for name, child in value.items()]
+            elif key in _SCHEMA_LISTS and isinstance(value, list):
+                children += [(child, [*where, key, i]) for i, child in enumerate(value)]
+            elif key in _ONE_SCHEMA:
+                children.append((value, [*where, key]))
+            elif key not in known:
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
+                if close:
+                    found.append(Misspelled(key, _json_path(where), close[0]))
+        stack.extend(reversed(children))
+    return found
+
 
 def _unresolved_ref(schema: Any, cls: Any, path: str) -> SchemaProblem | None:
     """The first `$ref` of the schema that cannot be resolved (a missing sibling file, a bad pointer)."""
