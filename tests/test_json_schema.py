@@ -161,6 +161,14 @@ def test_unknown_type_word_is_rl104_at_the_word() -> None:
     assert diagnostic.help == "did you mean `string`?"
 
 
+def test_a_misspelled_tool_target_is_rl110() -> None:
+    [diagnostic] = analyze("reward t\nrule r: json { tool last_usr }\n").diagnostics
+    assert (diagnostic.code, diagnostic.message, diagnostic.help) == (
+        "RL110", "unknown target `last_usr`", "did you mean `last_user`?"
+    )
+    assert (diagnostic.span.line, diagnostic.span.column) == (2, 16)
+
+
 def test_typed_keys_format_canonically() -> None:
     messy = 'reward t\nrule r: json {keys "name" :string,"arguments":   object , "x"}\n'
     formatted, diagnostics = format_source(messy)
