@@ -475,6 +475,11 @@ def test_tool_call_shapes() -> None:
     assert jv.call_value(call("f", "[1]")) == (True, {"name": "f", "arguments": [1]})
     assert jv.call_value(call("f", "NaN")) == (False, None)
     assert jv.call_value("f(1)") == (False, None)
+    # Checked as JSON: a tuple is an array; NaN, a set or a tuple key is no JSON.
+    assert jv.call_value(call("f", {"a": (1, 2)})) == (True, {"name": "f", "arguments": {"a": [1, 2]}})
+    assert jv.call_value(call("f", {"a": float("nan")})) == (False, None)
+    assert jv.call_value(call("f", {"a": {1, 2}})) == (False, None)
+    assert jv.call_value(call("f", {("a",): 1})) == (False, None)
     assert jv.tool_calls({"role": "assistant", "tool_calls": [1, 2]}) == [1, 2]
     assert jv.tool_calls(None) == []
 

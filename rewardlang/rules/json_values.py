@@ -154,7 +154,12 @@ def call_value(call: Any) -> tuple[bool, Any]:
             return False, None
     if arguments is not _NOTHING:
         value["arguments"] = arguments
-    return True, value
+    # Checked as the JSON it serializes to (tuples become arrays, number keys strings); NaN, or a
+    # value JSON has no form for (a set, a tuple key), makes the call not JSON.
+    try:
+        return True, _DECODER.decode(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError, RecursionError):
+        return False, None
 
 
 # ---------------------------------------------------------------------- types
