@@ -149,6 +149,12 @@ def test_every_json_type_word() -> None:
     assert rule_scores(body, [json.dumps(swapped)]) == [0.5]
 
 
+def test_a_key_listed_twice_counts_once_with_its_first_type() -> None:
+    body = 'json { keys "b": string, "a", "b": integer }'
+    assert rule_scores(body, ['{"a": 1, "b": "x"}', '{"a": 1, "b": 2}']) == [1.0, 0.75]
+    assert explained(body, '{"a": 1, "b": "x"}') == "the answer: keys 2/2 (b, a) -> 1"
+
+
 def test_plain_and_typed_keys_mix() -> None:
     body = 'json { keys "a", "b": string }'
     assert rule_scores(body, ['{"a": null, "b": 2}', '{"b": "x"}']) == [0.75, 0.75]

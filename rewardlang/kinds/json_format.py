@@ -65,7 +65,10 @@ class JsonScorer(RuleScorer):
     def __init__(self, rule: JsonRule):
         super().__init__(rule)
         # A key listed twice (RL204 warns) counts once, with the first type given.
-        self.keys = tuple({key.text: key.type for key in reversed(rule.keys)}.items())[::-1]
+        first: dict[str, str | None] = {}
+        for key in rule.keys:
+            first.setdefault(key.text, key.type)
+        self.keys = tuple(first.items())
         self.checks = len(self.keys) + (rule.schema is not None)
         self._validator: Any = None  # built on first use; never pickled
 
