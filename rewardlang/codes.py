@@ -1083,6 +1083,104 @@ RL123 = _code(
         """,
 )
 
+RL132 = _code(
+    "RL132",
+    ERROR,
+    "schema file cannot be read",
+    "cannot read the JSON Schema file `{file}`: {problem}",
+    """
+        A `json` rule's `schema` names a file that does not exist, is a
+        folder, or cannot be read. The path is relative to the folder of the
+        spec file (docs/language.md §6.7), not to the working directory.
+
+        Wrong:
+
+            reward tools
+            rule call: json { extract tool_calls  schema "schemas/tool_cal.json" }
+
+        Fix the path (or create the file): `schema "schemas/tool_call.json"`
+        next to the spec in `schemas/`.
+
+        Why it matters: without its schema the rule cannot score anything;
+        finding out at `rewardc check` costs nothing, finding out when the
+        first GRPO step is scored costs the time it took to start training.
+        """,
+)
+
+RL133 = _code(
+    "RL133",
+    ERROR,
+    "schema file is not JSON",
+    "the JSON Schema file `{file}` is not JSON: {problem}",
+    """
+        A `json` rule's `schema` file exists but does not hold strict JSON
+        (a trailing comma, a comment, single quotes, `NaN`, an empty file).
+        The message gives the line and column in the schema file where the
+        JSON parser stopped.
+
+        A schema file such as
+
+            {"type": "object", "required": ["name"],}
+
+        fails on the trailing comma; `{"type": "object", "required": ["name"]}`
+        is fixed.
+
+        Why it matters: the rule cannot check any completion against a file
+        it cannot read as JSON.
+        """,
+)
+
+RL134 = _code(
+    "RL134",
+    ERROR,
+    "invalid JSON Schema",
+    "`{file}` is not a valid JSON Schema: `{keyword}` at `{where}`: {problem}",
+    """
+        A `json` rule's `schema` file is JSON, but not a valid JSON Schema:
+        it fails its draft's metaschema (the draft named by `$schema`; Draft
+        2020-12 without one), names a `$schema` that no draft has, or has a
+        `pattern` (or `patternProperties` key) that RE2 cannot run: schema
+        patterns run in linear time, without lookaround or backreferences.
+        The message names the keyword at fault and its place in the schema,
+        as a JSON path (`$.properties.city.type`).
+
+        A schema file such as
+
+            {"type": "object", "properties": {"city": {"type": "text"}}}
+
+        fails at `$.properties.city.type` ("text" is no JSON type); with
+        `"type": "string"` it is fixed.
+
+        Why it matters: an invalid schema does not check what you meant; the
+        validator would fail or accept values you wanted rejected, and the
+        policy learns from that.
+        """,
+)
+
+RL135 = _code(
+    "RL135",
+    ERROR,
+    "unresolvable `$ref` in a schema",
+    "`{file}`: the `$ref` {ref} at `{where}` cannot be resolved",
+    """
+        A `$ref` of a `json` rule's schema file points to nothing: another
+        file that does not exist (a relative `$ref` resolves from the schema
+        file's own folder, or from its `$id`), a JSON pointer into a part the
+        schema does not have (`#/$defs/argumnets`), or a remote address
+        (schemas are never fetched from the network).
+
+        A schema file holding
+
+            {"properties": {"arguments": {"$ref": "argument.json"}}}
+
+        next to a file named `arguments.json` fails; `"$ref": "arguments.json"`
+        is fixed.
+
+        Why it matters: the validator would stop at the first completion that
+        reaches the reference, in the middle of training.
+        """,
+)
+
 RL136 = _code(
     "RL136",
     ERROR,
@@ -1435,6 +1533,58 @@ RL211 = _code(
         format you want.
         """,
 )
+
+RL215 = _code(
+    "RL215",
+    WARNING,
+    "`scope` has no effect on tool calls",
+    "`scope {scope}` has no effect with `extract tool_calls`",
+    """
+        A `json` rule reads TRL's parsed tool calls (`extract tool_calls`)
+        and sets `scope` (itself or through `defaults`). Tool calls are read
+        from the `tool_calls` of the completion's assistant messages, not
+        from their text, so there is no thinking or answer to choose.
+
+        Wrong:
+
+            reward tools
+            rule call: json { extract tool_calls  scope full }
+
+        Fixed:
+
+            reward tools
+            rule call: json { extract tool_calls }
+
+        Why it matters: the option suggests the rule reads text that it never
+        reads; to check JSON written in the text, use `extract first` or
+        `extract fenced` instead.
+        """,
+)
+
+
+RL216 = _code(
+    "RL216",
+    WARNING,
+    "misspelled JSON Schema keyword",
+    "`{file}`: `{key}` at `{where}` is no JSON Schema keyword",
+    """
+        A `json` rule's schema file has, in one of its schemas, a key that is
+        no keyword of its draft but is close to one (`requried`, `propertys`,
+        `minLenght`). JSON Schema ignores keywords it does not know, so the
+        check the key was meant to make is silently skipped. Property names
+        (the keys under `properties`) are never taken for keywords.
+
+        A schema file such as
+
+            {"type": "object", "requried": ["city"]}
+
+        accepts an object without `city`; `"required": ["city"]` is fixed.
+
+        Why it matters: the policy is rewarded for output the schema was
+        meant to reject, and nothing says so.
+        """,
+)
+
 
 RL217 = _code(
     "RL217",

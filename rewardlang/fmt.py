@@ -98,7 +98,13 @@ def format_value(value: syn.Value) -> str:
         return f"column {value.name if is_name(value.name) else format_string(value.name)}"
     if isinstance(value, syn.Flag):
         return ""
-    return ", ".join(format_string(item.value, item.raw) for item in value)
+    return ", ".join(_format_item(item) for item in value)
+
+
+def _format_item(item: syn.String | syn.TypedString) -> str:
+    if isinstance(item, syn.TypedString):
+        return f"{format_string(item.string.value, item.string.raw)}: {item.type.text}"
+    return format_string(item.value, item.raw)
 
 
 def format_option(option: syn.Option) -> str:
@@ -279,7 +285,7 @@ class _Formatter:
         # A long list: the kind on the first line, items filled below it.
         first = f"rule {rule.name.text}: {rule.kind.text}"
         lines, current = [first], ""
-        items = [format_string(item.value, item.raw) for item in listed]
+        items = [_format_item(item) for item in listed]
         for k, item in enumerate(items):
             piece = item + ("," if k + 1 < len(items) else "")
             if current and len(LIST_INDENT) + len(current) + 1 + len(piece) > WIDTH:

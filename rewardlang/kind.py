@@ -105,7 +105,11 @@ class Kind(Generic[R]):
 
 
 def _is_list(annotation: object) -> bool:
-    return typing.get_origin(annotation) is tuple and typing.get_args(annotation)[:1] == (Phrase,)
+    """A tuple of `Phrase` (or of a subclass: `json`'s typed keys)."""
+    if typing.get_origin(annotation) is not tuple:
+        return False
+    item = typing.get_args(annotation)[:1]
+    return bool(item) and isinstance(item[0], type) and issubclass(item[0], Phrase)
 
 
 def _placeholder(model: type[RuleBase], field: str) -> str:

@@ -105,6 +105,15 @@ class Lowerer(Transformer[Token, Any]):
     def string_list(self, children: list[syn.String]) -> tuple[syn.String, ...]:
         return tuple(children)
 
+    def json_keys(self, children: list[syn.String | syn.TypedString]) -> tuple[syn.String | syn.TypedString, ...]:
+        return tuple(children)
+
+    def json_key(self, children: list[Any]) -> syn.String | syn.TypedString:
+        if len(children) == 1:
+            return children[0]  # type: ignore[no-any-return]
+        string, type_word = children
+        return syn.TypedString(string, type_word, string.span.to(type_word.span))
+
     @v_args(meta=True)
     def closed_range(self, meta: Any, children: list[syn.Number]) -> syn.Range:
         return syn.Range(children[0], children[1], self._tree_span(meta, children))

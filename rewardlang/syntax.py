@@ -56,7 +56,16 @@ class Flag:
     span: Span
 
 
-Value = Number | Word | String | Range | Target | Flag | tuple[String, ...]
+@dataclass(frozen=True, slots=True)
+class TypedString:
+    """A list item with a type after a colon: `"name": string` (the `keys` of `json`)."""
+
+    string: String
+    type: Word
+    span: Span
+
+
+Value = Number | Word | String | Range | Target | Flag | tuple[String | TypedString, ...]
 
 
 @dataclass(frozen=True, slots=True)

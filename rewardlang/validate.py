@@ -210,19 +210,20 @@ class _Builder:
 
     def _check_names(self, data: dict[str, Any], path: FieldPath) -> int:
         """Targets and formula functions are plain names in the grammar; give them good errors."""
-        target = data.get("target")
-        if isinstance(target, dict) and target.get("kind") not in (*_NAMED_TARGETS, "column"):
-            name = target["kind"]
-            help = suggestion_help(name, _NAMED_TARGETS)
-            self.diagnostics.append(
-                codes.RL110(
-                    self.spans.find((*path, "target")),
-                    name=name,
-                    label=f"expected {_listing((*_NAMED_TARGETS, 'column NAME'))}",
-                    help=help or f"for a dataset column write `column {name}`",
+        for field in ("target", "tool"):  # the fields that hold a target (`tool`: the `json` kind's)
+            target = data.get(field)
+            if isinstance(target, dict) and target.get("kind") not in (*_NAMED_TARGETS, "column"):
+                name = target["kind"]
+                help = suggestion_help(name, _NAMED_TARGETS)
+                self.diagnostics.append(
+                    codes.RL110(
+                        self.spans.find((*path, field)),
+                        name=name,
+                        label=f"expected {_listing((*_NAMED_TARGETS, 'column NAME'))}",
+                        help=help or f"for a dataset column write `column {name}`",
+                    )
                 )
-            )
-            return 1
+                return 1
         return 0
 
     # ----------------------------------------------------------------- values
@@ -242,8 +243,13 @@ class _Builder:
             if value.is_column:
                 return {"kind": "column", "column": value.name, "span": value.span}
             return {"kind": value.name, "span": value.span}
-        items = []
+        items: list[dict[str, Any]] = []
         for position, item in enumerate(value):
+            if isinstance(item, syn.TypedString):  # `"name": string`: the key, and its type
+                self.spans[(*path, position)] = item.string.span
+                self.spans[(*path, position, "type")] = item.type.span
+                items.append({"text": item.string.value, "type": item.type.text, "span": item.string.span})
+                continue
             self.spans[(*path, position)] = item.span
             items.append({"text": item.value, "span": item.span})
         return items

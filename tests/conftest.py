@@ -47,7 +47,7 @@ rule safety: banned "dangerous", "illegal" { present 0  absent 1  match substrin
 rule digits: regex r"\\d+" { each 0.1  cap 0.5 }
 rule tags: tags "think", "answer" { count 1..  ordered }
 rule marks: markers "<think>\\n", "\\n</think>\\n" { each 0.5  count 1..2 }
-rule js: json { keys "a", "b" }
+rule js: json { keys "a": string, "b"  extract first  tool column expected_tool }
 rule rel: relevance to last_user { rescale 0.2..0.8  batch_size 32 }
 rule ov: overlap to column reference { split whitespace }
 rule sim: similarity rougeL to column "ref answer"

@@ -394,8 +394,23 @@ def markers_body(draw: st.DrawFn) -> KindBody:
     return f"markers {draw(string_list())}", [option("each", num(score)), option("count", int_range(0, 20))]
 
 
+json_type = st.sampled_from(["string", "number", "integer", "boolean", "object", "array", "null"])
+
+
+@st.composite
+def json_key(draw: st.DrawFn) -> str:
+    key = quote(draw(phrase_text), draw(string_style))
+    type_name = draw(st.none() | json_type)
+    return key if type_name is None else f"{key}: {type_name}"
+
+
 def json_body() -> st.SearchStrategy[KindBody]:
-    return st.just(("json", [option("keys", string_list())]))
+    keys = st.lists(json_key(), min_size=1, max_size=6).map(", ".join)
+    return st.just(("json", [
+        option("keys", keys),
+        option("extract", st.sampled_from(["whole", "fenced", "first", "tool_calls"])),
+        option("tool", target),
+    ]))
 
 
 @st.composite

@@ -329,7 +329,11 @@ def test_markers_reproduce_open_r1_tag_count_reward() -> None:
         ("json", "NaN", 0.0),  # not JSON, though Python's parser takes it
         ("json", '{"a": Infinity}', 0.0),
         ("json", "[" * 100_000, 0.0),
-        ("json", "1" * 100_000, 1.0),  # digits are not converted (no int size limit)
+        ("json", "1" * 100_000, 1.0),  # past 4,300 digits an integer is read as a float: no int size limit
+        ('json { keys "a": string, "b": integer }', '{"a": "x", "b": 2.0}', 1.0),  # 2.0 is an integer
+        ('json { keys "a": string, "b": integer }', '{"a": 1, "b": true}', 0.5),  # true is no number
+        ('json { extract fenced }', 'See:\n```json\n{"a": 1}\n```', 1.0),
+        ('json { extract first }', 'Call: {"a": 1} done', 1.0),
     ],
 )
 def test_json(rule: str, text: str, expected: float) -> None:
@@ -546,6 +550,9 @@ EVERY_RULE = [
     'markers "a", "<b>" { count 0..2  each 0.3 }',
     'json { keys "name", "arguments" }',
     "json { scope full }",
+    'json { extract first  keys "name": string, "arguments": object }',
+    "json { extract fenced }",
+    "json { extract tool_calls  tool column reference }",
     "overlap to last_user",
     "overlap to last_user { each 0.2  cap 1  split whitespace }",
     "overlap to column reference { case sensitive  unicode raw }",

@@ -44,6 +44,7 @@ EXPECTED_RULES = {
     "reasoning": ["format", "correct", "reasoning", "overlong", "no_loops"],
     "support": ["concise", "policy", "no_leak", "next_step", "on_topic"],
     "json_tools": ["valid_call", "matches_reference", "no_loops", "overlong"],
+    "tools": ["valid_call", "right_tool", "answered", "overlong"],
     "summarize": ["brief", "reference", "grounded", "no_filler", "fresh"],
     "default_chat": ["length", "helpful", "safety", "on_topic"],
     "math": ["format", "tag_count", "accuracy", "overlong"],
@@ -87,7 +88,7 @@ def test_check_strict_is_silent(spec: Path, capsys: pytest.CaptureFixture[str]) 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_no_diagnostics_at_all(spec: Path) -> None:
-    analysis = rewardlang.analyze(_text(spec))
+    analysis = rewardlang.analyze(_text(spec), base=spec.parent)  # paths in it resolve from its folder
     assert analysis.diagnostics == []
     assert analysis.spec is not None
 
@@ -103,8 +104,8 @@ def test_fmt_round_trip_keeps_the_meaning(spec: Path) -> None:
     text = _text(spec)
     formatted, diagnostics = format_source(text)
     assert diagnostics == [] and formatted is not None
-    before = rewardlang.parse(text, filename=str(spec))
-    after = rewardlang.parse(formatted, filename=str(spec))
+    before = rewardlang.parse(text, filename=str(spec), base=spec.parent)
+    after = rewardlang.parse(formatted, filename=str(spec), base=spec.parent)
     assert before.model_dump() == after.model_dump()
 
 
@@ -279,11 +280,56 @@ def test_support_spec() -> None:
 def test_json_tools_spec() -> None:
     spec = rewardlang.parse_file(ROOT / "specs" / "json_tools.reward")
     valid = _rule(spec, "valid_call", JsonRule)
-    assert [k.text for k in valid.keys] == ["name", "arguments"]
+    assert [(k.text, k.type) for k in valid.keys] == [("name", "string"), ("arguments", "object")]
     similarity = _rule(spec, "matches_reference", SimilarityRule)
     assert similarity.metric == "rougeL"
     assert (similarity.target.kind, similarity.target.column) == ("column", "reference")
     assert _rule(spec, "no_loops", RepetitionRule).ngram == 4
+
+
+def _call(name: str, arguments: object) -> dict[str, object]:
+    return {"type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def test_tools_spec_scores_hand_checked() -> None:
+    spec = rewardlang.load(ROOT / "specs" / "tools.reward")
+    parsed = rewardlang.parse_file(ROOT / "specs" / "tools.reward")
+    valid = _rule(parsed, "valid_call", JsonRule)
+    assert (valid.extract, valid.schema) == ("tool_calls", str(ROOT / "specs" / "schemas" / "tool_call.json"))
+    right = _rule(parsed, "right_tool", JsonRule)
+    assert right.tool is not None and (right.tool.kind, right.tool.column) == ("column", "expected_tool")
+
+    def trl(*calls: dict[str, object], answer: str = "It is sunny in Oslo today.") -> list[dict[str, object]]:
+        """A TRL completion: the parsed calls, a tool result, the final answer."""
+        return [
+            {"role": "assistant", "content": None, "tool_calls": list(calls)},
+            {"role": "tool", "name": "get_weather", "content": "{'sky': 'sunny'}"},
+            {"role": "assistant", "content": answer},
+        ]
+
+    completions = [
+        trl(_call("get_weather", {"city": "Oslo", "unit": "celsius"})),  # all good
+        trl(_call("get_weather", '{"city": "Oslo"}')),  # arguments as a JSON string: parsed, valid
+        trl(_call("get_weather", {"city": "Oslo", "unit": "kelvin"})),  # unit not in the enum: schema fails
+        trl(_call("get_time", {"timezone": "Europe/Oslo"})),  # valid call of the wrong tool
+        trl(_call("search", {"query": "weather Oslo", "max_results": 50})),  # wrong tool, max_results > 20
+        trl(_call("get_weather", {"city": "Oslo"}), _call("get_weather", "{oops")),  # one call not JSON: 0 for both
+        trl(_call("send_email", {"to": "x"})),  # not a known tool
+        # The call written as plain text, or in a fenced block: TRL parsed no call, so both rules give 0.
+        [{"role": "assistant", "content": '{"name": "get_weather", "arguments": {"city": "Oslo"}}'}],
+        'Calling:\n```json\n{"name": "get_weather", "arguments": {"city": "Oslo"}}\n```',
+        trl(_call("get_weather", {"city": "Oslo"})),  # the row has no expected tool
+    ]
+    expected_tool = ["get_weather"] * 9 + [None]
+    ids = [list(range(30))] * 10
+    result = spec.score(completions, completion_ids=ids, expected_tool=expected_tool)
+    assert result.rules["valid_call"] == [1.0, 1.0, 0.5, 1.0, 0.5, 0.0, 0.5, 0.0, 0.0, 1.0]
+    assert result.rules["right_tool"] == [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, None]
+    # Every completion has an answer of 1..60 words (the text-only ones: the JSON itself).
+    assert result.rules["answered"] == [1.0] * 10
+    assert result.rules["overlong"] == [0.0] * 10  # 30 tokens
+    # total = 2 * valid_call + 2 * right_tool + answered + overlong; TRL leaves None out of the sum.
+    assert result.total == [5.0, 5.0, 4.0, 3.0, 2.0, 1.0, 2.0, 1.0, 1.0, 3.0]
 
 
 # ---------------------------------------------- grpo-train's default spec
