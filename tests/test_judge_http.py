@@ -178,6 +178,14 @@ def test_failures_are_logged_with_their_cause(judge_server: JudgeServer, caplog:
     ]
 
 
+def test_a_proxy_from_the_environment_does_not_reroute_a_local_judge(judge_server: JudgeServer,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")  # nothing listens there: a proxied request would fail
+    judge_server.behaviour = Behaviour(labels=["good"])
+    assert ChatClient(settings(judge_server, retries=0)).complete(conversations(1)) == [Reply("good", None)]
+
+
 def test_the_failure_kinds_are_the_interface_s() -> None:
     assert FAILURES == ("timeout", "http_status", "connection", "malformed", "budget")
 

@@ -121,6 +121,11 @@ def _redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
 
 
+def _is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "localhost" or host.startswith("127.") or host == "::1"
+
+
 def _retry_after(value: str | None) -> float | None:
     """Seconds asked for by a Retry-After header (a number of seconds or an HTTP date), or None."""
     if value is None:
@@ -186,7 +191,8 @@ class ChatClient:
                 self._client = httpx.Client(
                     limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
                     follow_redirects=False,
-                    trust_env=False,  # proxies from the environment would silently reroute a local judge
+                    # HTTP(S)_PROXY from the environment is for remote hosts: a proxy must not reroute a local judge.
+                    trust_env=not _is_loopback(self.settings.base_url),
                 )
                 self._executor = concurrent.futures.ThreadPoolExecutor(
                     max_workers=size, thread_name_prefix="rewardlang-judge"
