@@ -187,13 +187,19 @@ def _handler(server: JudgeServer) -> type[BaseHTTPRequestHandler]:
             pass  # quiet tests
 
         def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+            try:
+                self._send_headers(status, len(body), headers)
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (its timeout): nothing to tell
+                self.close_connection = True
+
+        def _send_headers(self, status: int, length: int, headers: dict[str, str] | None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(length))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(body)
 
         def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
             self._send(status, json.dumps(data).encode("utf-8"), headers)
