@@ -100,6 +100,14 @@ def test_a_reply_slower_than_the_timeout_fails_as_timeout_after_the_retries(judg
     assert judge_server.counters.requests == 3  # 1 + retries
 
 
+def test_a_body_trickling_in_past_the_timeout_fails_as_timeout(judge_server: JudgeServer) -> None:
+    # Each byte comes well within httpx's read timeout; the whole reply does not come within `timeout`.
+    judge_server.behaviour = Behaviour(labels=["good"], trickle=0.05)
+    replies = ChatClient(settings(judge_server, timeout=0.5, retries=1)).complete(conversations(1))
+    assert replies == [Reply(None, "timeout")]
+    assert judge_server.counters.requests == 2
+
+
 def test_a_budget_that_cannot_fit_the_work_fails_the_rest_as_budget(judge_server: JudgeServer) -> None:
     # Two quick replies, then every reply hangs: the hung ones and the two never sent are "budget".
     judge_server.behaviour = Behaviour(labels=LABELS, delay=30, delay_from=2)
@@ -195,7 +203,8 @@ def test_the_api_key_is_read_from_the_named_variable(judge_server: JudgeServer, 
                                                      caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("RL_JUDGE_TEST_KEY", "sk-secret-123")
     judge_server.behaviour = Behaviour(labels=["good"], fail_first=1, fail_status=401)
-    client = ChatClient(settings(judge_server, api_key_env="RL_JUDGE_TEST_KEY"))
+    # One at a time, so that the injected 401 goes to the first conversation.
+    client = ChatClient(settings(judge_server, api_key_env="RL_JUDGE_TEST_KEY", concurrency=1))
     with caplog.at_level(logging.DEBUG):
         replies = client.complete(conversations(2))
     assert replies == [Reply(None, "http_status"), Reply("good", None)]

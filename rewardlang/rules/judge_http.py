@@ -144,8 +144,8 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, seconds)
 
 
-class _BudgetSpent(Exception):
-    """The deadline passed while a body was still arriving."""
+class _AttemptOver(Exception):
+    """The attempt's time ran out while the body was still arriving."""
 
 
 class ChatClient:
@@ -297,6 +297,8 @@ class ChatClient:
 
         capped = left < self.settings.timeout  # this attempt's timeout is what is left of the budget
         seconds = min(self.settings.timeout, left)
+        # httpx's timeouts bound each network operation; this bounds the whole reply (a trickling body).
+        attempt_end = time.monotonic() + seconds
         try:
             with client.stream("POST", self._endpoint, content=content, headers=headers,
                                timeout=httpx.Timeout(seconds)) as response:
@@ -311,10 +313,10 @@ class ChatClient:
                     raw += chunk
                     if len(raw) > MAX_BODY_BYTES:
                         return _Outcome(Reply(None, "malformed"), f"body over {MAX_BODY_BYTES} bytes"), False, None
-                    if time.monotonic() > deadline:  # a server trickling bytes cannot hold the step
-                        raise _BudgetSpent
-        except (_BudgetSpent, httpx.TimeoutException) as error:
-            if capped or isinstance(error, _BudgetSpent):
+                    if time.monotonic() > attempt_end:
+                        raise _AttemptOver
+        except (_AttemptOver, httpx.TimeoutException):
+            if capped:
                 return _Outcome(Reply(None, "budget"), "the budget ran out during a request"), False, None
             return _Outcome(Reply(None, "timeout"), f"no reply within {seconds:g} s"), True, None
         except httpx.DecodingError as error:  # a body whose content-encoding does not decode
