@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import pickle
+import subprocess
+import sys
 import threading
 
 import httpx
@@ -276,6 +278,16 @@ def test_calls_from_several_threads_share_the_concurrency_bound(judge_server: Ju
         worker.join()
     assert results == [[Reply("good", None)] * 3] * 3
     assert judge_server.counters.max_in_flight == 2
+
+
+def test_importing_the_backend_loads_neither_httpx_nor_the_training_stack() -> None:
+    # `rewardc check` imports the judge kind, which may import this module: it must stay light.
+    code = (
+        "import sys, rewardlang.rules.judge_http\n"
+        "print(sorted(m for m in ('httpx', 'torch', 'transformers') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 # ------------------------------------------------------------------ verdicts
