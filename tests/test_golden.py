@@ -89,7 +89,7 @@ def test_golden(
     expected = expected_path.read_text(encoding="utf-8")
     assert actual == expected, f"output differs from {expected_path.name}; see the module docstring to update"
 
-    diagnostics = analyze(spec.read_text(encoding="utf-8")).diagnostics
+    diagnostics = analyze(spec.read_text(encoding="utf-8"), spec.parent).diagnostics  # paths resolve from its folder
     assert spec.stem in {d.code for d in diagnostics}, f"{spec.name} does not trigger {spec.stem}"
     if stream == "err":
         assert out == "", "rich and short diagnostics go to stderr only"

@@ -457,7 +457,7 @@ KIND = Kind(
     template="judge {criterion}",
     scorer=JudgeScorer,
     summary="an LLM judge's verdict on the answer against a criterion (`choices` or a `scale`), local or HTTP",
-    range_doc="0..1; None where the judge failed or a needed value is missing",
+    range_doc="0..1 (None when the judge fails)",
     checks=(check_placeholders, check_verdicts, check_backend),
     item_key=item_as_written,
 )
