@@ -46,6 +46,7 @@ EXPECTED_RULES = {
     "json_tools": ["valid_call", "matches_reference", "no_loops", "overlong"],
     "summarize": ["brief", "reference", "grounded", "no_filler", "fresh"],
     "default_chat": ["length", "helpful", "safety", "on_topic"],
+    "helpfulness": ["helpful", "length", "no_refusal", "fresh"],
 }
 # A spec's `reward NAME` is its file name, except grpo-train's default: it is `chat`, so its
 # rules log as `rewards/chat/<rule>` as they always have.
