@@ -36,7 +36,7 @@ from rewardlang.diagnostics import Diagnostic, did_you_mean
 from rewardlang.kind import Kind, RuleSpans
 from rewardlang.nodes import BatchSize, ModelName, Phrase, Range, RuleBase, SpecFile, Target, Text
 from rewardlang.rules.base import LazyModelScorer
-from rewardlang.runtime import Batch
+from rewardlang.runtime import Batch, split_thinking
 from rewardlang.source import Span
 
 DEFAULT_CHOICES = ("no", "yes")
@@ -272,7 +272,7 @@ class JudgeScorer(LazyModelScorer):
                 value = parse_verdict(reply.text, scale=(rule.scale.low, rule.scale.high))
             else:
                 value = parse_verdict(reply.text, choices=rule.labels)
-            shown = " ".join(reply.text.split())[:60]
+            shown = " ".join(split_thinking(reply.text)[1].split())[:60]  # the verdict part, thinking aside
             if value is None:
                 verdicts.append(Verdict(None, f"verdict unreadable in {shown!r}: not applicable"))
             else:
