@@ -141,7 +141,7 @@ class LocalJudge:
             )
         else:
             text = prompt + "\n"
-        ids = list(tokenizer(text, add_special_tokens=False)["input_ids"])
+        ids = list(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
         return ids[-prompt_limit:]  # too long: the start goes (the end holds the answer and the generation prompt)
 
     def judge(self, prompts: Sequence[str]) -> list[LabelVerdict]:
