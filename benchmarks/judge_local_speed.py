@@ -37,7 +37,11 @@ QUESTIONS = [
     "What are good habits for a healthy sleep schedule?",
     "How does compound interest work for savings?",
 ]
-WORDS = ["the", "a", "to", "and", "of", "you", "it", "is", "that", "for", "your", "with", "this", "can", "on", "as", "be", "are", "at", "or", "by", "more", "when", "make", "sure", "bread", "python", "vaccine", "hiking", "email", "sky", "sleep", "interest", "water", "time", "step", "first", "then", "also", "good", "best"]
+_VOCABULARY = (
+    "the a to and of you it is that for your with this can on as be are at or by more when make sure "
+    "bread python vaccine hiking email sky sleep interest water time step first then also good best"
+)
+WORDS = _VOCABULARY.split()
 
 
 def completions(count: int, seed: int = 0) -> tuple[list[str], list[list[dict[str, str]]]]:
