@@ -1086,7 +1086,7 @@ RL124 = _code(
     "RL124",
     ERROR,
     "unknown judge placeholder",
-    "unknown placeholder `{{{name}}}` in {where}",
+    "unknown placeholder `{placeholder}` in {where}",
     """
         A `judge` rule's criterion or template file holds a `{NAME}` that is
         not a placeholder. The placeholders are `{prompt}` (the whole prompt
@@ -1604,7 +1604,7 @@ RL213 = _code(
     "RL213",
     WARNING,
     "judge template without the answer",
-    "the judge template `{path}` has no `{{answer}}` placeholder: the judge never sees the completion",
+    "the judge template `{path}` has no answer placeholder: the judge never sees the completion",
     """
         A `judge` rule's `template` file never uses `{answer}` (nor does its
         criterion), so the judge grades the prompt alone and every completion

@@ -97,7 +97,7 @@ def test_template_diagnostics_name_the_place_in_the_file(tmp_path: Path) -> None
     assert [(d.code, d.message, d.help.split("?")[0]) for d in diagnostics] == [
         ("RL124", "unknown placeholder `{answr}` in t.txt:2:3", "did you mean `{answer}`"),
         ("RL124", "unknown placeholder `{column.}` in t.txt:2:15", "did you mean `{column.NAME}`"),
-        ("RL213", "the judge template `t.txt` has no `{answer}` placeholder: the judge never sees the completion",
+        ("RL213", "the judge template `t.txt` has no answer placeholder: the judge never sees the completion",
          "add `{answer}` where the judge should read the completion"),
     ]
     assert {(d.span.line, d.span.column) for d in diagnostics} == {(2, 25)}

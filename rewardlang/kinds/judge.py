@@ -349,7 +349,9 @@ def check_placeholders(rule: JudgeRule, span: RuleSpans) -> Iterator[Diagnostic]
         if not is_known(placeholder.name) or placeholder.name == "criterion":
             label, help_text = _unknown(placeholder.name)
             where = _inner_span(span("criterion"), rule.criterion, placeholder.start, placeholder.end)
-            yield codes.RL124(where, name=placeholder.name, where="the criterion", label=label, help=help_text)
+            yield codes.RL124(
+                where, placeholder=f"{{{placeholder.name}}}", where="the criterion", label=label, help=help_text
+            )
     if rule.template is None:
         return
     try:
@@ -373,7 +375,7 @@ def check_placeholders(rule: JudgeRule, span: RuleSpans) -> Iterator[Diagnostic]
             column = placeholder.start - (text.rfind("\n", 0, placeholder.start) + 1) + 1
             label, help_text = _unknown(placeholder.name)
             yield codes.RL124(
-                span("template"), name=placeholder.name,
+                span("template"), placeholder=f"{{{placeholder.name}}}",
                 where=f"{os.path.basename(rule.template)}:{line}:{column}", label=label, help=help_text,
             )
     if "answer" not in {p.name for p in placeholders(text)}:
