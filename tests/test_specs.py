@@ -87,7 +87,7 @@ def test_check_strict_is_silent(spec: Path, capsys: pytest.CaptureFixture[str]) 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_no_diagnostics_at_all(spec: Path) -> None:
-    analysis = rewardlang.analyze(_text(spec))
+    analysis = rewardlang.analyze(_text(spec), spec.parent)  # paths in a spec resolve from its folder
     assert analysis.diagnostics == []
     assert analysis.spec is not None
 
@@ -103,8 +103,8 @@ def test_fmt_round_trip_keeps_the_meaning(spec: Path) -> None:
     text = _text(spec)
     formatted, diagnostics = format_source(text)
     assert diagnostics == [] and formatted is not None
-    before = rewardlang.parse(text, filename=str(spec))
-    after = rewardlang.parse(formatted, filename=str(spec))
+    before = rewardlang.parse(text, filename=str(spec), base=spec.parent)
+    after = rewardlang.parse(formatted, filename=str(spec), base=spec.parent)
     assert before.model_dump() == after.model_dump()
 
 
