@@ -459,3 +459,19 @@ def test_http_scorer_pickles(server: Any) -> None:
     before = spec.score(COMPLETIONS, ROW_PROMPTS).rules["j"]
     copy = pickle.loads(pickle.dumps(spec))
     assert copy.score(COMPLETIONS, ROW_PROMPTS).rules["j"] == before
+
+
+# ------------------------------------------------------------------- TRL
+def test_local_judge_in_a_real_two_step_grpo_run(tiny_model_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("trl")
+    from test_trl_integration import _logged, _train
+
+    spec = loads(
+        "reward judged\n"
+        f'rule j: judge "Is the reply helpful?" {{ choices "no", "partly", "yes"  model "{tiny_model_dir}" }}\n'
+        "rule brief: length 1..12 words\n"
+    )
+    history = _train(spec, tiny_model_dir, tmp_path / "out")
+    means = _logged(history, "rewards/judged/j/mean")  # TRL names reward functions `<spec>/<rule>`
+    assert len(means) == 2 and all(0.0 <= m <= 1.0 for m in means)
+    assert _logged(history, "judge/j/failures") == [0.0, 0.0]  # logged every step, 0 included
