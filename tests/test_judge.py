@@ -223,9 +223,9 @@ def test_duplicates_are_judged_once_and_cached_across_calls(tiny_model_dir: Path
     scorer = _scorer(spec)
     first = spec.score(COMPLETIONS, ROW_PROMPTS)
     assert scorer.judged == 3  # rows 0 and 2 are the same (prompt, answer)
-    assert scorer.backend().rows_forwarded == 3 * 3  # distinct prompts x labels, one sequence each
+    assert scorer.backend().prompts_forwarded == 3  # each distinct prompt once, whatever the number of labels
     second = spec.score(list(reversed(COMPLETIONS)), list(reversed(ROW_PROMPTS)))
-    assert scorer.judged == 3 and scorer.backend().rows_forwarded == 9  # all from the cache
+    assert scorer.judged == 3 and scorer.backend().prompts_forwarded == 3  # all from the cache
     assert second.rules["j"] == list(reversed(first.rules["j"]))
     assert first.metrics == {"judge/j/failures": 0.0} and second.metrics == {"judge/j/failures": 0.0}
 

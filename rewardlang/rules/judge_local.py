@@ -8,10 +8,13 @@ the log-probabilities of the label's tokens is the label's log-likelihood; a sof
 the labels gives their probabilities, and the score is the expected value of the labels'
 0..1 positions. Nothing is generated or parsed, so a verdict can never be unreadable.
 
-All (prompt x label) sequences of a call go through the model in chunks of `batch_size`
-sequences, longest first, left-padded with explicit position ids and an attention mask,
-so that padding does not change a result (batched equals one at a time, up to float
-rounding). Only the last positions' logits are computed (`logits_to_keep`).
+The prompts of a call go through the model in chunks (`batch_size` (prompt x label) rows
+per chunk, so `batch_size // labels` prompts), longest first, left-padded with explicit
+position ids and an attention mask, so that padding does not change a result (batched
+equals one at a time, up to float rounding). Each prompt is run once: its last logits give
+every label's first token, and labels of several tokens continue from the prompt's
+key/value cache in a second, small pass (all labels of the chunk at once, right-padded).
+Only the last position's logits of the prompts are computed (`logits_to_keep`).
 
 The model is loaded with transformers once per process (`rules.models.cached_model`),
 lazily, on the device TRL trains on (`rules.models.select_device`). The default model
@@ -107,7 +110,7 @@ class LocalJudge:
         self.max_length = max_length
         self.rule = rule
         self._loaded: tuple[Any, Any, list[list[int]], int] | None = None
-        self.rows_forwarded = 0  # (prompt x label) sequences run through the model, over this object's life
+        self.prompts_forwarded = 0  # judge prompts run through the model, over this object's life
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -152,39 +155,64 @@ class LocalJudge:
 
         tokenizer, model, label_ids, _ = self._load()
         prompt_ids = [self.prompt_ids(p) for p in prompts]
-        sequences = [(row, label, ids + label_ids[label]) for row, ids in enumerate(prompt_ids)
-                     for label in range(len(label_ids))]
-        sequences.sort(key=lambda item: -len(item[2]))  # little padding within a chunk
-        loglik = [[0.0] * len(label_ids) for _ in prompts]
+        order = sorted(range(len(prompts)), key=lambda i: -len(prompt_ids[i]))  # little padding within a chunk
+        loglik: list[list[float]] = [[] for _ in prompts]
+        per_chunk = max(1, self.batch_size // len(label_ids))  # prompts per pass: batch_size (prompt x label) rows
         device = next(model.parameters()).device
-        pad = int(tokenizer.pad_token_id)
-        keep = max(len(ids) for ids in label_ids) + 1
         with torch.inference_mode():
-            for start in range(0, len(sequences), self.batch_size):
-                chunk = sequences[start : start + self.batch_size]
-                width = max(len(ids) for _, _, ids in chunk)
-                input_ids = torch.full((len(chunk), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(chunk), width), dtype=torch.long)
-                for i, (_, _, ids) in enumerate(chunk):
-                    input_ids[i, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
-                    mask[i, width - len(ids) :] = 1
-                position_ids = (mask.cumsum(dim=1) - 1).clamp(min=0)
-                input_ids, mask, position_ids = input_ids.to(device), mask.to(device), position_ids.to(device)
-                logits = model(
-                    input_ids=input_ids, attention_mask=mask, position_ids=position_ids,
-                    logits_to_keep=min(keep, width),
-                ).logits.float()
-                logprobs = torch.log_softmax(logits, dim=-1)  # (chunk, kept, vocab); position j predicts token j+1
-                kept = logprobs.shape[1]
-                for i, (row, label, _) in enumerate(chunk):
-                    ids = label_ids[label]
-                    # The label's tokens are the sequence's last len(ids); each is predicted one position earlier.
-                    offsets = range(kept - 1 - len(ids), kept - 1)
-                    loglik[row][label] = float(
-                        sum(logprobs[i, o, t].item() for o, t in zip(offsets, ids, strict=True))
-                    )
-                self.rows_forwarded += len(chunk)
+            for start in range(0, len(order), per_chunk):
+                chunk = order[start : start + per_chunk]
+                for row, values in zip(chunk, self._chunk([prompt_ids[i] for i in chunk], label_ids, device),
+                                       strict=True):
+                    loglik[row] = values
+                self.prompts_forwarded += len(chunk)
         return [self._verdict(values) for values in loglik]
+
+    def _chunk(self, prompt_ids: list[list[int]], label_ids: list[list[int]], device: Any) -> list[list[float]]:
+        """Each label's log-likelihood after each prompt: the prompts once, then every label on their cache."""
+        import torch
+
+        tokenizer, model, _, _ = self._load()
+        pad = int(tokenizer.pad_token_id)
+        rows, labels = len(prompt_ids), len(label_ids)
+        width = max(len(ids) for ids in prompt_ids)
+        input_ids = torch.full((rows, width), pad, dtype=torch.long)
+        mask = torch.zeros((rows, width), dtype=torch.long)
+        for i, ids in enumerate(prompt_ids):  # left padding: every prompt ends at the last column
+            input_ids[i, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
+            mask[i, width - len(ids) :] = 1
+        positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
+        longest = max(len(ids) for ids in label_ids)
+        out = model(
+            input_ids=input_ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
+            use_cache=longest > 1, logits_to_keep=1,
+        )
+        first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)  # (rows, vocab): each label's first token
+        values = [[float(first[i, ids[0]]) for ids in label_ids] for i in range(rows)]
+        if longest == 1:  # single-token labels (`"yes"`, `"1"`..`"9"`): the prompts' pass is all it takes
+            return values
+        # The labels' later tokens: each (prompt, label) row continues its prompt's cache.
+        cache = out.past_key_values
+        cache.batch_repeat_interleave(labels)
+        label_input = torch.full((rows * labels, longest), pad, dtype=torch.long)
+        label_mask = torch.zeros((rows * labels, longest), dtype=torch.long)
+        for i in range(rows):
+            for j, ids in enumerate(label_ids):
+                label_input[i * labels + j, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+                label_mask[i * labels + j, : len(ids)] = 1  # right padding: after the label, never attended to
+        full_mask = torch.cat([mask.repeat_interleave(labels, dim=0), label_mask], dim=1)
+        start = positions[:, -1:].repeat_interleave(labels, dim=0) + 1
+        label_positions = start + torch.arange(longest).unsqueeze(0)
+        logits = model(
+            input_ids=label_input.to(device), attention_mask=full_mask.to(device),
+            position_ids=label_positions.to(device), use_cache=False, **{_cache_argument(model): cache},
+        ).logits.float()
+        logprobs = torch.log_softmax(logits, dim=-1)  # position k predicts the label's token k + 1
+        for i in range(rows):
+            for j, ids in enumerate(label_ids):
+                row = logprobs[i * labels + j]
+                values[i][j] += sum(float(row[k, token]) for k, token in enumerate(ids[1:]))
+        return values
 
     def _verdict(self, loglik: list[float]) -> LabelVerdict:
         top = max(loglik)
@@ -193,3 +221,10 @@ class LocalJudge:
         probabilities = tuple(w / total for w in weights)
         score = sum(p * pos for p, pos in zip(probabilities, self.positions, strict=True))
         return LabelVerdict(probabilities, min(1.0, max(0.0, score)))
+
+
+def _cache_argument(model: Any) -> str:
+    """The forward argument taking a key/value cache: `cache` in newer transformers, `past_key_values` before."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
