@@ -153,7 +153,7 @@ class LocalJudge:
             return []
         import torch
 
-        tokenizer, model, label_ids, _ = self._load()
+        _, model, label_ids, _ = self._load()
         prompt_ids = [self.prompt_ids(p) for p in prompts]
         order = sorted(range(len(prompts)), key=lambda i: -len(prompt_ids[i]))  # little padding within a chunk
         loglik: list[list[float]] = [[] for _ in prompts]
