@@ -74,7 +74,7 @@ class JudgeRule(RuleBase):
     template: SpecFile | None = None
     # local backend (None: the defaults, so that mixing backends can be diagnosed)
     model: ModelName | None = None  # None: the packaged SmolLM2-135M-Instruct
-    batch_size: BatchSize | None = None  # sequences (prompt x label) per forward pass; default 16
+    batch_size: BatchSize | None = None  # (prompt x label) rows per forward pass; default 16
     max_length: Annotated[int, Field(ge=16, le=1_000_000)] | None = None  # tokens per sequence; default 2048
     # HTTP backend
     server: Text | None = None
