@@ -8,8 +8,8 @@ from a thread. It speaks `POST /v1/chat/completions` (the OpenAI response shape)
 log-probability under the model after the chat-formatted prompt (deterministic), written
 into `reply_template` (`{label}`, and `{prompt}`: the last user message); without labels
 it generates greedily (`max_tokens`, at most 64).
-What it does wrong on purpose is set per instance in `server.behaviour` (a slow reply, 500s
-or 429s first, malformed bodies, dying mid-batch), and what it saw is in its counters
+What it does wrong on purpose is set per instance in `server.behaviour` (a slow reply, a body
+trickling in, 500s or 429s first, malformed bodies, dying mid-batch), and what it saw is in its counters
 (`requests`, `answered`, `max_in_flight`, `authorizations`, `bodies`, `arrivals`).
 
 The fixtures: `judge_model` (the tiny model loaded once per session, from `tiny_model_dir`)
@@ -106,6 +106,7 @@ class Behaviour:
     retry_after: str | None = None  # the Retry-After header sent with those failures
     malformed: str | None = None  # "json": a body that is not JSON; "shape": JSON without choices[0].message.content
     die_after: int | None = None  # after answering K requests: stop listening, drop every later request
+    trickle: float = 0.0  # seconds between the bytes of a reply's body (each gap shorter than a read timeout)
 
 
 @dataclass
@@ -187,13 +188,25 @@ def _handler(server: JudgeServer) -> type[BaseHTTPRequestHandler]:
             pass  # quiet tests
 
         def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+            try:
+                self._send_headers(status, len(body), headers)
+                if server.behaviour.trickle > 0:
+                    for index in range(len(body)):
+                        if server.stopping.wait(server.behaviour.trickle):
+                            break
+                        self.wfile.write(body[index : index + 1])
+                else:
+                    self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (its timeout): nothing to tell
+                self.close_connection = True
+
+        def _send_headers(self, status: int, length: int, headers: dict[str, str] | None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(length))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(body)
 
         def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
             self._send(status, json.dumps(data).encode("utf-8"), headers)

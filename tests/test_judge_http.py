@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import pickle
+import subprocess
+import sys
 import threading
 
 import httpx
@@ -100,6 +102,14 @@ def test_a_reply_slower_than_the_timeout_fails_as_timeout_after_the_retries(judg
     assert judge_server.counters.requests == 3  # 1 + retries
 
 
+def test_a_body_trickling_in_past_the_timeout_fails_as_timeout(judge_server: JudgeServer) -> None:
+    # Each byte comes well within httpx's read timeout; the whole reply does not come within `timeout`.
+    judge_server.behaviour = Behaviour(labels=["good"], trickle=0.05)
+    replies = ChatClient(settings(judge_server, timeout=0.5, retries=1)).complete(conversations(1))
+    assert replies == [Reply(None, "timeout")]
+    assert judge_server.counters.requests == 2
+
+
 def test_a_budget_that_cannot_fit_the_work_fails_the_rest_as_budget(judge_server: JudgeServer) -> None:
     # Two quick replies, then every reply hangs: the hung ones and the two never sent are "budget".
     judge_server.behaviour = Behaviour(labels=LABELS, delay=30, delay_from=2)
@@ -178,6 +188,14 @@ def test_failures_are_logged_with_their_cause(judge_server: JudgeServer, caplog:
     ]
 
 
+def test_a_proxy_from_the_environment_does_not_reroute_a_local_judge(judge_server: JudgeServer,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")  # nothing listens there: a proxied request would fail
+    judge_server.behaviour = Behaviour(labels=["good"])
+    assert ChatClient(settings(judge_server, retries=0)).complete(conversations(1)) == [Reply("good", None)]
+
+
 def test_the_failure_kinds_are_the_interface_s() -> None:
     assert FAILURES == ("timeout", "http_status", "connection", "malformed", "budget")
 
@@ -187,7 +205,8 @@ def test_the_api_key_is_read_from_the_named_variable(judge_server: JudgeServer, 
                                                      caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("RL_JUDGE_TEST_KEY", "sk-secret-123")
     judge_server.behaviour = Behaviour(labels=["good"], fail_first=1, fail_status=401)
-    client = ChatClient(settings(judge_server, api_key_env="RL_JUDGE_TEST_KEY"))
+    # One at a time, so that the injected 401 goes to the first conversation.
+    client = ChatClient(settings(judge_server, api_key_env="RL_JUDGE_TEST_KEY", concurrency=1))
     with caplog.at_level(logging.DEBUG):
         replies = client.complete(conversations(2))
     assert replies == [Reply(None, "http_status"), Reply("good", None)]
@@ -259,6 +278,16 @@ def test_calls_from_several_threads_share_the_concurrency_bound(judge_server: Ju
         worker.join()
     assert results == [[Reply("good", None)] * 3] * 3
     assert judge_server.counters.max_in_flight == 2
+
+
+def test_importing_the_backend_loads_neither_httpx_nor_the_training_stack() -> None:
+    # `rewardc check` imports the judge kind, which may import this module: it must stay light.
+    code = (
+        "import sys, rewardlang.rules.judge_http\n"
+        "print(sorted(m for m in ('httpx', 'torch', 'transformers') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 # ------------------------------------------------------------------ verdicts

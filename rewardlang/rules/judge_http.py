@@ -121,6 +121,11 @@ def _redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
 
 
+def _is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "localhost" or host.startswith("127.") or host == "::1"
+
+
 def _retry_after(value: str | None) -> float | None:
     """Seconds asked for by a Retry-After header (a number of seconds or an HTTP date), or None."""
     if value is None:
@@ -139,8 +144,8 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, seconds)
 
 
-class _BudgetSpent(Exception):
-    """The deadline passed while a body was still arriving."""
+class _AttemptOver(Exception):
+    """The attempt's time ran out while the body was still arriving."""
 
 
 class ChatClient:
@@ -186,7 +191,8 @@ class ChatClient:
                 self._client = httpx.Client(
                     limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
                     follow_redirects=False,
-                    trust_env=False,  # proxies from the environment would silently reroute a local judge
+                    # HTTP(S)_PROXY from the environment is for remote hosts: a proxy must not reroute a local judge.
+                    trust_env=not _is_loopback(self.settings.base_url),
                 )
                 self._executor = concurrent.futures.ThreadPoolExecutor(
                     max_workers=size, thread_name_prefix="rewardlang-judge"
@@ -291,6 +297,8 @@ class ChatClient:
 
         capped = left < self.settings.timeout  # this attempt's timeout is what is left of the budget
         seconds = min(self.settings.timeout, left)
+        # httpx's timeouts bound each network operation; this bounds the whole reply (a trickling body).
+        attempt_end = time.monotonic() + seconds
         try:
             with client.stream("POST", self._endpoint, content=content, headers=headers,
                                timeout=httpx.Timeout(seconds)) as response:
@@ -305,10 +313,10 @@ class ChatClient:
                     raw += chunk
                     if len(raw) > MAX_BODY_BYTES:
                         return _Outcome(Reply(None, "malformed"), f"body over {MAX_BODY_BYTES} bytes"), False, None
-                    if time.monotonic() > deadline:  # a server trickling bytes cannot hold the step
-                        raise _BudgetSpent
-        except (_BudgetSpent, httpx.TimeoutException) as error:
-            if capped or isinstance(error, _BudgetSpent):
+                    if time.monotonic() > attempt_end:
+                        raise _AttemptOver
+        except (_AttemptOver, httpx.TimeoutException):
+            if capped:
                 return _Outcome(Reply(None, "budget"), "the budget ran out during a request"), False, None
             return _Outcome(Reply(None, "timeout"), f"no reply within {seconds:g} s"), True, None
         except httpx.DecodingError as error:  # a body whose content-encoding does not decode
