@@ -55,7 +55,7 @@ rule rep: repetition { ngram 4 }
 rule long: overlong 256 tokens { buffer 64 }
 rule eq: equals column answer { compare numeric }
 rule cls: classifier "org/model" { label "positive"  activation softmax  context prompt  max_length 256 }
-rule judged: judge "Is {answer} polite?" { choices "no", "partly", "yes"  batch_size 8 }
+rule judged: judge "Is {answer} a polite reply to {last_user}?" { choices "no", "partly", "yes"  batch_size 8 }
 total = length + 2 * helpful - -safety + digits + tags + marks + js + rel + ov + sim + rep + long + eq + cls + judged
 gate safety < 0.5 then 0
 clip ..3
