@@ -1083,6 +1083,176 @@ RL123 = _code(
         """,
 )
 
+RL124 = _code(
+    "RL124",
+    ERROR,
+    "unknown judge placeholder",
+    "unknown placeholder `{placeholder}` in {where}",
+    """
+        A `judge` rule's criterion or template file holds a `{NAME}` that is
+        not a placeholder. The placeholders are `{prompt}` (the whole prompt
+        as text), `{last_user}` (the last user message), `{system}` (the
+        system message), `{answer}` (the scored text: the rule's `scope`),
+        `{criterion}` (the criterion, in a template file), `{verdicts}` (the
+        verdicts the judge may give, as words) and `{column.NAME}` (a dataset
+        column). Write `{{` and `}}` for literal braces.
+
+        Wrong:
+
+            reward chat
+            rule polite: judge "Is {anwser} polite?"
+
+        Fixed:
+
+            reward chat
+            rule polite: judge "Is {answer} polite?"
+
+        Why it matters: an unknown placeholder would reach the judge as
+        written, and every completion would be graded on a broken prompt.
+        """,
+)
+
+RL125 = _code(
+    "RL125",
+    ERROR,
+    "bad judge scale",
+    "bad scale for a judge: {problem}",
+    """
+        A `judge` rule's `scale LOW..HIGH` must have two whole-number ends,
+        LOW below HIGH, and at most 101 values. The judge gives a number on
+        the scale; LOW scores 0 and HIGH scores 1.
+
+        Wrong:
+
+            reward chat
+            rule helpful: judge "Is the reply helpful?" { scale 10..1 }
+
+        Fixed:
+
+            reward chat
+            rule helpful: judge "Is the reply helpful?" { scale 1..10 }
+
+        Why it matters: an empty or fractional scale has no verdicts to map,
+        and every completion would score the same.
+        """,
+)
+
+RL126 = _code(
+    "RL126",
+    ERROR,
+    "judge template not readable",
+    "cannot read the judge template `{path}`: {reason}",
+    """
+        A `judge` rule's `template` file does not exist, cannot be read, is
+        larger than 1 MB, or is not UTF-8 text. A relative path is resolved
+        from the spec file's folder, not from the working directory.
+
+        Wrong:
+
+            reward chat
+            rule helpful: judge "Is the reply helpful?" { template "no/such/template.txt" }
+
+        Fixed:
+
+            reward chat
+            rule helpful: judge "Is the reply helpful?"
+
+        Why it matters: without its template the judge has no prompt, and the
+        run would fail at its first step instead of before it starts.
+        """,
+    encoding="the judge template `{path}` is not UTF-8 text (byte {offset})",
+)
+
+RL127 = _code(
+    "RL127",
+    ERROR,
+    "judge backends mixed",
+    "`{option}` is an option of the local judge, not of a judge on a server",
+    """
+        A `judge` rule runs either on a local model (`model`, `batch_size`,
+        `max_length`) or on an OpenAI-compatible server (`server` with its
+        `served_model`, and `api_key_env`, `concurrency`, `timeout`,
+        `retries`, `budget`). Options of one backend cannot be given to the
+        other, a `server` needs the name of the model it serves, and the
+        server is an http(s) base URL.
+
+        Wrong:
+
+            reward chat
+            rule helpful: judge "Is the reply helpful?" { server "http://127.0.0.1:8000/v1"  model "judge" }
+
+        Fixed:
+
+            reward chat
+            rule helpful: judge "Is the reply helpful?" { server "http://127.0.0.1:8000/v1"  served_model "judge" }
+
+        Why it matters: the option would be ignored silently, and the judge
+        would not be the one you configured.
+        """,
+    no_server="`{option}` is an option of the HTTP judge, which needs a server",
+    served_model="a judge with a `server` needs `served_model`, the name of the model the server serves",
+    url="`server` must be an http:// or https:// base URL",
+)
+
+RL128 = _code(
+    "RL128",
+    ERROR,
+    "API key written in the spec",
+    "`api_key_env` names an environment variable; this is not a variable name",
+    """
+        A `judge` rule's `api_key_env` takes the NAME of the environment
+        variable that holds the API key (`OPENAI_API_KEY`), never the key
+        itself: the spec is shared, committed and logged, and a key in it is
+        leaked. A value that looks like a key (`sk-...`, a long run of
+        letters and digits) or is not a variable name is refused; the message
+        does not repeat it.
+
+        Wrong:
+
+            reward chat
+            rule helpful: judge "Is the reply helpful?" {
+                server "https://api.example.com/v1"  served_model "judge"
+                api_key_env "sk-abc123def456ghi789"
+            }
+
+        Fixed:
+
+            reward chat
+            rule helpful: judge "Is the reply helpful?" {
+                server "https://api.example.com/v1"  served_model "judge"
+                api_key_env "JUDGE_API_KEY"
+            }
+
+        Why it matters: a leaked key is spent by others; revoke any key that
+        was written into a spec.
+        """,
+)
+
+RL129 = _code(
+    "RL129",
+    ERROR,
+    "judge choices and scale",
+    "a judge gives either named `choices` or a number on a `scale`, not both",
+    """
+        A `judge` rule's verdict is one of its `choices` (worst to best) or a
+        whole number on its `scale`; a rule cannot have both.
+
+        Wrong:
+
+            reward chat
+            rule helpful: judge "Is the reply helpful?" { choices "no", "yes"  scale 1..10 }
+
+        Fixed:
+
+            reward chat
+            rule helpful: judge "Is the reply helpful?" { scale 1..10 }
+
+        Why it matters: the two map verdicts to scores differently; the rule
+        would not say which one it means.
+        """,
+)
+
+
 RL132 = _code(
     "RL132",
     ERROR,
@@ -1533,6 +1703,54 @@ RL211 = _code(
         format you want.
         """,
 )
+
+RL212 = _code(
+    "RL212",
+    WARNING,
+    "judge with a single choice",
+    "a judge with a single choice always scores 1",
+    """
+        A `judge` rule lists one choice: the only verdict maps to 1, so the
+        rule gives every completion the same score. List the verdicts worst
+        to best.
+
+        Wrong:
+
+            reward chat
+            rule helpful: judge "Is the reply helpful?" { choices "yes" }
+
+        Fixed:
+
+            reward chat
+            rule helpful: judge "Is the reply helpful?" { choices "no", "yes" }
+
+        Why it matters: a constant reward has zero advantage in every GRPO
+        group: the rule costs judge calls and teaches nothing.
+        """,
+)
+
+RL213 = _code(
+    "RL213",
+    WARNING,
+    "judge template without the answer",
+    "the judge template `{path}` has no answer placeholder: the judge never sees the completion",
+    """
+        A `judge` rule's `template` file never uses `{answer}` (nor does its
+        criterion), so the judge grades the prompt alone and every completion
+        of a prompt gets the same verdict. The check cannot show it with an
+        inline example, as it needs a template file; the Fixed spec uses the
+        built-in template, which shows the answer.
+
+        Fixed:
+
+            reward chat
+            rule helpful: judge "Is the reply helpful?"
+
+        Why it matters: completions of one prompt scoring the same have zero
+        advantage in their GRPO group, so the rule teaches nothing.
+        """,
+)
+
 
 RL215 = _code(
     "RL215",

@@ -17,7 +17,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 
 # Plugins: the tiny chat model's session fixture (`tiny_model_dir`) and the grpo-train
 # fixtures (`spec_file`, `data_file`).
-pytest_plugins = ["tiny_model", "train_runs"]
+pytest_plugins = ["tiny_model", "train_runs", "judge_server"]
 
 # Tests never touch the Hugging Face Hub: an accidental attempt fails fast instead of hanging.
 # Set once for the whole suite, so in-process runs and the subprocesses tests start inherit it.
@@ -56,7 +56,8 @@ rule long: overlong 256 tokens { buffer 64 }
 rule eq: equals column answer { compare exact  punctuation trailing }
 rule cls: classifier "org/model" { label "positive"  activation softmax  context prompt  max_length 256 }
 rule sums: math column answer { timeout 2 }
-total = length + 2 * helpful - -safety + digits + tags + marks + js + rel + ov + sim + rep + long + sums + eq + cls
+rule jd: judge "Is {answer} a polite reply to {last_user}?" { choices "no", "partly", "yes"  batch_size 8 }
+total = length + 2 * helpful - -safety + digits + tags + marks + js + rel + ov + sim + rep + long + sums + eq + cls + jd
 gate safety < 0.5 then 0
 clip ..3
 """

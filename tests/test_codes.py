@@ -27,6 +27,7 @@ NO_WRONG_EXAMPLE = {
     "RL007": "a formula 101 levels deep is too long to show; tests/test_hardening_frontend.py builds one",
     "RL008": "a spec of a million characters; tests/test_golden.py builds one in memory",
     "RL100": "the internal fallback of validation, with no known spec that reaches it",
+    "RL213": "it needs a template file; tests/golden/RL213.reward and tests/test_judge.py use one",
     "RL133": "needs a schema file that is not JSON; tests/golden/RL133.reward and tests/test_json_schema.py have one",
     "RL134": "needs an invalid schema file; tests/golden/RL134.reward and tests/test_json_schema.py have one",
     "RL135": "needs a schema file with a bad `$ref`; tests/golden/RL135.reward and tests/test_json_schema.py have one",

@@ -536,7 +536,7 @@ def test_spans_point_at_the_right_text(all_kinds_spec: str) -> None:
     assert source_of(text, spec.clip) == "..3"
     total = spec.total
     assert source_of(text, total).startswith("length + 2 * helpful - -safety + digits")
-    assert source_of(text, total).endswith("+ eq + cls")
+    assert source_of(text, total).endswith("+ eq + cls + jd")
     # Walk down the left spine to `length + 2 * helpful - -safety`.
     node = total
     while source_of(text, node) != "length + 2 * helpful - -safety":

@@ -477,6 +477,16 @@ def math_body(draw: st.DrawFn) -> KindBody:
     return f"math {draw(target)}", [option("timeout", num(st.floats(0.1, 600) | st.integers(1, 600)))]
 
 
+@st.composite
+def judge_body(draw: st.DrawFn) -> KindBody:
+    criterion = draw(phrase_text.filter(lambda t: "{" not in t and "}" not in t))
+    return f"judge {quote(criterion, 'plain')}", [
+        option("choices", string_list()),
+        option("batch_size", num(st.integers(1, 4096))),
+        option("max_length", num(st.integers(16, 10**6))),
+    ]
+
+
 # Every rule kind has an entry (tests/test_kinds.py checks it against the registry).
 KIND_BODIES = {
     "length": length_body,
@@ -494,6 +504,7 @@ KIND_BODIES = {
     "equals": equals_body,
     "classifier": classifier_body,
     "math": math_body,
+    "judge": judge_body,
 }
 
 

@@ -48,6 +48,7 @@ EXPECTED_RULES = {
     "summarize": ["brief", "reference", "grounded", "no_filler", "fresh"],
     "default_chat": ["length", "helpful", "safety", "on_topic"],
     "math": ["format", "tag_count", "accuracy", "overlong"],
+    "helpfulness": ["helpful", "length", "no_refusal", "fresh"],
 }
 # A spec's `reward NAME` is its file name, except grpo-train's default: it is `chat`, so its
 # rules log as `rewards/chat/<rule>` as they always have.
