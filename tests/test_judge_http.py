@@ -27,7 +27,6 @@ from rewardlang.rules.judge_http import (
     parse_verdict,
 )
 
-
 LABELS = ["bad", "good"]
 TEMPLATE = "<think>weighing {prompt}</think> Verdict: {label}"
 
