@@ -22,9 +22,10 @@ from rewardlang.rules.base import RuleScorer
 from rewardlang.runtime import Batch
 from rewardlang.text import fold
 
-# and `math` and `judge`, backed by a worker process or a language model (tests/test_math_answer.py, tests/test_judge.py).
-# and `math`, backed by a worker process (tests/test_math_answer.py: its own pickling, junk and megabytes).
-LEXICAL_KINDS = set(KINDS) - {"relevance", "similarity", "classifier", "math", "judge"}  # model- or worker-backed
+# Every kind but those backed by a model or a reference metric, which tests/test_rules_models.py covers,
+# `math`, backed by a worker process (tests/test_math_answer.py: its own pickling, junk and megabytes),
+# and `judge`, backed by a language model or a server (tests/test_judge.py).
+LEXICAL_KINDS = set(KINDS) - {"relevance", "similarity", "classifier", "math", "judge"}
 
 
 def scorer(rule: str) -> RuleScorer:
