@@ -464,14 +464,15 @@ def test_http_scorer_pickles(server: Any) -> None:
 # ------------------------------------------------------------------- TRL
 def test_local_judge_in_a_real_two_step_grpo_run(tiny_model_dir: Path, tmp_path: Path) -> None:
     pytest.importorskip("trl")
-    from test_trl_integration import _logged, _train
+    from test_trl_integration import _dataset
+    from trl_runs import logged, train_two_steps
 
     spec = loads(
         "reward judged\n"
         f'rule j: judge "Is the reply helpful?" {{ choices "no", "partly", "yes"  model "{tiny_model_dir}" }}\n'
         "rule brief: length 1..12 words\n"
     )
-    history = _train(spec, tiny_model_dir, tmp_path / "out")
-    means = _logged(history, "rewards/judged/j/mean")  # TRL names reward functions `<spec>/<rule>`
+    history = train_two_steps(spec.reward_funcs, spec.weights, tiny_model_dir, tmp_path / "out", _dataset())
+    means = logged(history, "rewards/judged/j/mean")  # TRL names reward functions `<spec>/<rule>`
     assert len(means) == 2 and all(0.0 <= m <= 1.0 for m in means)
-    assert _logged(history, "judge/j/failures") == [0.0, 0.0]  # logged every step, 0 included
+    assert logged(history, "judge/j/failures") == [0.0, 0.0]  # logged every step, 0 included

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 import rewardlang
 from rewardlang.compiler import CompiledSpec, Scores
 from rewardlang.kinds.math_answer import MathScorer
+from trl_runs import logged, train_two_steps
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -322,8 +323,6 @@ def test_the_math_spec_in_two_real_grpo_steps(tiny_model_dir: Path, tmp_path: Pa
     """TRL's GRPOTrainer with specs/math.reward: every rule and the timeouts metric are logged each step."""
     pytest.importorskip("trl")
     from datasets import Dataset
-    from transformers import AutoTokenizer
-    from trl import GRPOConfig, GRPOTrainer
 
     spec = rewardlang.load(ROOT / "specs" / "math.reward")
     dataset = Dataset.from_list(
@@ -333,39 +332,12 @@ def test_the_math_spec_in_two_real_grpo_steps(tiny_model_dir: Path, tmp_path: Pa
                                        ("Half of 3?", "1.5"), ("The set of roots of x^2 = 1?", r"$\{-1, 1\}$")]
         ]
     )
-    args = GRPOConfig(
-        output_dir=str(tmp_path / "run"),
-        max_steps=2,
-        per_device_train_batch_size=4,
-        num_generations=2,
-        max_completion_length=16,
-        learning_rate=1e-4,
-        logging_steps=1,
-        save_strategy="no",
-        report_to="none",
-        use_cpu=True,
-        bf16=False,
-        remove_unused_columns=False,  # keep `solution` for `column solution`
-        reward_weights=spec.weights,
-        seed=0,
-        dataloader_num_workers=0,
-        disable_tqdm=True,
-    )
-    trainer = GRPOTrainer(
-        model=str(tiny_model_dir),
-        processing_class=AutoTokenizer.from_pretrained(tiny_model_dir),
-        reward_funcs=spec.reward_funcs,
-        args=args,
-        train_dataset=dataset,
-    )
     try:
-        trainer.train()
+        history = train_two_steps(spec.reward_funcs, spec.weights, tiny_model_dir, tmp_path / "run", dataset)
     finally:
         _close_all(spec)
-    history = trainer.state.log_history
     for key in ["rewards/math/accuracy/mean", "rewards/math/format/mean", "math/accuracy/timeouts"]:
-        values = [entry[key] for entry in history if key in entry]
-        assert len(values) == 2, (key, values)
+        assert len(logged(history, key)) == 2, (key, logged(history, key))
     # A tiny random model boxes no answer: every completion is verified and wrong, none cut off.
-    assert [entry["rewards/math/accuracy/mean"] for entry in history if "rewards/math/accuracy/mean" in entry] == [0, 0]
-    assert [entry["math/accuracy/timeouts"] for entry in history if "math/accuracy/timeouts" in entry] == [0, 0]
+    assert logged(history, "rewards/math/accuracy/mean") == [0, 0]
+    assert logged(history, "math/accuracy/timeouts") == [0, 0]

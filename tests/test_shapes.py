@@ -24,6 +24,7 @@ from rewardlang.fmt import format_source
 from rewardlang.registry import score_range
 from rewardlang.scoring import ScoreRequest, score
 from rewardlang.text import remove_punctuation, strip_trailing_punctuation
+from trl_runs import train_two_steps
 
 
 def compile_rule(rule: str) -> rewardlang.CompiledSpec:
@@ -359,8 +360,6 @@ def test_grpo_trainer_logs_the_rules_next_to_trls_own_penalty(tiny_model_dir: Pa
     same mean as the rule, on the same generated ids; the `equals` rule reads its dataset column."""
     pytest.importorskip("torch")
     from datasets import Dataset
-    from transformers import AutoTokenizer
-    from trl import GRPOConfig, GRPOTrainer
 
     spec = rewardlang.loads(
         "reward shapes\n"
@@ -371,18 +370,11 @@ def test_grpo_trainer_logs_the_rules_next_to_trls_own_penalty(tiny_model_dir: Pa
     questions = [("What is the capital of France?", "Paris"), ("And of Peru?", "Lima"),
                  ("And of Chad?", "N'Djamena"), ("And of Japan?", "Tokyo")]
     dataset = Dataset.from_list([{"prompt": [{"role": "user", "content": q}], "city": c} for q, c in questions])
-    args = GRPOConfig(
-        output_dir=str(tmp_path / "run"), max_steps=2, per_device_train_batch_size=4, num_generations=2,
-        max_completion_length=24, learning_rate=1e-4, logging_steps=1, save_strategy="no", report_to="none",
-        use_cpu=True, bf16=False, remove_unused_columns=False, reward_weights=[*spec.weights, 0.0], seed=0,
-        dataloader_num_workers=0, disable_tqdm=True,
+    history = train_two_steps(
+        [*spec.reward_funcs, trl_penalty], [*spec.weights, 0.0], tiny_model_dir, tmp_path / "run", dataset,
+        max_completion_length=24,
     )
-    trainer = GRPOTrainer(
-        model=str(tiny_model_dir), processing_class=AutoTokenizer.from_pretrained(tiny_model_dir),
-        reward_funcs=[*spec.reward_funcs, trl_penalty], args=args, train_dataset=dataset,
-    )
-    trainer.train()
-    steps = [entry for entry in trainer.state.log_history if "rewards/shapes/no_loops/mean" in entry]
+    steps = [entry for entry in history if "rewards/shapes/no_loops/mean" in entry]
     assert len(steps) == 2
     for entry in steps:
         assert entry["rewards/shapes/no_loops/mean"] == entry["rewards/repetition_penalty_reward/mean"]

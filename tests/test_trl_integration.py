@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 import rewardlang
+from trl_runs import logged, train_two_steps
 
 # transformers/TRL deprecation notices about their own internals (gradient_checkpointing -> activation_...).
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
@@ -82,41 +83,10 @@ def _dataset():
 
 
 def _train(spec: rewardlang.CompiledSpec, model_dir: Path, output_dir: Path) -> list[dict[str, Any]]:
-    from transformers import AutoTokenizer
-    from trl import GRPOConfig, GRPOTrainer
-
-    args = GRPOConfig(
-        output_dir=str(output_dir),
-        max_steps=2,
-        per_device_train_batch_size=4,  # 2 prompts x 2 generations per step
-        num_generations=2,
-        max_completion_length=16,
-        learning_rate=1e-4,
-        logging_steps=1,
-        save_strategy="no",
-        report_to="none",
-        use_cpu=True,
-        bf16=False,
-        remove_unused_columns=False,  # keep `reference` for `column reference`
-        reward_weights=spec.weights,
-        seed=0,
-        dataloader_num_workers=0,
-        disable_tqdm=True,
-    )
-    trainer = GRPOTrainer(
-        model=str(model_dir),
-        processing_class=AutoTokenizer.from_pretrained(model_dir),
-        reward_funcs=spec.reward_funcs,
-        args=args,
-        train_dataset=_dataset(),
-    )
-    trainer.train()
-    assert trainer.state.global_step == 2
-    return trainer.state.log_history
+    return train_two_steps(spec.reward_funcs, spec.weights, model_dir, output_dir, _dataset())
 
 
-def _logged(history: list[dict[str, Any]], key: str) -> list[float]:
-    return [entry[key] for entry in history if key in entry]
+_logged = logged
 
 
 def _assert_every_function_logged(spec: rewardlang.CompiledSpec, history: list[dict[str, Any]]) -> None:
