@@ -294,7 +294,7 @@ def _serve(requests: IO[bytes], replies: IO[bytes]) -> None:
         from latex2sympy2_extended import NormalizationConfig
         from math_verify import LatexExtractionConfig, parse, verify
     except Exception as error:  # noqa: BLE001 - told to the parent, which raises it with the rule's name
-        _send(replies, ("error", f"{type(error).__name__}: {error} (install math-verify[antlr4_13_2])"))
+        _send(replies, ("error", f"{type(error).__name__}: {error} (install math-verify[antlr4-13-2])"))
         return
     # The "Timeout is disabled" warnings: the bound is the parent's deadline.
     for name in ("math_verify.parser", "math_verify.grader", "math_verify"):
