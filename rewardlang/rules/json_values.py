@@ -17,7 +17,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urldefrag, urljoin, urlsplit
-from urllib.request import url2pathname
 
 from rewardlang.rules.models import ModelLoadError
 
@@ -365,6 +364,8 @@ def _identified(schema: Any, cls: Any, uri: str) -> Any:
 def _registry(cls: Any) -> tuple[Any, Any]:
     """A registry that reads `$ref`s to local files (relative to the schema's file), never the network;
     and its retrieve function."""
+    from urllib.request import url2pathname  # pulls in http.client and email: not on `rewardc check`'s path
+
     from referencing import Registry, Resource
     from referencing.exceptions import NoSuchResource
 
