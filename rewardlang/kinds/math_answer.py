@@ -17,15 +17,17 @@ verified once per call; the worker keeps parsed references across calls.
 from __future__ import annotations
 
 import threading
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
 from rewardlang.kind import Kind
 from rewardlang.nodes import RuleBase, Target
 from rewardlang.rules.base import RuleScorer
-from rewardlang.rules.math_worker import MathVerifier, Verdict
 from rewardlang.runtime import Batch
+
+if TYPE_CHECKING:  # the worker module starts processes and threads: imported when the rule first scores
+    from rewardlang.rules.math_worker import MathVerifier, Verdict
 
 Seconds = Annotated[float, Field(ge=0.1, le=600)]
 
@@ -66,6 +68,8 @@ class MathScorer(RuleScorer):
         assert self._lock is not None
         with self._lock:
             if self._verifier is None:
+                from rewardlang.rules.math_worker import MathVerifier  # subprocess, threads: not for `rewardc check`
+
                 self._verifier = MathVerifier(self.rule.timeout)
             return self._verifier
 
