@@ -288,7 +288,7 @@ class JudgeScorer(LazyModelScorer):
                 self._cache = LRUCache[str, Verdict](CACHE_SIZE)
             prompts = self.prompts(batch)
             known: dict[str, Verdict] = {}
-            wanted: list[str] = []
+            wanted: dict[str, None] = {}  # distinct prompts to judge, in first-seen order
             for prompt in prompts:
                 if prompt is None or prompt in known or prompt in wanted:
                     continue
@@ -296,9 +296,9 @@ class JudgeScorer(LazyModelScorer):
                 if cached is not None:
                     known[prompt] = cached
                 else:
-                    wanted.append(prompt)
+                    wanted[prompt] = None
             failures = 0
-            for prompt, verdict in zip(wanted, self._judge(wanted) if wanted else [], strict=True):
+            for prompt, verdict in zip(wanted, self._judge(list(wanted)) if wanted else [], strict=True):
                 known[prompt] = verdict
                 if verdict.score is None:
                     failures += 1  # counted once per distinct prompt, and never cached: retried next call
