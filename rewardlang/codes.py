@@ -1253,8 +1253,8 @@ RL129 = _code(
 )
 
 
-RL132 = _code(
-    "RL132",
+RL130 = _code(
+    "RL130",
     ERROR,
     "schema file cannot be read",
     "cannot read the JSON Schema file `{file}`: {problem}",
@@ -1277,8 +1277,8 @@ RL132 = _code(
         """,
 )
 
-RL133 = _code(
-    "RL133",
+RL131 = _code(
+    "RL131",
     ERROR,
     "schema file is not JSON",
     "the JSON Schema file `{file}` is not JSON: {problem}",
@@ -1300,8 +1300,8 @@ RL133 = _code(
         """,
 )
 
-RL134 = _code(
-    "RL134",
+RL132 = _code(
+    "RL132",
     ERROR,
     "invalid JSON Schema",
     "`{file}` is not a valid JSON Schema: `{keyword}` at `{where}`: {problem}",
@@ -1327,8 +1327,8 @@ RL134 = _code(
         """,
 )
 
-RL135 = _code(
-    "RL135",
+RL133 = _code(
+    "RL133",
     ERROR,
     "unresolvable `$ref` in a schema",
     "`{file}`: the `$ref` {ref} at `{where}` cannot be resolved",
@@ -1351,8 +1351,8 @@ RL135 = _code(
         """,
 )
 
-RL136 = _code(
-    "RL136",
+RL134 = _code(
+    "RL134",
     ERROR,
     "`punctuation` with `compare numeric`",
     "`punctuation {punctuation}` does not apply to `compare numeric`",
@@ -1752,8 +1752,8 @@ RL213 = _code(
 )
 
 
-RL215 = _code(
-    "RL215",
+RL214 = _code(
+    "RL214",
     WARNING,
     "`scope` has no effect on tool calls",
     "`scope {scope}` has no effect with `extract tool_calls`",
@@ -1780,8 +1780,8 @@ RL215 = _code(
 )
 
 
-RL216 = _code(
-    "RL216",
+RL215 = _code(
+    "RL215",
     WARNING,
     "misspelled JSON Schema keyword",
     "`{file}`: `{key}` at `{where}` is no JSON Schema keyword",
@@ -1804,8 +1804,8 @@ RL216 = _code(
 )
 
 
-RL217 = _code(
-    "RL217",
+RL216 = _code(
+    "RL216",
     WARNING,
     "text option has no effect on token ids",
     "`{option}` has no effect on token ids",

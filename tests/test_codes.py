@@ -28,10 +28,10 @@ NO_WRONG_EXAMPLE = {
     "RL008": "a spec of a million characters; tests/test_golden.py builds one in memory",
     "RL100": "the internal fallback of validation, with no known spec that reaches it",
     "RL213": "it needs a template file; tests/golden/RL213.reward and tests/test_judge.py use one",
-    "RL133": "needs a schema file that is not JSON; tests/golden/RL133.reward and tests/test_json_schema.py have one",
-    "RL134": "needs an invalid schema file; tests/golden/RL134.reward and tests/test_json_schema.py have one",
-    "RL135": "needs a schema file with a bad `$ref`; tests/golden/RL135.reward and tests/test_json_schema.py have one",
-    "RL216": "needs a schema file with a misspelled keyword; tests/golden/RL216.reward has one",
+    "RL131": "needs a schema file that is not JSON; tests/golden/RL131.reward and tests/test_json_schema.py have one",
+    "RL132": "needs an invalid schema file; tests/golden/RL132.reward and tests/test_json_schema.py have one",
+    "RL133": "needs a schema file with a bad `$ref`; tests/golden/RL133.reward and tests/test_json_schema.py have one",
+    "RL215": "needs a schema file with a misspelled keyword; tests/golden/RL215.reward has one",
 }
 
 

@@ -230,7 +230,7 @@ def test_relative_schema_path_resolves_from_the_spec_folder(
     assert loaded.score(['{"name": "get_weather", "arguments": {"city": "Oslo"}}']).rules["call"] == [1.0]
     # The same text analysed from the working directory does not find it.
     [diagnostic] = analyze(spec.read_text(encoding="utf-8")).diagnostics
-    assert diagnostic.code == "RL132"
+    assert diagnostic.code == "RL130"
 
 
 def test_draft_comes_from_dollar_schema(tmp_path: Path) -> None:
@@ -243,7 +243,7 @@ def test_draft_comes_from_dollar_schema(tmp_path: Path) -> None:
     assert analyze('reward t\nrule r: json { schema "draft7.json" }\n', base=tmp_path).diagnostics == []
     assert rule_scores('json { schema "draft7.json" }', ['["a", 1]', '["a", "b"]'], base=tmp_path) == [1.0, 0.5]
     [diagnostic] = analyze('reward t\nrule r: json { schema "default.json" }\n', base=tmp_path).diagnostics
-    assert diagnostic.code == "RL134"
+    assert diagnostic.code == "RL132"
     assert diagnostic.message.startswith(f"`{jv.shown_path(str(tmp_path / 'default.json'))}` is not a valid JSON "
                                          "Schema: `items` at `$.items`: ")
 
@@ -295,7 +295,7 @@ def test_schema_patterns_run_in_linear_time(tmp_path: Path) -> None:
 def test_a_pattern_re2_cannot_run_is_rl134(tmp_path: Path, schema: Any, keyword: str, where: str) -> None:
     (tmp_path / "p.json").write_text(json.dumps(schema), encoding="utf-8")
     [(code, line, column, message)] = check('schema "p.json"', tmp_path)
-    assert (code, line, column) == ("RL134", 2, 16)
+    assert (code, line, column) == ("RL132", 2, 16)
     assert f"`{keyword}` at `{where}`: RE2 (linear time) cannot run " in message
 
 
@@ -321,7 +321,7 @@ def check(body: str, base: Path) -> list[tuple[str, int, int, str]]:
 def test_missing_schema_is_rl132_at_the_option(tmp_path: Path) -> None:
     shown = jv.shown_path(str(tmp_path / "nope.json"))
     assert check('extract first  schema "nope.json"', tmp_path) == [
-        ("RL132", 2, 31, f"cannot read the JSON Schema file `{shown}`: no such file")
+        ("RL130", 2, 31, f"cannot read the JSON Schema file `{shown}`: no such file")
     ]
 
 
@@ -329,7 +329,7 @@ def test_a_folder_is_rl132(tmp_path: Path) -> None:
     (tmp_path / "dir.json").mkdir()
     shown = jv.shown_path(str(tmp_path / "dir.json"))
     assert check('schema "dir.json"', tmp_path) == [
-        ("RL132", 2, 16, f"cannot read the JSON Schema file `{shown}`: a folder, not a file")
+        ("RL130", 2, 16, f"cannot read the JSON Schema file `{shown}`: a folder, not a file")
     ]
 
 
@@ -345,14 +345,14 @@ def test_not_json_is_rl133_naming_line_and_column(tmp_path: Path, content: str, 
     (tmp_path / "s.json").write_text(content, encoding="utf-8")
     shown = jv.shown_path(str(tmp_path / "s.json"))
     assert check('schema "s.json"', tmp_path) == [
-        ("RL133", 2, 16, f"the JSON Schema file `{shown}` is not JSON: {problem}")
+        ("RL131", 2, 16, f"the JSON Schema file `{shown}` is not JSON: {problem}")
     ]
 
 
 def test_not_utf8_is_rl133(tmp_path: Path) -> None:
     (tmp_path / "s.json").write_bytes(b'{"title": "\xff"}')
     [(code, _, _, message)] = check('schema "s.json"', tmp_path)
-    assert (code, message.endswith("is not JSON: not UTF-8 text")) == ("RL133", True)
+    assert (code, message.endswith("is not JSON: not UTF-8 text")) == ("RL131", True)
 
 
 @pytest.mark.parametrize(
@@ -371,7 +371,7 @@ def test_invalid_schema_is_rl134_naming_keyword_and_path(
     (tmp_path / "s.json").write_text(json.dumps(schema), encoding="utf-8")
     [(code, line, column, message)] = check('schema "s.json"', tmp_path)
     shown = jv.shown_path(str(tmp_path / "s.json"))
-    assert (code, line, column) == ("RL134", 2, 16)
+    assert (code, line, column) == ("RL132", 2, 16)
     assert message.startswith(f"`{shown}` is not a valid JSON Schema: `{keyword}` at `{where}`: ")
 
 
@@ -389,7 +389,7 @@ def test_unresolvable_ref_is_rl135(tmp_path: Path, ref: str, where: str) -> None
     (tmp_path / "s.json").write_text(json.dumps({"properties": {"a": {"$ref": ref}}}), encoding="utf-8")
     shown = jv.shown_path(str(tmp_path / "s.json"))
     assert check('schema "s.json"', tmp_path) == [
-        ("RL135", 2, 16, f"`{shown}`: the `$ref` {json.dumps(ref)} at `{where}` cannot be resolved")
+        ("RL133", 2, 16, f"`{shown}`: the `$ref` {json.dumps(ref)} at `{where}` cannot be resolved")
     ]
 
 
@@ -423,10 +423,10 @@ def test_misspelled_keywords_are_rl216_warnings(tmp_path: Path) -> None:
     shown = jv.shown_path(str(tmp_path / "s.json"))
     diagnostics = analyze('reward t\nrule r: json { schema "s.json" }\n', base=tmp_path).diagnostics
     assert [(d.code, d.span.column, d.message, d.help.split("?")[0]) for d in diagnostics] == [
-        ("RL216", 16, f"`{shown}`: `requried` at `$` is no JSON Schema keyword", "did you mean `required`"),
-        ("RL216", 16, f"`{shown}`: `maxLenght` at `$.properties.requried` is no JSON Schema keyword",
+        ("RL215", 16, f"`{shown}`: `requried` at `$` is no JSON Schema keyword", "did you mean `required`"),
+        ("RL215", 16, f"`{shown}`: `maxLenght` at `$.properties.requried` is no JSON Schema keyword",
          "did you mean `maxLength`"),
-        ("RL216", 16, f"`{shown}`: `enumm` at `$.$defs.d.anyOf[0]` is no JSON Schema keyword", "did you mean `enum`"),
+        ("RL215", 16, f"`{shown}`: `enumm` at `$.$defs.d.anyOf[0]` is no JSON Schema keyword", "did you mean `enum`"),
     ]
     assert all(not d.is_error for d in diagnostics)
     # A warning only: the rule still scores, and the misspelled keyword checks nothing.
@@ -435,7 +435,7 @@ def test_misspelled_keywords_are_rl216_warnings(tmp_path: Path) -> None:
 
 def test_scope_with_tool_calls_is_rl215() -> None:
     text = "reward t\ndefaults { scope full }\nrule r: json { extract tool_calls }\nrule s: json { extract first }\n"
-    assert [(d.code, d.span.line, d.span.column) for d in analyze(text).diagnostics] == [("RL215", 2, 12)]
+    assert [(d.code, d.span.line, d.span.column) for d in analyze(text).diagnostics] == [("RL214", 2, 12)]
     assert analyze("reward t\nrule r: json { extract tool_calls }\n").diagnostics == []
 
 

@@ -455,7 +455,7 @@ def equals_body(draw: st.DrawFn) -> KindBody:
     punctuation = option("punctuation", st.sampled_from(["keep", "trailing", "ignore"]))
     modes = draw(st.sampled_from([
         [option("compare", st.sampled_from(["exact", "normalized", "numeric"]))],
-        # Removing punctuation before numbers are read is RL136: `punctuation` goes with text comparisons.
+        # Removing punctuation before numbers are read is RL134: `punctuation` goes with text comparisons.
         [option("compare", st.sampled_from(["exact", "normalized"])), punctuation],
     ]))
     return f"equals {draw(target)}", modes

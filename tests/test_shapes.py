@@ -181,7 +181,7 @@ def test_split_tokens_is_for_repetition_only() -> None:
 
 def test_rl217_text_options_on_token_ids() -> None:
     text = "reward t\nrule r: repetition { split tokens  case sensitive  unicode raw  scope answer }\n"
-    assert diagnostics(text) == [("RL217", 2, 36), ("RL217", 2, 52), ("RL217", 2, 65)]
+    assert diagnostics(text) == [("RL216", 2, 36), ("RL216", 2, 52), ("RL216", 2, 65)]
     message = analyze(text).diagnostics[0].message
     assert message == "`case` has no effect on token ids"
 
@@ -255,7 +255,7 @@ def test_equals_punctuation_explains() -> None:
 def test_rl136_punctuation_with_numeric() -> None:
     for mode in ("trailing", "ignore"):
         text = f"reward t\nrule r: equals column a {{ compare numeric  punctuation {mode} }}\n"
-        assert diagnostics(text) == [("RL136", 2, 44)]
+        assert diagnostics(text) == [("RL134", 2, 44)]
         assert analyze(text).diagnostics[0].message == f"`punctuation {mode}` does not apply to `compare numeric`"
     assert diagnostics("reward t\nrule r: equals column a { compare numeric  punctuation keep }\n") == []
     assert diagnostics("reward t\nrule r: equals column a { punctuation trailng }\n") == [("RL104", 2, 27)]

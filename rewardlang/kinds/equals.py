@@ -92,9 +92,9 @@ class EqualsScorer(RuleScorer):
 
 
 def check_numeric_punctuation(rule: EqualsRule, span: RuleSpans) -> Iterator[Diagnostic]:
-    """RL136: numbers are read as written; removing punctuation would remove decimal points and signs."""
+    """RL134: numbers are read as written; removing punctuation would remove decimal points and signs."""
     if rule.compare == "numeric" and rule.punctuation != "keep":
-        yield codes.RL136(
+        yield codes.RL134(
             span("punctuation"),
             punctuation=rule.punctuation,
             label="numbers are read as written",

@@ -167,28 +167,28 @@ def check_schema_file(rule: JsonRule, span: RuleSpans) -> Iterator[Diagnostic]:
     where = span("schema")
     if problem is None:
         for typo in jv.misspelled_keywords(rule.schema):
-            yield codes.RL216(
+            yield codes.RL215(
                 where, file=file, key=typo.key, where=typo.where, label="a keyword JSON Schema ignores",
                 help=f"did you mean `{typo.keyword}`? JSON Schema ignores keywords it does not know, "
                 "so this one checks nothing",
             )
         return
     if problem.kind == "unreadable":
-        yield codes.RL132(
+        yield codes.RL130(
             where, file=file, problem=problem.problem, label=problem.problem,
             help="paths in a spec are relative to the spec file's folder (docs/language.md §6.7)",
         )
     elif problem.kind == "not_json":
-        yield codes.RL133(where, file=file, problem=problem.problem, label="not JSON",
+        yield codes.RL131(where, file=file, problem=problem.problem, label="not JSON",
                           help="a JSON Schema file holds one JSON object")
     elif problem.kind == "invalid":
-        yield codes.RL134(
+        yield codes.RL132(
             where, file=file, keyword=problem.keyword or "(root)", where=problem.where, problem=problem.problem,
             label="not a valid JSON Schema",
             help="the schema is checked against its draft's metaschema (`$schema`; default Draft 2020-12)",
         )
     else:
-        yield codes.RL135(
+        yield codes.RL133(
             where, file=file, ref=json.dumps(problem.keyword), where=problem.where, label="unresolvable `$ref`",
             help="a `$ref` to another file is relative to the schema file; nothing is fetched from the network",
         )
@@ -197,7 +197,7 @@ def check_schema_file(rule: JsonRule, span: RuleSpans) -> Iterator[Diagnostic]:
 def check_scope(rule: JsonRule, span: RuleSpans) -> Iterator[Diagnostic]:
     """`scope` chooses a part of the text; tool calls are not text."""
     if rule.extract == "tool_calls" and "scope" in rule.model_fields_set:
-        yield codes.RL215(
+        yield codes.RL214(
             span("scope"), scope=rule.scope, label="has no effect",
             help="tool calls are read from the assistant messages' `tool_calls`, not from their text; "
             "remove `scope`",

@@ -35,7 +35,7 @@ EXACT_CELLS = 100_000  # n-grams x n up to which the n-grams themselves are kept
 RepetitionSplit = Literal["words", "whitespace", "tokens"]
 # TRL's `max_penalty`: below 0 (0 would score 0 whatever the text), bounded as every score is.
 Penalty = Annotated[float, Field(ge=-100, lt=0)]
-# Options that shape words and so mean nothing for token ids (RL217).
+# Options that shape words and so mean nothing for token ids (RL216).
 TEXT_OPTIONS = ("case", "unicode", "scope")
 
 
@@ -114,7 +114,7 @@ class RepetitionScorer(RuleScorer):
 
 
 def check_token_options(rule: RepetitionRule, span: RuleSpans) -> Iterator[Diagnostic]:
-    """RL217: `case`, `unicode` and `scope` shape words; token ids are the whole completion, as generated."""
+    """RL216: `case`, `unicode` and `scope` shape words; token ids are the whole completion, as generated."""
     if rule.split != "tokens":
         return
     whole = span()
@@ -124,7 +124,7 @@ def check_token_options(rule: RepetitionRule, span: RuleSpans) -> Iterator[Diagn
         where = span(option)
         if not whole.start <= where.start < whole.end:
             continue  # set by `defaults`, for every rule that accepts it: not this rule's mistake
-        yield codes.RL217(
+        yield codes.RL216(
             where,
             option=option,
             label="token ids are read as generated",

@@ -244,7 +244,7 @@ def _validator_class(schema: Any) -> Any:
 # jsonschema matches `pattern` and `patternProperties` with Python's backtracking `re`: a
 # schema pattern such as `^(a+)+$` and a long completion would stall a step. These run
 # them on RE2 (linear time) instead, as `regex` rules do; `rewardc check` refuses a pattern
-# RE2 cannot run (RL134).
+# RE2 cannot run (RL132).
 _LINEAR: dict[Any, Any] = {}  # draft validator class -> the same class with RE2 patterns
 _PATTERNS: dict[str, Any] = {}  # compiled RE2 patterns, by pattern (bounded: `_MAX_PATTERNS`)
 _MAX_PATTERNS = 4096
@@ -510,7 +510,7 @@ def _loaded_registry(schema: Any, cls: Any, uri: str) -> Any:
             try:
                 resource = retrieve(target)
             except NoSuchResource:
-                continue  # `rewardc check` reports it (RL135); validation fails on it with a clear error
+                continue  # `rewardc check` reports it (RL133); validation fails on it with a clear error
             registry = registry.with_resource(target, resource)
             pending.append((resource.contents, target))
     return registry.crawl()
