@@ -104,14 +104,30 @@ def trim_prompts(dataset: Any, tokenizer: Any, max_tokens: int) -> Any:
         text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
+    def fewest_dropped(system: list[dict[str, Any]], turns: list[dict[str, Any]]) -> int:
+        """The fewest oldest turns to drop for the prompt to fit (at most all but the last turn).
+
+        A binary search: dropping a turn never makes a chat template's text longer (each message
+        is rendered on its own, between special tokens), so this is the first count a turn-by-turn
+        scan would stop at, found in log2(turns) tokenizations instead of one per dropped turn
+        (a 29,457-token chat of the embedded data took 38 s that way).
+        """
+        low, high = 0, max(len(turns) - 1, 0)  # the answer lies in low..high; `high` turns always may go
+        while low < high:
+            middle = (low + high) // 2
+            if length(system + turns[middle:]) > max_tokens:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
     def trim(row: dict[str, Any]) -> dict[str, Any]:
         prompt = row["prompt"]
         if not isinstance(prompt, list):
             return {"prompt": prompt}
         system = [m for m in prompt if m.get("role") in ("system", "developer")]
         turns = [m for m in prompt if m.get("role") not in ("system", "developer")]
-        while len(turns) > 1 and length(system + turns) > max_tokens:
-            turns = turns[1:]
+        turns = turns[fewest_dropped(system, turns) :]
         while turns and turns[0].get("role") != "user" and len(turns) > 1:
             turns = turns[1:]  # a conversation shown to the model starts with the user
         return {"prompt": system + turns}
