@@ -150,6 +150,7 @@ def confusable_table() -> dict[int, str]:
         elif prototype == "''":
             prototype = '"'
         table[ord(source)] = prototype
+    table.update(named_lookalikes())
     # Map prototypes that still hold a look-alike (folding can make one) until none does.
     for _ in range(4):
         again = {code: "".join(table.get(ord(c), c) for c in proto) for code, proto in table.items()}
@@ -157,6 +158,29 @@ def confusable_table() -> dict[int, str]:
             break
         table = again
     return table
+
+
+# Latin letters in disguise that UTS #39 v13 leaves out (or maps to another letter: `ᴍ` to `ʍ`),
+# found by their Unicode names: small capitals (`ʜᴀʀᴍ`), negative circled and squared
+# letters (`🅷🅰🆁🅼`), regional indicators. Each reads as its letter, small capitals in lower case.
+LOOKALIKE_NAMES = re.compile(
+    r"LATIN LETTER SMALL CAPITAL|NEGATIVE (?:CIRCLED|SQUARED) LATIN CAPITAL LETTER|REGIONAL INDICATOR SYMBOL LETTER"
+)
+_LOOKALIKE_BLOCKS = ((0x0250, 0x02AF), (0x1D00, 0x1D7F), (0xA720, 0xA7FF), (0x1F100, 0x1F1FF))
+
+
+@cache
+def named_lookalikes() -> dict[int, str]:
+    """The letters `LOOKALIKE_NAMES` describes, from the blocks that hold them (IPA, phonetic, Latin
+    Extended-D, enclosed alphanumerics): each code point -> its ASCII letter."""
+    found: dict[int, str] = {}
+    for first, last in _LOOKALIKE_BLOCKS:
+        for code in range(first, last + 1):
+            name = unicodedata.name(chr(code), "")
+            head, _, letter = name.rpartition(" ")
+            if len(letter) == 1 and "A" <= letter <= "Z" and LOOKALIKE_NAMES.fullmatch(head):
+                found[code] = letter.lower() if "SMALL CAPITAL" in head else letter
+    return found
 
 
 def skeleton(text: str) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Literal
 
 from rewardlang.kind import Kind
-from rewardlang.kinds.phrases import describe, phrase_matcher
+from rewardlang.kinds.phrases import phrase_matcher
 from rewardlang.nodes import PhraseList, RuleBase, ScoreValue, TextMatching, UnicodeMode
 from rewardlang.rules.base import RuleScorer
+from rewardlang.rules.disguises import DisguiseMatcher, disguise_view
 from rewardlang.runtime import Batch
 
 
@@ -27,32 +28,46 @@ class BannedScorer(RuleScorer):
         self.matcher = phrase_matcher(rule.phrases, rule)
         self.present = float(rule.present)
         self.absent = float(rule.absent)
+        # `unicode confusables` also catches leetspeak, spaced-out letters and ASCII look-alikes (§6.5).
+        self.disguises = (
+            DisguiseMatcher(self.matcher.phrases, rule.case, word=rule.match == "word")
+            if rule.unicode == "confusables" else None
+        )
 
     def _texts(self, batch: Batch) -> list[str]:
         return batch.normalized(self.rule.scope, self.rule.case, self.rule.unicode)
 
-    def score(self, batch: Batch) -> list[float | None]:
-        present, absent = self.present, self.absent
+    def _disguised(self, batch: Batch, index: int) -> str:
+        return disguise_view(batch.normalized(self.rule.scope, "sensitive", "confusables")[index])
+
+    def _found(self, batch: Batch) -> list[bool]:
         matcher = self.matcher
         texts = self._texts(batch)
         if not matcher.simple:
-            found = matcher.any
-            return [present if found(text) else absent for text in texts]
-        phrases = matcher.phrases  # a few substrings: `in` inline, the hot path
-        scores: list[float | None] = []
-        for text in texts:
-            value = absent
-            for phrase in phrases:
-                if phrase in text:
-                    value = present
-                    break
-            scores.append(value)
-        return scores
+            found = [matcher.any(text) for text in texts]
+        else:
+            phrases = matcher.phrases  # a few substrings: `in` inline, the hot path
+            found = [any(phrase in text for phrase in phrases) for text in texts]
+        if self.disguises is not None:
+            disguises = self.disguises
+            for index, plain in enumerate(found):
+                if not plain:
+                    found[index] = disguises.any(self._disguised(batch, index))
+        return found
+
+    def score(self, batch: Batch) -> list[float | None]:
+        present, absent = self.present, self.absent
+        return [present if found else absent for found in self._found(batch)]
 
     def explain(self, batch: Batch, index: int) -> str:
         found = self.matcher.found(self._texts(batch)[index])
-        value = self.present if found else self.absent
-        return f"found: {describe(self.matcher, found)} -> {value:g}"
+        parts = [repr(self.matcher.phrases[i]) for i in found]
+        if self.disguises is not None:
+            for i, written in self.disguises.found(self._disguised(batch, index)).items():
+                if i not in found and written != self.matcher.phrases[i]:
+                    parts.append(f"{self.matcher.phrases[i]!r} written as {written!r}")
+        value = self.present if parts else self.absent
+        return f"found: {', '.join(parts) or 'nothing'} -> {value:g}"
 
 
 def score_range(rule: BannedRule) -> tuple[float, float]:

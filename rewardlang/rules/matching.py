@@ -124,6 +124,17 @@ class Regex:
     def search(self, data: bytes) -> bool:
         return self.find(data)[0] != -1
 
+    def find_groups(self, data: bytes, pos: int = 0) -> list[tuple[int, int]]:
+        """Byte offsets of the first match at or after `pos` and of each group, (-1, -1) for a
+        group that took no part; an empty list when there is no match."""
+        if self._program is None:
+            self._compile()
+        if self._raw is not None:
+            spans = self._raw.Match(self._anchor, data, pos, len(data))
+            return [] if spans[0][0] == -1 else list(spans)
+        found = self._program.search(data, pos)
+        return [] if found is None else [found.span(group) for group in range(self._program.groups + 1)]
+
     def count(self, data: bytes, limit: int | None = None) -> int:
         """Non-overlapping matches in `data` (after an empty match, the search moves on one character)."""
         if self._program is None:
