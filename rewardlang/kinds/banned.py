@@ -8,7 +8,7 @@ from rewardlang.kind import Kind
 from rewardlang.kinds.phrases import phrase_matcher
 from rewardlang.nodes import PhraseList, RuleBase, ScoreValue, TextMatching, UnicodeMode
 from rewardlang.rules.base import RuleScorer
-from rewardlang.rules.disguises import DisguiseMatcher, disguise_view
+from rewardlang.rules.disguises import DisguiseMatcher
 from rewardlang.runtime import Batch
 
 
@@ -38,7 +38,7 @@ class BannedScorer(RuleScorer):
         return batch.normalized(self.rule.scope, self.rule.case, self.rule.unicode)
 
     def _disguised(self, batch: Batch, index: int) -> str:
-        return disguise_view(batch.normalized(self.rule.scope, "sensitive", "confusables")[index])
+        return batch.normalized(self.rule.scope, "sensitive", "confusables")[index]
 
     def _found(self, batch: Batch) -> list[bool]:
         matcher = self.matcher
@@ -48,11 +48,10 @@ class BannedScorer(RuleScorer):
         else:
             phrases = matcher.phrases  # a few substrings: `in` inline, the hot path
             found = [any(phrase in text for phrase in phrases) for text in texts]
-        if self.disguises is not None:
-            disguises = self.disguises
-            for index, plain in enumerate(found):
-                if not plain:
-                    found[index] = disguises.any(self._disguised(batch, index))
+        if self.disguises is not None and not all(found):
+            disguised = self.disguises.any
+            views = batch.normalized(self.rule.scope, "sensitive", "confusables")
+            found = [plain or disguised(view) for plain, view in zip(found, views, strict=True)]
         return found
 
     def score(self, batch: Batch) -> list[float | None]:
@@ -64,7 +63,7 @@ class BannedScorer(RuleScorer):
         parts = [repr(self.matcher.phrases[i]) for i in found]
         if self.disguises is not None:
             for i, written in self.disguises.found(self._disguised(batch, index)).items():
-                if i not in found and written != self.matcher.phrases[i]:
+                if i not in found:
                     parts.append(f"{self.matcher.phrases[i]!r} written as {written!r}")
         value = self.present if parts else self.absent
         return f"found: {', '.join(parts) or 'nothing'} -> {value:g}"

@@ -94,21 +94,22 @@ def _options(case_sensitive: bool = True, max_mem: int | None = None) -> Any:
 class Regex:
     """An RE2 pattern, compiled on first use (and again after unpickling); matches UTF-8 bytes."""
 
-    def __init__(self, pattern: str, case_sensitive: bool = True):
+    def __init__(self, pattern: str, case_sensitive: bool = True, max_mem: int | None = None):
         self.pattern = pattern
         self.case_sensitive = case_sensitive
+        self.max_mem = max_mem  # RE2's memory budget (None: its default, 8 MB)
         self._program: Any = None  # re2's compiled pattern (public API)
         self._raw: Any = None  # its low-level matcher: bytes in, byte offsets out, no copies
         self._anchor: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"pattern": self.pattern, "case_sensitive": self.case_sensitive,
+        return {"pattern": self.pattern, "case_sensitive": self.case_sensitive, "max_mem": self.max_mem,
                 "_program": None, "_raw": None, "_anchor": None}
 
     def _compile(self) -> None:
         import re2
 
-        self._program = re2.compile(self.pattern, _options(self.case_sensitive))
+        self._program = re2.compile(self.pattern, _options(self.case_sensitive, self.max_mem))
         self._anchor = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
         self._raw = getattr(self._program, "_regexp", None) if self._anchor is not None else None
 
