@@ -20,7 +20,8 @@ per text finds the candidates, in linear time. A candidate must then pass
 
 - it holds a letter, `@` or `$`: a plain number ("455", "1.0", "50") is no word;
 - it is not a code of capitals and digits ("A55", "MP3", "B52");
-- a spaced-out run counts as a whole: "x h a r m" is "xharm", not "harm", and
+- a spaced-out run counts as a whole: "x h a r m" is "xharm", not "harm" (but
+  "a h a r m" is "a harm": `ONE_LETTER_WORDS`), and
   a letter joined to a word by a hyphen is part of it ("a t-shirt" spells no "at").
 """
 
@@ -53,6 +54,8 @@ CAPITAL_I = "\u01c0"
 DIGIT_LOOKALIKES: dict[str, str] = {"0": "oO", "1": "lIi|"}
 # What may stand between spaced-out letters: 1 to 3 of these.
 SEPARATORS = " \t\n.-_*~"
+# One-letter words that may stand before a spaced-out word without joining it.
+ONE_LETTER_WORDS = "aAI"
 # Separators that also join a letter to a word ("t-shirt", "e_mail"): no spaced-out run ends on them.
 JOINERS = "-_"
 # Characters of a candidate that make it more than a number (with the letters).
@@ -76,9 +79,13 @@ _MEMORY = 32 << 20
 
 def leet_markdown() -> str:
     """The leetspeak table as docs/language.md §6.5 shows it (a test compares the two)."""
-    rows = [f"| `{letter}` | {' '.join(f'`{c}`' for c in chars)} |" for letter, chars in LEET.items()]
-    rows += [f"| `{digit}` | {' '.join(f'`{c}`' for c in chars)} |" for digit, chars in DIGIT_LOOKALIKES.items()]
-    return "\n".join(["| Letter or digit | Also written |", "|---|---|", *rows])
+    def cell(chars: str) -> str:
+        return " ".join(f"`{c}`".replace("|", "\\|") for c in chars)  # a bare | would end the table cell
+
+    rows = [f"| `{letter}` | {cell(chars)} |" for letter, chars in LEET.items()]
+    rows[list(LEET).index("l")] = f"| `l` | {cell(LEET['l'])}, and `I` next to a lower-case letter |"
+    rows += [f"| `{digit}` (in a banned phrase) | {cell(chars)} |" for digit, chars in DIGIT_LOOKALIKES.items()]
+    return "\n".join(["| Letter or digit | Also written as |", "|---|---|", *rows])
 
 
 def _is_lower(char: str) -> bool:
@@ -196,11 +203,14 @@ def _is_mark(char: str) -> bool:
 
 
 def _lone_letter_before(text: str) -> bool:
-    """Whether `text` ends with a one-letter token and 1-3 separators."""
+    """Whether `text` ends with a one-letter token and 1-3 separators; the English words "a"
+    and "I" before a space are words of their own ("a h a r m" is "a harm")."""
     cut = len(text)
     while cut and len(text) - cut < 3 and text[cut - 1] in SEPARATORS:
         cut -= 1
     if cut == len(text):
+        return False
+    if text[cut - 1] in ONE_LETTER_WORDS and text[cut].isspace() and (cut == 1 or not _letterish(text[cut - 2])):
         return False
     while cut and _is_mark(text[cut - 1]):
         cut -= 1
@@ -288,8 +298,6 @@ class DisguiseMatcher:
         """The phrase (index in its chunk) the candidate data[start:end] stands for, -1 for none
         (the module's docstring says why); -2: some phrase, which one not looked for."""
         core = data[start:end].decode("utf-8", "replace")
-        if core.isascii() and core.isalpha() and _mark_capital_i(core) is core:
-            return -1  # a plain word: the plain scan decides it ("FAIL" for "fall")
         if not any(c.isalpha() or c in WORDLIKE_SYMBOLS for c in core) or _CODE.fullmatch(core):
             return -1
         if self.word:
