@@ -31,6 +31,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from functools import cache
+from typing import Any, NamedTuple
 
 from rewardlang.rules.matching import NOT_WORD, Regex, escape, is_word_char, utf8
 
@@ -46,10 +47,6 @@ LEET: dict[str, str] = {
     "s": "5$",
     "t": "7+",
 }
-# A capital I next to a lower-case letter ("harmfuI", "Iie") reads as I or l: a candidate that
-# needs an I to be an l is checked again with those I written as this mark (U+01C0, a letter
-# that `confusables` folds away, so no text has one) and the l of the phrases accepting it.
-CAPITAL_I = "\u01c0"
 # The ASCII letters that look like a digit of a banned phrase.
 DIGIT_LOOKALIKES: dict[str, str] = {"0": "oO", "1": "lIi|"}
 # What may stand between spaced-out letters: 1 to 3 of these.
@@ -69,8 +66,10 @@ _LEET_SYMBOLS = frozenset(c for chars in LEET.values() for c in chars if not is_
 _SEPARATOR_CLASS = "[" + "".join({"\t": r"\t", "\n": r"\n", " ": " "}.get(c, "\\" + c) for c in SEPARATORS) + "]"
 _SPACED = _SEPARATOR_CLASS + "+"  # between two letters of a spaced-out word
 _GAP = _SEPARATOR_CLASS + "*"  # between two words of a phrase
+_ASCII_BYTES = bytes(range(0x80))
 _CODE = re.compile(r"[A-Z]+[0-9]+")  # product and model codes: A55, MP3, B52
 _CHUNK = 50  # phrases per RE2 pattern
+_LONGEST_PATTERN = 20_000  # a word with more capital-I forms than this keeps its plain l (many l's)
 # RE2's memory budget per pattern: with its default (8 MB) the DFA of a few phrases' classes
 # runs out of room on ordinary text and RE2 falls back to a far slower search (measured: 42 us
 # instead of 7 us on an 800-byte completion). A budget, not an allocation.
@@ -86,23 +85,6 @@ def leet_markdown() -> str:
     rows[list(LEET).index("l")] = f"| `l` | {cell(LEET['l'])}, and `I` next to a lower-case letter |"
     rows += [f"| `{digit}` (in a banned phrase) | {cell(chars)} |" for digit, chars in DIGIT_LOOKALIKES.items()]
     return "\n".join(["| Letter or digit | Also written as |", "|---|---|", *rows])
-
-
-def _is_lower(char: str) -> bool:
-    return "a" <= char <= "z"
-
-
-def _mark_capital_i(text: str) -> str:
-    """`text` with each capital I next to a lower-case ASCII letter written `CAPITAL_I`."""
-    pieces: list[str] = []
-    last = 0
-    at = text.find("I")
-    while at != -1:  # a C search per I: a text holds few
-        if (at > 0 and _is_lower(text[at - 1])) or (at + 1 < len(text) and _is_lower(text[at + 1])):
-            pieces += (text[last:at], CAPITAL_I)
-            last = at + 1
-        at = text.find("I", at + 1)
-    return "".join(pieces) + text[last:] if pieces else text
 
 
 @cache
@@ -121,33 +103,46 @@ def _in_class(chars: str) -> str:
     return "[" + "".join(c if c.isalnum() else "\\" + c for c in sorted(chars)) + "]"
 
 
-# One character of a phrase as patterns: (any of what stands for it, only number characters
-# `NUMBERS`, only the others); None where that set is empty.
-Slot = tuple[str, str | None, str | None]
+class _Slot(NamedTuple):
+    """One character of a banned phrase: what may stand for it."""
+
+    chars: frozenset[str] | None  # None: punctuation or another script, matched as `literal`
+    literal: str
+    is_l: bool  # an l: a capital I next to a lower-case letter may stand for it
 
 
-def _char_slot(char: str, both_cases: bool, marked: bool) -> Slot:
-    """What may stand for one character of a banned phrase; `marked`: a capital I that can
-    be an l is `CAPITAL_I`, else any capital I may be an l."""
+def _slot(char: str, both_cases: bool) -> _Slot:
     lower = char.lower()
     if char.isascii() and lower.isalpha():
         chars = {char, lower, lower.upper()} if both_cases else {char}
         chars.update(LEET.get(lower, ""))
         chars.update("".join(accented().get(c, "") for c in set(chars)))
-        if lower == "l" and (both_cases or char == "l"):
-            chars.add(CAPITAL_I if marked else "I")
-        if char == "I" or (both_cases and lower == "i"):
-            chars.add(CAPITAL_I)
-    elif char in DIGIT_LOOKALIKES:
-        chars = set(char + DIGIT_LOOKALIKES[char] + CAPITAL_I * (char == "1"))
-    else:
-        literal = f"(?i:{escape(char)})" if both_cases and not char.isascii() else escape(char)
-        return literal, literal, None  # punctuation or another script: neither a letter nor a disguise
-    numbers = chars & set(NUMBERS)
-    others = chars - numbers
-    marks = r"\pM*"  # marks added to a Latin letter
-    return (_in_class("".join(chars)) + marks, _in_class("".join(numbers)) if numbers else None,
-            _in_class("".join(others)) + marks if others else None)
+        return _Slot(frozenset(chars), "", lower == "l" and (both_cases or char == "l"))
+    if char in DIGIT_LOOKALIKES:
+        return _Slot(frozenset(char + DIGIT_LOOKALIKES[char]), "", False)
+    literal = f"(?i:{escape(char)})" if both_cases and not char.isascii() else escape(char)
+    return _Slot(None, literal, False)
+
+
+_NUMBER_SET = frozenset(NUMBERS)
+
+
+def _part(slot: _Slot, which: str) -> str | None:
+    """The pattern of some of what may stand for `slot`, None where that is nothing: `all`;
+    `numbers` (`NUMBERS`) and `others`; `lower` (a-z) and `rest`. Punctuation counts as a
+    number and as `rest`."""
+    if slot.chars is None:
+        return slot.literal if which in ("all", "numbers", "rest") else None
+    pick = {
+        "all": slot.chars,
+        "numbers": slot.chars & _NUMBER_SET,
+        "others": slot.chars - _NUMBER_SET,
+        "lower": frozenset(c for c in slot.chars if "a" <= c <= "z"),
+        "rest": frozenset(c for c in slot.chars if not "a" <= c <= "z"),
+    }[which]
+    if not pick:
+        return None
+    return _in_class("".join(pick))
 
 
 def _concat(word: str, parts: Sequence[str], spaced: bool) -> str:
@@ -160,38 +155,102 @@ def _concat(word: str, parts: Sequence[str], spaced: bool) -> str:
     return out
 
 
-def _forms(word: str, slots: Sequence[Slot], pick: Sequence[int]) -> str:
-    """The word compact or spaced out, slot i written as its form pick[i] (0 any, 1 numbers, 2 others)."""
-    parts = [slot[form] or "" for slot, form in zip(slots, pick, strict=True)]
+def _either(pieces: Sequence[str]) -> str:
+    return pieces[0] if len(pieces) == 1 else "(?:" + "|".join(pieces) + ")"
+
+
+def _capital_i_forms(slots: Sequence[_Slot]) -> str | None:
+    """The compact forms of a word that write at least one l as a capital I, each such I next
+    to a lower-case letter ("harmfuI", "kiIl", "Iie"; not "FAIL"); None if there are none."""
+    memo: dict[tuple[int, bool, bool], str | None] = {}
+
+    def rest(k: int, after_lower: bool, needs_lower: bool) -> str | None:
+        """Slots k.. when the character before was lower-case / was an I that needs one next."""
+        if k == len(slots):
+            return None if needs_lower else ""
+        key = (k, after_lower, needs_lower)
+        if key not in memo:
+            options: dict[str, list[str]] = {}  # what follows -> the pieces that may stand here
+            choices = [(_part(slots[k], "lower"), (k + 1, True, False))]
+            if not needs_lower:
+                choices.append((_part(slots[k], "rest"), (k + 1, False, False)))
+                if slots[k].is_l:
+                    choices.append(("I", (k + 1, False, not after_lower)))
+            for piece, state in choices:
+                tail = rest(*state)
+                if piece is not None and tail is not None:
+                    options.setdefault(tail, []).append(piece)
+            memo[key] = _either([_either(pieces) + tail for tail, pieces in options.items()]) if options else None
+        return memo[key]
+
+    forms: list[str] = []
+    whole = [_part(slot, "all") or "" for slot in slots]
+    for j, slot in enumerate(slots):  # the first I for an l is the j-th character
+        if not slot.is_l:
+            continue
+        lower = _part(slots[j - 1], "lower") if j else None
+        tail = rest(j + 1, False, False)
+        if lower is not None and tail is not None:
+            forms.append("".join(whole[:j - 1]) + lower + "I" + tail)
+        tail = rest(j + 1, False, True)
+        if tail is not None:
+            forms.append("".join(whole[:j]) + "I" + tail)
+    pattern = _either(forms) if forms else None
+    return pattern if pattern is None or len(pattern) <= _LONGEST_PATTERN else None
+
+
+def _forms(word: str, parts: Sequence[str]) -> str:
+    """The word compact or spaced out."""
     if len(word) == 1:
         return parts[0]
     return f"(?:{_concat(word, parts, False)}|{_concat(word, parts, True)})"
 
 
-def _word_patterns(word: str, both_cases: bool, marked: bool) -> tuple[str, str | None, str | None]:
+def _word_patterns(word: str, both_cases: bool) -> tuple[str, str | None, str | None]:
     """A word compact ("h4rm") or spaced out ("h 4 r m"), as (any, only numbers, at least one
     letter-like character); the last two are None when every disguise holds a letter anyway."""
-    slots = [_char_slot(c, both_cases, marked) for c in word]
-    whole = _forms(word, slots, [0] * len(slots))
-    if any(slot[1] is None for slot in slots) or len(slots) > _LONGEST_NUMBER:
+    slots = [_slot(c, both_cases) for c in word]
+    capital_i = _capital_i_forms(slots)  # these hold a lower-case letter: never a number
+    extra = [capital_i] if capital_i is not None else []
+    whole = _either([_forms(word, [_part(slot, "all") or "" for slot in slots]), *extra])
+    if any(_part(slot, "numbers") is None for slot in slots) or len(slots) > _LONGEST_NUMBER:
         return whole, None, None
-    numbers = _forms(word, slots, [1] * len(slots))
+    numbers = _forms(word, [_part(slot, "numbers") or "" for slot in slots])
     # The first character that is no number character is the k-th: numbers before it, anything after.
-    firsts = [_forms(word, slots, [1] * k + [2] + [0] * (len(slots) - k - 1))
-              for k, slot in enumerate(slots) if slot[2] is not None]
-    return whole, numbers, "(?:" + "|".join(firsts) + ")" if firsts else None
+    firsts = [
+        _forms(word, [_part(s, "numbers") or "" for s in slots[:k]] + [others]
+               + [_part(s, "all") or "" for s in slots[k + 1:]])
+        for k, slot in enumerate(slots) if (others := _part(slot, "others")) is not None
+    ]
+    return whole, numbers, _either(firsts + extra) if firsts or extra else None
 
 
-def phrase_pattern(phrase: str, both_cases: bool, marked: bool = False) -> str:
+_NOTHING = r"[^\x00-\x{10FFFF}]"  # an RE2 pattern that matches nothing
+
+
+def phrase_pattern(phrase: str, both_cases: bool) -> str:
     """The RE2 pattern of every disguise of `phrase` (already normalised like the rule's text)
     that is not a plain number: "455" is no "ass", "1 2" no "iz"."""
-    words = [_word_patterns(word, both_cases, marked) for word in phrase.split()]
+    words = [_word_patterns(word, both_cases) for word in phrase.split()]
     if any(numbers is None for _, numbers, _ in words):
         return _GAP.join(whole for whole, _, _ in words)  # some letter is always there
     # The first word holding a letter is the k-th.
     firsts = [_GAP.join([numbers or "" for _, numbers, _ in words[:k]] + [letters] + [w for w, _, _ in words[k + 1:]])
               for k, (_, _, letters) in enumerate(words) if letters is not None]
-    return "(?:" + "|".join(firsts) + ")" if firsts else "(?!)"
+    return _either(firsts) if firsts else _NOTHING
+
+
+@cache
+def _latin_marks() -> Any:
+    import regex
+
+    return regex.compile(r"(?<=\p{Latin})\p{M}+")  # linear: one class, a one-character look-behind
+
+
+def _strip_marks(text: str) -> str:
+    """`text` without the combining marks that follow a Latin letter (strokes, underlines, accents
+    that do not compose); marks of other scripts (Devanagari vowel signs) stay."""
+    return str(_latin_marks().sub("", text))
 
 
 def _letterish(char: str) -> bool:
@@ -281,40 +340,37 @@ class DisguiseMatcher:
         both_cases = case != "sensitive"
         edge = NOT_WORD if word else ""
         # Per chunk of phrases: the candidates, with a group per phrase (which phrase: explanations)
-        # and without groups (whether any: scoring, RE2's DFA alone); and the check of the
-        # candidates that hold a capital I (`CAPITAL_I`).
+        # and without groups (whether any: scoring, RE2's DFA alone, about twice as fast).
         self._named: list[Regex] = []
         self._plain: list[Regex] = []
-        self._marked: list[Regex] = []
         for first in range(0, len(self.phrases), _CHUNK):
-            chunk = self.phrases[first:first + _CHUNK]
-            patterns = [phrase_pattern(p, both_cases) for p in chunk]
-            self._named.append(Regex(edge + "(?:" + "|".join(f"({p})" for p in patterns) + ")" + edge, max_mem=_MEMORY))
+            patterns = [phrase_pattern(p, both_cases) for p in self.phrases[first:first + _CHUNK]]
+            named = edge + "(?:" + "|".join(f"({p})" for p in patterns) + ")" + edge
+            self._named.append(Regex(named, max_mem=_MEMORY))
             self._plain.append(Regex(edge + "(?:" + "|".join(patterns) + ")" + edge, max_mem=_MEMORY))
-            marked = [phrase_pattern(p, both_cases, marked=True) for p in chunk]
-            self._marked.append(Regex("^(?:" + "|".join(f"({p})" for p in marked) + ")$"))
 
-    def _accept(self, chunk: int, data: bytes, start: int, end: int) -> int:
-        """The phrase (index in its chunk) the candidate data[start:end] stands for, -1 for none
-        (the module's docstring says why); -2: some phrase, which one not looked for."""
+    def _accept(self, data: bytes, start: int, end: int) -> bool:
+        """Whether the candidate data[start:end] is a disguised phrase (the module's docstring says why)."""
         core = data[start:end].decode("utf-8", "replace")
         if not any(c.isalpha() or c in WORDLIKE_SYMBOLS for c in core) or _CODE.fullmatch(core):
-            return -1
+            return False
         if self.word:
             before = data[max(0, start - 32):start].decode("utf-8", "ignore")
             after = data[end:end + 32].decode("utf-8", "ignore")
             if _starts_with_lone_letter(core) and (_lone_letter_before(before) or _joined(before[::-1])):
-                return -1
+                return False
             if _ends_with_lone_letter(core) and (_lone_letter_after(after) or _joined(after)):
-                return -1
-        if "I" in core:  # an I may be an l only next to a lower-case letter: "harmfuI", not "FAIL"
-            groups = self._marked[chunk].find_groups(utf8(_mark_capital_i(core)))
-            return next((g - 1 for g in range(1, len(groups)) if groups[g][0] != -1), -1)
-        return -2
+                return False
+        return True
 
     def _data(self, text: str) -> bytes:
-        # Padded with a space at each end: every whole-word match has a boundary character on both sides.
-        return b" " + utf8(text) + b" " if self.word else utf8(text)
+        """`text` as the patterns read it: combining marks on Latin letters removed ("h\u0336a\u0336rm"
+        is "harm"; a precomposed "á" is in the class of "a"), UTF-8, padded with a space at each
+        end for whole words (every match then has a boundary character on both sides)."""
+        data = utf8(text)
+        if not text.isascii() and any(map(_is_mark, set(data.translate(None, _ASCII_BYTES).decode()))):  # rare
+            data = utf8(_strip_marks(text))
+        return b" " + data + b" " if self.word else data
 
     def _after_rejected(self, data: bytes, start: int) -> int:
         """Where to search on after a rejected candidate starting at `start`."""
@@ -325,7 +381,7 @@ class DisguiseMatcher:
     def any(self, text: str) -> bool:
         """Whether a disguised phrase occurs in `text` (the case-sensitive `confusables` text)."""
         data = self._data(text)
-        for chunk, regex in enumerate(self._plain):
+        for regex in self._plain:
             pos = 0
             while pos < len(data):
                 start, end = regex.find(data, pos)
@@ -333,7 +389,7 @@ class DisguiseMatcher:
                     break
                 if self.word:  # the boundary characters are no part of the phrase
                     start, end = _char_end(data, start), _char_start(data, end - 1)
-                if self._accept(chunk, data, start, end) != -1:
+                if self._accept(data, start, end):
                     return True
                 pos = self._after_rejected(data, start)
         return False
@@ -350,11 +406,9 @@ class DisguiseMatcher:
                     break
                 group = next(g for g in range(1, len(groups)) if groups[g][0] != -1)
                 start, end = groups[group]
-                index = self._accept(chunk, data, start, end)
-                if index == -1:
+                if not self._accept(data, start, end):
                     pos = self._after_rejected(data, start)
                     continue
-                phrase = chunk * _CHUNK + (group - 1 if index == -2 else index)
-                seen.setdefault(phrase, data[start:end].decode("utf-8", "replace"))
+                seen.setdefault(chunk * _CHUNK + group - 1, data[start:end].decode("utf-8", "replace"))
                 pos = end  # the boundary after it may start the next match
         return seen
