@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -287,3 +290,44 @@ def test_syntax_errors_stop_formatting() -> None:
 
 def test_semantic_errors_do_not_stop_formatting() -> None:
     assert fmt("reward x\nrule a:json{each 1}\ntotal=zz\n") == "reward x\n\nrule a: json { each 1 }\ntotal = zz\n"
+
+
+# ---------------------------------------------- `rewardc fmt --write` is atomic
+WRITE_BEFORE = "reward   x\nrule a:json{weight 2}\n"
+WRITE_AFTER = "reward x\n\nrule a: json { weight 2 }\n"
+
+
+def test_fmt_write_keeps_the_file_mode_and_leaves_no_temporary_file(rewardc, write) -> None:
+    path = write(WRITE_BEFORE)
+    path.chmod(0o640)
+    result = rewardc("fmt", "--write", path)
+    assert (result.code, result.err) == (0, f"reformatted {path}\n")
+    assert path.read_text() == WRITE_AFTER
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
+def test_fmt_write_through_a_symbolic_link_keeps_the_link(rewardc, write) -> None:
+    real = write(WRITE_BEFORE, "real.reward")
+    link = real.parent / "link.reward"
+    link.symlink_to(real.name)
+    result = rewardc("fmt", "--write", link)
+    assert result.code == 0
+    assert link.is_symlink()
+    assert link.readlink() == Path(real.name)
+    assert real.read_text() == WRITE_AFTER
+
+
+def test_fmt_write_that_fails_leaves_the_old_file_whole(rewardc, write, monkeypatch) -> None:
+    """The rename is the last step: when it fails, the file is as it was and no temporary file is left."""
+    path = write(WRITE_BEFORE)
+
+    def failing_replace(source: object, target: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    result = rewardc("fmt", "--write", path)
+    assert result.code == 2
+    assert result.err == f"rewardc: error: {path}: cannot write (No space left on device); left unchanged\n"
+    assert path.read_text() == WRITE_BEFORE
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]

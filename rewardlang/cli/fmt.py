@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
+import os
+import stat
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -66,7 +70,7 @@ def fmt(files: Sequence[str], check: bool, diff: bool, write: bool) -> int:
             )
         elif write and name != STDIN:
             try:
-                Path(name).write_text(formatted, encoding="utf-8")
+                write_atomically(Path(name), formatted)
             except OSError as exc:  # a file that cannot be opened for writing is left as it was
                 print_error(f"{unwritable(name, exc)}; left unchanged")
                 io_failed = True
@@ -79,3 +83,27 @@ def fmt(files: Sequence[str], check: bool, diff: bool, write: bool) -> int:
     if spec_failed or (check and changed):
         return EXIT_SPEC
     return EXIT_OK
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace the contents of the file at `path` with `text` all at once: written to a temporary
+    file in the same folder, flushed to disk, then renamed over it (`os.replace`), so that an
+    interrupted write leaves the old file whole. The permission bits stay; a symbolic link
+    stays a link to the rewritten file. A file this process may not write is left as it is
+    (OSError), as before."""
+    target = path.resolve()
+    with open(target, "r+b"):  # the file itself must be writable: renaming over a read-only file would not ask
+        pass
+    mode = stat.S_IMODE(os.stat(target).st_mode)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
