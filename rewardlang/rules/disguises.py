@@ -13,23 +13,25 @@ there (a bonus phrase written "h3re's how" must not pay more):
 - combining marks added to Latin letters: "h̶a̶r̶m̶", "hárm".
 
 Each banned phrase becomes one RE2 pattern: every letter is a class of the
-characters that can stand for it, each word is written compact or spaced out,
-and the words may be joined by spaces or separators (or nothing). One RE2 pass
-per text finds the candidates, in linear time. A candidate must then pass
-`DisguiseMatcher._accept` (a few characters around it are read, never more):
+characters that can stand for it (a capital I stands for an l only next to a
+lower-case letter, and no disguise may be a plain number such as "455": the
+patterns say so), and the words may be joined by spaces or separators, or
+nothing. One RE2 pass per text finds the candidates, in linear time; a candidate
+that is a code of capitals and digits ("A55", "MP3", "B52") is no leetspeak.
 
-- it holds a letter, `@` or `$`: a plain number ("455", "1.0", "50") is no word;
-- it is not a code of capitals and digits ("A55", "MP3", "B52");
-- a spaced-out run counts as a whole: "x h a r m" is "xharm", not "harm" (but
-  "a h a r m" is "a harm": `ONE_LETTER_WORDS`), and
-  a letter joined to a word by a hyphen is part of it ("a t-shirt" spells no "at").
+Spaced-out letters are read in a second view of the text, made only where one
+RE2 pass finds two one-letter tokens in a row: every run of one-letter tokens
+(`_RUN`) is written as one word, so a run counts as a whole ("x h a r m" is
+"xharm", not "harm"; "a h a r m" is also read as "a harm": `ONE_LETTER_WORDS`),
+and a letter joined to a longer word by a hyphen is no token ("a t-shirt" spells
+no "at").
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -53,18 +55,13 @@ DIGIT_LOOKALIKES: dict[str, str] = {"0": "oO", "1": "lIi|"}
 SEPARATORS = " \t\n.-_*~"
 # One-letter words that may stand before a spaced-out word without joining it.
 ONE_LETTER_WORDS = "aAI"
-# Separators that also join a letter to a word ("t-shirt", "e_mail"): no spaced-out run ends on them.
-JOINERS = "-_"
 # Characters of a candidate that make it more than a number (with the letters).
 WORDLIKE_SYMBOLS = "@$"
 # Number characters: a candidate made only of these (and punctuation) is a number, not a word.
 NUMBERS = "0123456789!|+"
 _LONGEST_NUMBER = 24  # longer words that digits could spell are left to `_accept` (a pattern of n² slots)
-# Leetspeak symbols that are no word characters: they still belong to the word they are in.
-_LEET_SYMBOLS = frozenset(c for chars in LEET.values() for c in chars if not is_word_char(c))
 
 _SEPARATOR_CLASS = "[" + "".join({"\t": r"\t", "\n": r"\n", " ": " "}.get(c, "\\" + c) for c in SEPARATORS) + "]"
-_SPACED = _SEPARATOR_CLASS + "+"  # between two letters of a spaced-out word
 _GAP = _SEPARATOR_CLASS + "*"  # between two words of a phrase
 _ASCII_BYTES = bytes(range(0x80))
 _CODE = re.compile(r"[A-Z]+[0-9]+")  # product and model codes: A55, MP3, B52
@@ -145,13 +142,12 @@ def _part(slot: _Slot, which: str) -> str | None:
     return _in_class("".join(pick))
 
 
-def _concat(word: str, parts: Sequence[str], spaced: bool) -> str:
-    """The parts of a word one after the other; `spaced`: with separators between two letters."""
-    if not spaced:
-        return "".join(parts)
+def _concat(word: str, parts: Sequence[str]) -> str:
+    """The parts of a word one after the other; separators may stand next to punctuation
+    ("100 %", where "1 0 0 %" was spaced out)."""
     out = parts[0]
     for before, char, part in zip(word[:-1], word[1:], parts[1:], strict=True):
-        out += (_SPACED if is_word_char(before) and is_word_char(char) else _GAP) + part
+        out += ("" if is_word_char(before) and is_word_char(char) else _GAP) + part
     return out
 
 
@@ -200,10 +196,7 @@ def _capital_i_forms(slots: Sequence[_Slot]) -> str | None:
 
 
 def _forms(word: str, parts: Sequence[str]) -> str:
-    """The word compact or spaced out."""
-    if len(word) == 1:
-        return parts[0]
-    return f"(?:{_concat(word, parts, False)}|{_concat(word, parts, True)})"
+    return _concat(word, parts)
 
 
 def _word_patterns(word: str, both_cases: bool) -> tuple[str, str | None, str | None]:
@@ -253,62 +246,95 @@ def _strip_marks(text: str) -> str:
     return str(_latin_marks().sub("", text))
 
 
-def _letterish(char: str) -> bool:
-    return is_word_char(char) or char in _LEET_SYMBOLS
-
-
 def _is_mark(char: str) -> bool:
     return not char.isascii() and unicodedata.category(char).startswith("M")
 
 
-def _lone_letter_before(text: str) -> bool:
-    """Whether `text` ends with a one-letter token and 1-3 separators; the English words "a"
-    and "I" before a space are words of their own ("a h a r m" is "a harm")."""
-    cut = len(text)
-    while cut and len(text) - cut < 3 and text[cut - 1] in SEPARATORS:
-        cut -= 1
-    if cut == len(text):
-        return False
-    if text[cut - 1] in ONE_LETTER_WORDS and text[cut].isspace() and (cut == 1 or not _letterish(text[cut - 2])):
-        return False
-    while cut and _is_mark(text[cut - 1]):
-        cut -= 1
-    return cut > 0 and _letterish(text[cut - 1]) and (cut == 1 or not _letterish(text[cut - 2]))
+def _has_marks(data: bytes) -> bool:
+    """Whether UTF-8 `data` holds a combining mark (looked for among its non-ASCII characters)."""
+    return any(map(_is_mark, set(data.translate(None, _ASCII_BYTES).decode("utf-8", "replace"))))
 
 
-def _lone_letter_after(text: str) -> bool:
-    """Whether `text` starts with 1-3 separators and a one-letter token."""
+def _without_marks(text: str) -> str:
+    """`text` as the patterns read it: combining marks on Latin letters removed ("h\u0336a\u0336rm"
+    is "harm"; a precomposed "á" is in the class of "a")."""
+    if text.isascii() or not _has_marks(utf8(text)):
+        return text  # the usual case: no mark at all
+    return _strip_marks(text)
+
+
+# ----------------------------------------------------------- spaced-out letters
+# A one-letter token: a letter, digit or leetspeak symbol with none of those on either side.
+_LETTER = r"(?:[^\W_]|[@$!|+])"
+_SEPARATOR_RUN = "[" + re.escape(SEPARATORS) + "]+"
+# A run of at least two one-letter tokens with separators between them ("h a r m", "h.a.r.m").
+# Not a run: a letter joined by a hyphen or underscore to a word of two letters or more
+# ("a t-shirt": the t belongs to "t-shirt"). Fixed look-arounds only: linear in Python's `re`.
+# Next to a token, "!", "|" and "+" are punctuation ("f a u l t!"), not letters.
+_RUN = re.compile(
+    rf"(?<![^\W_])(?<![@$])(?<!{_LETTER}[-_])"
+    rf"{_LETTER}(?:{_SEPARATOR_RUN}{_LETTER}(?![^\W_])(?![@$])(?![-_]{_LETTER}{_LETTER}))+"
+)
+_SEPARATOR = re.compile(_SEPARATOR_RUN)
+# Whether a text may hold a run (two one-letter tokens in a row): one RE2 pass, before any Python.
+_MAYBE_RUN = Regex(r"(?:^|[^\pL\pN@$!|+])[\pL\pN@$!|+]" + _SEPARATOR_CLASS + r"+[\pL\pN@$!|+](?:[^\pL\pN@$!|+]|$)")
+
+
+def _collapse(run: str) -> str:
+    return _SEPARATOR.sub("", run)
+
+
+def _keep_article(run: str) -> str:
+    """A run read with its first letter as the word "a" or "I" ("a h a r m" is "a harm")."""
+    if run[0] not in ONE_LETTER_WORDS or not run[1].isspace():
+        return _collapse(run)
+    rest = run[1:].lstrip(SEPARATORS)
+    return run[:len(run) - len(rest)] + _collapse(rest)
+
+
+def collapsed_views(text: str, origins: bool = False) -> list[tuple[str, list[int]]]:
+    """The texts in which every run of spaced-out letters is written as one word: every run
+    collapsed, and, where a run starts with the word "a" or "I", that word kept apart. Empty
+    without runs. `origins`: with the index in `text` of each character of a view (and of its
+    end), for explanations; else an empty list."""
+    runs = [(found.start(), found.end()) for found in _RUN.finditer(text)]
+    if not runs:
+        return []
+    views: list[tuple[str, list[int]]] = []
+    for rewrite in (_collapse, _keep_article):
+        pieces: list[str] = []
+        origin: list[int] = []
+        last = 0
+        for start, end in runs:
+            new = rewrite(text[start:end])
+            pieces += (text[last:start], new)
+            if origins:
+                origin.extend(range(last, start))
+                at = start
+                for char in new:  # the characters kept are the run's, in order
+                    at = text.index(char, at) + 1
+                    origin.append(at - 1)
+            last = end
+        pieces.append(text[last:])
+        if origins:
+            origin.extend(range(last, len(text) + 1))
+        view = "".join(pieces)
+        if all(view != seen for seen, _ in views):
+            views.append((view, origin))
+    return views
+
+
+def _marks_removed(text: str) -> tuple[str, list[int]]:
+    """`_without_marks(text)` and the index in `text` of each of its characters (and of its end)."""
+    kept = _without_marks(text)
+    if kept is text:
+        return text, list(range(len(text) + 1))
+    origin: list[int] = []
     at = 0
-    while at < min(3, len(text)) and text[at] in SEPARATORS:
-        at += 1
-    if at == 0 or at == len(text) or not _letterish(text[at]):
-        return False
-    at += 1
-    while at < len(text) and _is_mark(text[at]):
-        at += 1
-    return at == len(text) or not _letterish(text[at])
-
-
-def _joined(text: str) -> bool:
-    """Whether `text` starts with a hyphen or underscore and a letter: the letter before it
-    belongs to that word ("a t-shirt" spells no "at")."""
-    return len(text) > 1 and text[0] in JOINERS and _letterish(text[1])
-
-
-def _starts_with_lone_letter(text: str) -> bool:
-    """Whether `text` starts with a one-letter token followed by a separator (or nothing)."""
-    at = 1
-    while at < len(text) and _is_mark(text[at]):
-        at += 1
-    return bool(text) and _letterish(text[0]) and (at == len(text) or text[at] in SEPARATORS)
-
-
-def _ends_with_lone_letter(text: str) -> bool:
-    """Whether `text` ends with a one-letter token after a separator (or nothing)."""
-    end = len(text)
-    while end and _is_mark(text[end - 1]):
-        end -= 1
-    return end > 0 and _letterish(text[end - 1]) and (end == 1 or text[end - 2] in SEPARATORS)
+    for char in kept:  # `kept` is `text` with some characters left out
+        at = text.index(char, at) + 1
+        origin.append(at - 1)
+    return kept, [*origin, len(text)]
 
 
 def _char_start(data: bytes, at: int) -> int:
@@ -352,24 +378,11 @@ class DisguiseMatcher:
     def _accept(self, data: bytes, start: int, end: int) -> bool:
         """Whether the candidate data[start:end] is a disguised phrase (the module's docstring says why)."""
         core = data[start:end].decode("utf-8", "replace")
-        if not any(c.isalpha() or c in WORDLIKE_SYMBOLS for c in core) or _CODE.fullmatch(core):
-            return False
-        if self.word:
-            before = data[max(0, start - 32):start].decode("utf-8", "ignore")
-            after = data[end:end + 32].decode("utf-8", "ignore")
-            if _starts_with_lone_letter(core) and (_lone_letter_before(before) or _joined(before[::-1])):
-                return False
-            if _ends_with_lone_letter(core) and (_lone_letter_after(after) or _joined(after)):
-                return False
-        return True
+        return any(c.isalpha() or c in WORDLIKE_SYMBOLS for c in core) and not _CODE.fullmatch(core)
 
     def _data(self, text: str) -> bytes:
-        """`text` as the patterns read it: combining marks on Latin letters removed ("h\u0336a\u0336rm"
-        is "harm"; a precomposed "á" is in the class of "a"), UTF-8, padded with a space at each
-        end for whole words (every match then has a boundary character on both sides)."""
+        # Padded with a space at each end for whole words: every match has a boundary character on both sides.
         data = utf8(text)
-        if not text.isascii() and any(map(_is_mark, set(data.translate(None, _ASCII_BYTES).decode()))):  # rare
-            data = utf8(_strip_marks(text))
         return b" " + data + b" " if self.word else data
 
     def _after_rejected(self, data: bytes, start: int) -> int:
@@ -378,9 +391,7 @@ class DisguiseMatcher:
             return start  # the next match's boundary character comes at `start` or later
         return _char_end(data, start)
 
-    def any(self, text: str) -> bool:
-        """Whether a disguised phrase occurs in `text` (the case-sensitive `confusables` text)."""
-        data = self._data(text)
+    def _any_in(self, data: bytes) -> bool:
         for regex in self._plain:
             pos = 0
             while pos < len(data):
@@ -394,10 +405,20 @@ class DisguiseMatcher:
                 pos = self._after_rejected(data, start)
         return False
 
-    def found(self, text: str) -> dict[int, str]:
-        """Each disguised phrase found in `text`, with the first text that stands for it."""
-        data = self._data(text)
-        seen: dict[int, str] = {}
+    def any(self, text: str) -> bool:
+        """Whether a disguised phrase occurs in `text` (the case-sensitive `confusables` text)."""
+        data = utf8(text)  # encoded once: for a non-ASCII text that costs as much as the scan
+        if not text.isascii() and _has_marks(data):
+            text = _strip_marks(text)
+            data = utf8(text)
+        if self._any_in(b" " + data + b" " if self.word else data):
+            return True
+        if not _MAYBE_RUN.search(data):
+            return False
+        return any(self._any_in(self._data(view)) for view, _ in collapsed_views(text))
+
+    def _found_in(self, data: bytes) -> Iterator[tuple[int, int, int]]:
+        """(phrase index, start, end) of each disguised phrase in `data`, byte offsets."""
         for chunk, regex in enumerate(self._named):
             pos = 0
             while pos < len(data):
@@ -409,6 +430,21 @@ class DisguiseMatcher:
                 if not self._accept(data, start, end):
                     pos = self._after_rejected(data, start)
                     continue
-                seen.setdefault(chunk * _CHUNK + group - 1, data[start:end].decode("utf-8", "replace"))
+                yield chunk * _CHUNK + group - 1, start, end
                 pos = end  # the boundary after it may start the next match
-        return seen
+
+    def found(self, text: str) -> dict[int, str]:
+        """Each disguised phrase found in `text` (in list order), with the text that stands for it."""
+        plain, unmarked = _marks_removed(text)
+        seen: dict[int, str] = {}
+        views = [(plain, list(range(len(plain) + 1)))]
+        if _MAYBE_RUN.search(self._data(plain)):
+            views += collapsed_views(plain, origins=True)
+        pad = 1 if self.word else 0
+        for view, origin in views:
+            data = self._data(view)
+            for index, start, end in self._found_in(data):
+                first = len(data[:start].decode("utf-8", "replace")) - pad
+                last = first + len(data[start:end].decode("utf-8", "replace"))
+                seen.setdefault(index, text[unmarked[origin[first]]:unmarked[origin[last - 1] + 1]])
+        return dict(sorted(seen.items()))  # in list order
