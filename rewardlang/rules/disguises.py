@@ -264,64 +264,97 @@ def _without_marks(text: str) -> str:
 
 
 # ----------------------------------------------------------- spaced-out letters
-# A one-letter token: a letter, digit or leetspeak symbol with none of those on either side.
-_LETTER = r"(?:[^\W_]|[@$!|+])"
-_SEPARATOR_RUN = "[" + re.escape(SEPARATORS) + "]+"
-# A run of at least two one-letter tokens with separators between them ("h a r m", "h.a.r.m").
-# Not a run: a letter joined by a hyphen or underscore to a word of two letters or more
-# ("a t-shirt": the t belongs to "t-shirt"). Fixed look-arounds only: linear in Python's `re`.
-# Next to a token, "!", "|" and "+" are punctuation ("f a u l t!"), not letters.
-_RUN = re.compile(
-    rf"(?<![^\W_])(?<![@$])(?<!{_LETTER}[-_])"
-    rf"{_LETTER}(?:{_SEPARATOR_RUN}{_LETTER}(?![^\W_])(?![@$])(?![-_]{_LETTER}{_LETTER}))+"
-)
-_SEPARATOR = re.compile(_SEPARATOR_RUN)
-# Whether a text may hold a run (two one-letter tokens in a row): one RE2 pass, before any Python.
-_MAYBE_RUN = Regex(r"(?:^|[^\pL\pN@$!|+])[\pL\pN@$!|+]" + _SEPARATOR_CLASS + r"+[\pL\pN@$!|+](?:[^\pL\pN@$!|+]|$)")
+_TOKEN = r"[\pL\pN@$!|+]"  # a one-letter token: a letter, a digit or a leetspeak symbol
+_NO_LETTER = r"[^\pL\pN@$]"  # next to a token: "!", "|" and "+" are punctuation there ("f a u l t!")
+# A run of two or more one-letter tokens with separators between them ("h a r m", "h.a.r.m"),
+# the longest there is (RE2, on the UTF-8 text): `_runs` then applies the hyphen rule.
+_RUN = Regex(f"(?:^|{_NO_LETTER})({_TOKEN}(?:{_SEPARATOR_CLASS}+{_TOKEN})+)(?:{_NO_LETTER}|$)", max_mem=_MEMORY)
+_SEPARATOR_BYTES = SEPARATORS.encode()
+_JOINER_BYTES = b"-_"
 
 
-def _collapse(run: str) -> str:
-    return _SEPARATOR.sub("", run)
+def _is_letter_at(data: bytes, at: int) -> bool:
+    """Whether the UTF-8 character at byte `at` (a start byte) is a letter or digit."""
+    if at < 0 or at >= len(data):
+        return False
+    char = data[at:_char_end(data, at)].decode("utf-8", "replace")
+    return char.isalnum()
 
 
-def _keep_article(run: str) -> str:
-    """A run read with its first letter as the word "a" or "I" ("a h a r m" is "a harm")."""
-    if run[0] not in ONE_LETTER_WORDS or not run[1].isspace():
-        return _collapse(run)
-    rest = run[1:].lstrip(SEPARATORS)
-    return run[:len(run) - len(rest)] + _collapse(rest)
+def _runs(data: bytes) -> list[tuple[int, int]]:
+    """The byte spans of the runs of spaced-out letters in `data`. A letter joined by a hyphen
+    or underscore to a word of two letters or more is no token of a run ("a t-shirt": the t
+    belongs to "t-shirt"; "word-h a r m": the h belongs to "word")."""
+    runs: list[tuple[int, int]] = []
+    pos = 0
+    while pos < len(data):
+        groups = _RUN.find_groups(data, pos)
+        if not groups:
+            break
+        start, end = groups[1]
+        pos = end  # the character after a run may start the next
+        last = _char_start(data, end - 1)
+        if end + 2 < len(data) and data[end] in _JOINER_BYTES and _is_letter_at(data, end + 1) \
+                and _is_letter_at(data, _char_end(data, end + 1)):
+            end = last  # the last letter belongs to the word after it
+            while end > start and data[end - 1] in _SEPARATOR_BYTES:
+                end -= 1
+        if start >= 2 and data[start - 1] in _JOINER_BYTES and _is_letter_at(data, _char_start(data, start - 2)):
+            start = _char_end(data, start)  # the first letter belongs to the word before it
+            while start < end and data[start] in _SEPARATOR_BYTES:
+                start += 1
+        if any(c in _SEPARATOR_BYTES for c in data[start:end]):  # still two tokens or more
+            runs.append((start, end))
+    return runs
 
 
-def collapsed_views(text: str, origins: bool = False) -> list[tuple[str, list[int]]]:
-    """The texts in which every run of spaced-out letters is written as one word: every run
-    collapsed, and, where a run starts with the word "a" or "I", that word kept apart. Empty
-    without runs. `origins`: with the index in `text` of each character of a view (and of its
-    end), for explanations; else an empty list."""
-    runs = [(found.start(), found.end()) for found in _RUN.finditer(text)]
-    if not runs:
-        return []
-    views: list[tuple[str, list[int]]] = []
-    for rewrite in (_collapse, _keep_article):
-        pieces: list[str] = []
+def _collapse(run: bytes, keep_article: bool) -> bytes:
+    """A run written as one word; `keep_article`: a first "a" or "I" before a space stays a word."""
+    if keep_article and run[:1] in (b"a", b"A", b"I") and run[1:2].isspace():
+        rest = run[1:].lstrip(_SEPARATOR_BYTES)
+        return run[:len(run) - len(rest)] + rest.translate(None, _SEPARATOR_BYTES)
+    return run.translate(None, _SEPARATOR_BYTES)
+
+
+def collapsed_views(data: bytes, origins: bool = False) -> list[tuple[bytes, list[int]]]:
+    """`data` (UTF-8) with every run of spaced-out letters written as one word, and again with a
+    run's first "a" or "I" kept apart ("a h a r m" is "a harm"); empty without runs.
+    `origins`: with the offset in `data` of each byte of a view (and of its end), for
+    explanations; else an empty list."""
+    runs = _runs(data)
+    views: list[tuple[bytes, list[int]]] = []
+    for keep_article in (False, True):
+        pieces: list[bytes] = []
         origin: list[int] = []
         last = 0
         for start, end in runs:
-            new = rewrite(text[start:end])
-            pieces += (text[last:start], new)
+            new = _collapse(data[start:end], keep_article)
+            pieces += (data[last:start], new)
             if origins:
                 origin.extend(range(last, start))
-                at = start
-                for char in new:  # the characters kept are the run's, in order
-                    at = text.index(char, at) + 1
-                    origin.append(at - 1)
+                origin.extend(_kept_offsets(data, start, end, new))
             last = end
-        pieces.append(text[last:])
+        if not pieces:
+            return []
+        pieces.append(data[last:])
         if origins:
-            origin.extend(range(last, len(text) + 1))
-        view = "".join(pieces)
+            origin.extend(range(last, len(data) + 1))
+        view = b"".join(pieces)
         if all(view != seen for seen, _ in views):
             views.append((view, origin))
     return views
+
+
+def _kept_offsets(data: bytes, start: int, end: int, new: bytes) -> list[int]:
+    """The offset in `data` of each byte of `new`, the run data[start:end] with some separators left out."""
+    offsets: list[int] = []
+    at = start
+    for byte in new:
+        while data[at] != byte:
+            at += 1
+        offsets.append(at)
+        at += 1
+    return offsets
 
 
 def _marks_removed(text: str) -> tuple[str, list[int]]:
@@ -380,9 +413,8 @@ class DisguiseMatcher:
         core = data[start:end].decode("utf-8", "replace")
         return any(c.isalpha() or c in WORDLIKE_SYMBOLS for c in core) and not _CODE.fullmatch(core)
 
-    def _data(self, text: str) -> bytes:
-        # Padded with a space at each end for whole words: every match has a boundary character on both sides.
-        data = utf8(text)
+    def _padded(self, data: bytes) -> bytes:
+        # A space at each end for whole words: every match has a boundary character on both sides.
         return b" " + data + b" " if self.word else data
 
     def _after_rejected(self, data: bytes, start: int) -> int:
@@ -411,11 +443,9 @@ class DisguiseMatcher:
         if not text.isascii() and _has_marks(data):
             text = _strip_marks(text)
             data = utf8(text)
-        if self._any_in(b" " + data + b" " if self.word else data):
+        if self._any_in(self._padded(data)):
             return True
-        if not _MAYBE_RUN.search(data):
-            return False
-        return any(self._any_in(self._data(view)) for view, _ in collapsed_views(text))
+        return any(self._any_in(self._padded(view)) for view, _ in collapsed_views(data))
 
     def _found_in(self, data: bytes) -> Iterator[tuple[int, int, int]]:
         """(phrase index, start, end) of each disguised phrase in `data`, byte offsets."""
@@ -436,15 +466,19 @@ class DisguiseMatcher:
     def found(self, text: str) -> dict[int, str]:
         """Each disguised phrase found in `text` (in list order), with the text that stands for it."""
         plain, unmarked = _marks_removed(text)
-        seen: dict[int, str] = {}
-        views = [(plain, list(range(len(plain) + 1)))]
-        if _MAYBE_RUN.search(self._data(plain)):
-            views += collapsed_views(plain, origins=True)
+        data = utf8(plain)
+        # Byte offsets in `data` -> character offsets in `text` (the marks put back).
+        characters = [0] * (len(data) + 1)
+        at = 0
+        for index, char in enumerate(plain):
+            size = len(char.encode("utf-8", "replace"))
+            characters[at:at + size] = [unmarked[index]] * size
+            at += size
+        characters[len(data)] = len(text)
         pad = 1 if self.word else 0
-        for view, origin in views:
-            data = self._data(view)
-            for index, start, end in self._found_in(data):
-                first = len(data[:start].decode("utf-8", "replace")) - pad
-                last = first + len(data[start:end].decode("utf-8", "replace"))
-                seen.setdefault(index, text[unmarked[origin[first]]:unmarked[origin[last - 1] + 1]])
+        seen: dict[int, str] = {}
+        for view, origin in [(data, list(range(len(data) + 1))), *collapsed_views(data, origins=True)]:
+            for index, start, end in self._found_in(self._padded(view)):
+                first, last = origin[start - pad], origin[end - pad - 1]
+                seen.setdefault(index, text[characters[first]:characters[_char_end(data, last)]])
         return dict(sorted(seen.items()))  # in list order
