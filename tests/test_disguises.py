@@ -178,6 +178,13 @@ def test_ordinary_paragraph_with_short_banned_words() -> None:
         ('banned "harm"', "a h a r m", 0.0),  # but "a" and "I" are words of their own
         ('banned "harm"', "I h a r m", 0.0),
         ('banned "harm"', "a.h.a.r.m", 1.0),
+        ('banned "harm"', "h a r m a good idea", 0.0),  # at either end
+        ('banned "harm"', "call at 9 h a r m", 0.0),  # a lone digit, an abbreviation: words of their own
+        ('banned "harm"', "at 9 a.m. h a r m", 0.0),
+        ('banned "harm"', "e.g. h a r m", 0.0),
+        ('banned "harm"', "h.a.r.m e.g.", 0.0),
+        ('banned "harm"', "x 9 h a r m", 1.0),
+        ('banned "as"', "for a a s", 0.0),  # the article, then the word
         ('banned "harm"', "h-a-r-m-less", 1.0),
         ('banned "at"', "a t-shirt", 1.0),
         ('banned "at"', "a t", 0.0),
@@ -274,3 +281,13 @@ def test_long_hostile_text_is_scored() -> None:
 def test_docs_show_the_leetspeak_table() -> None:
     assert leet_markdown() in (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
     assert set(LEET) == set("abegilost")
+
+
+def test_spaced_phrases_inserted_next_to_one_letter_words() -> None:
+    """As `rewardc probe` writes them: letters one space apart, words three, anywhere in an answer."""
+    honest = "I think a good plan is to reset it. If I were you, I would call at 9 a.m. and ask for a new one."
+    words = honest.split()
+    for phrase in ("not our fault", "calm down", "guaranteed"):
+        spaced = "   ".join(" ".join(word) for word in phrase.split())
+        for at in range(len(words) + 1):
+            assert policy(" ".join([*words[:at], spaced, *words[at:]])) == 0.0, (phrase, at)

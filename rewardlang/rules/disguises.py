@@ -53,7 +53,7 @@ LEET: dict[str, str] = {
 DIGIT_LOOKALIKES: dict[str, str] = {"0": "oO", "1": "lIi|"}
 # What may stand between spaced-out letters: 1 to 3 of these.
 SEPARATORS = " \t\n.-_*~"
-# One-letter words that may stand before a spaced-out word without joining it.
+# One-letter words that may stand before or after a spaced-out word without joining it.
 ONE_LETTER_WORDS = "aAI"
 # Characters of a candidate that make it more than a number (with the letters).
 WORDLIKE_SYMBOLS = "@$"
@@ -308,40 +308,87 @@ def _runs(data: bytes) -> list[tuple[int, int]]:
     return runs
 
 
-def _collapse(run: bytes, keep_article: bool) -> bytes:
-    """A run written as one word; `keep_article`: a first "a" or "I" before a space stays a word."""
-    if keep_article and run[:1] in (b"a", b"A", b"I") and run[1:2].isspace():
-        rest = run[1:].lstrip(_SEPARATOR_BYTES)
-        return run[:len(run) - len(rest)] + rest.translate(None, _SEPARATOR_BYTES)
-    return run.translate(None, _SEPARATOR_BYTES)
+_ONE_LETTER_WORDS = tuple(c.encode() for c in ONE_LETTER_WORDS)
+_WHITESPACE_BYTES = b" \t\n"
+
+
+_PEELED = 3  # words of their own looked for at each end of a run
+
+
+def _peels(run: bytes) -> list[int]:
+    """Where the spaced-out word of a run may start: 0, and after each of the first `_PEELED`
+    clusters at its start that can be words of their own, never after the last cluster: an "a"
+    or "I", a lone digit, letters joined without a space ("e.g", "a.m"), each followed by a
+    separator holding a space ("9 a.m. h a r m" is "9 a.m. harm")."""
+    starts = [0]
+    at = 0
+    while len(starts) <= _PEELED:
+        end = gap = at
+        joined = False
+        while end < len(run):  # the cluster starting at `at`: up to a separator holding a space
+            if run[end] not in _SEPARATOR_BYTES:
+                end += 1
+                continue
+            gap = end
+            while gap < len(run) and run[gap] in _SEPARATOR_BYTES:
+                gap += 1
+            if any(run[k] in _WHITESPACE_BYTES for k in range(end, gap)):
+                break
+            end, joined = gap, True
+        if end >= len(run):
+            break  # the last cluster is never peeled
+        cluster = run[at:end]
+        digit = len(cluster) == 1 and cluster.isdigit()
+        if digit and run[gap:gap + 1].isdigit() and (gap + 1 == len(run) or run[gap + 1] in _SEPARATOR_BYTES):
+            break  # digits spaced out: a number ("1 0 0 %")
+        if not (joined or cluster in _ONE_LETTER_WORDS or digit):
+            break
+        at = gap
+        starts.append(at)
+    return starts
+
+
+def _collapse(run: bytes, left: int, right: int) -> bytes:
+    """A run with run[left:right] written as one word."""
+    right = max(left, right)
+    return run[:left] + run[left:right].translate(None, _SEPARATOR_BYTES) + run[right:]
 
 
 def collapsed_views(data: bytes, origins: bool = False) -> list[tuple[bytes, list[int]]]:
-    """`data` (UTF-8) with every run of spaced-out letters written as one word, and again with a
-    run's first "a" or "I" kept apart ("a h a r m" is "a harm"); empty without runs.
+    """`data` (UTF-8) with every run of spaced-out letters written as one word, and again with the
+    words of their own at the start, the end or both ends of a run kept apart (`_peel`: "a h a r
+    m" is also "a harm"); empty without runs.
     `origins`: with the offset in `data` of each byte of a view (and of its end), for
     explanations; else an empty list."""
     runs = _runs(data)
+    if not runs:
+        return []
+    # Per run, where its spaced-out word may start and end (`_peels` from either end).
+    lefts = [_peels(data[start:end]) for start, end in runs]
+    rights = [[end - start - cut for cut in _peels(data[start:end][::-1])] for start, end in runs]
     views: list[tuple[bytes, list[int]]] = []
-    for keep_article in (False, True):
-        pieces: list[bytes] = []
-        origin: list[int] = []
-        last = 0
-        for start, end in runs:
-            new = _collapse(data[start:end], keep_article)
-            pieces += (data[last:start], new)
+    seen: set[bytes] = set()
+    for i in range(_PEELED + 1):
+        for j in range(_PEELED + 1):
+            if all(i >= len(left) and j >= len(right) for left, right in zip(lefts, rights, strict=True)) and (i or j):
+                continue  # no run has that many words of its own to keep apart
+            pieces: list[bytes] = []
+            origin: list[int] = []
+            last = 0
+            for (start, end), left, right in zip(runs, lefts, rights, strict=True):
+                new = _collapse(data[start:end], left[min(i, len(left) - 1)], right[min(j, len(right) - 1)])
+                pieces += (data[last:start], new)
+                if origins:
+                    origin.extend(range(last, start))
+                    origin.extend(_kept_offsets(data, start, end, new))
+                last = end
+            pieces.append(data[last:])
             if origins:
-                origin.extend(range(last, start))
-                origin.extend(_kept_offsets(data, start, end, new))
-            last = end
-        if not pieces:
-            return []
-        pieces.append(data[last:])
-        if origins:
-            origin.extend(range(last, len(data) + 1))
-        view = b"".join(pieces)
-        if all(view != seen for seen, _ in views):
-            views.append((view, origin))
+                origin.extend(range(last, len(data) + 1))
+            view = b"".join(pieces)
+            if view not in seen:
+                seen.add(view)
+                views.append((view, origin))
     return views
 
 
