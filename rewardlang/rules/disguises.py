@@ -51,7 +51,7 @@ LEET: dict[str, str] = {
 }
 # The ASCII letters that look like a digit of a banned phrase.
 DIGIT_LOOKALIKES: dict[str, str] = {"0": "oO", "1": "lIi|"}
-# What may stand between spaced-out letters: 1 to 3 of these.
+# What may stand between spaced-out letters (one or more of them), and between the words of a phrase.
 SEPARATORS = " \t\n.-_*~"
 # One-letter words that may stand before or after a spaced-out word without joining it.
 ONE_LETTER_WORDS = "aAI"
