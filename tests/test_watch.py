@@ -8,6 +8,7 @@ A synthetic entry has exactly the keys TRL 1.16's GRPOTrainer logs each step, in
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -356,6 +357,20 @@ def test_the_end_of_run_table_lists_the_warnings_under_it(capsys: pytest.Capture
     assert lines[-2:] == ["training watch: 1 warning (docs/training.md):", "  step 5: rule `helpful` ..."]
     train._print_reward_table(entries, ["chat/length", "chat/helpful"], [])
     assert "training watch" not in capsys.readouterr().out
+
+
+def test_the_docs_list_every_threshold_with_its_value() -> None:
+    from rewardlang_trainer import watch as module
+
+    docs = (Path(__file__).parents[1] / "docs" / "training.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## Training watch") :]
+    listed = dict(re.findall(r"`([A-Z_]+) = ([^`]+)`", section))
+    constants = {
+        name: repr(value)
+        for name, value in vars(module).items()
+        if name.isupper() and isinstance(value, int | float) and not isinstance(value, bool)
+    }
+    assert listed == constants
 
 
 # -------------------------------------------------------------------------- real grpo-train runs
