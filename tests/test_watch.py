@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -131,6 +133,15 @@ def test_entries_without_training_rewards_are_not_steps() -> None:
     assert watch.steps_seen == []
     watch.observe(log_entry(4, dict(STEADY)))
     assert watch.steps_seen == [4]
+
+
+def test_importing_the_watch_loads_no_training_stack() -> None:
+    code = (
+        "import sys, rewardlang_trainer.watch\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'trl', 'datasets') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 # ---------------------------------------------------------------------------------- healthy runs

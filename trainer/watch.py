@@ -24,11 +24,10 @@ fire it. Pure logic over plain dicts: importing this module loads neither torch 
 from __future__ import annotations
 
 import math
-import statistics
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from rewardlang.registry import score_range
 
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Condition", "TrainingWatch", "WatchWarning", "WatchedRule", "watch_callback"]
 
+T = TypeVar("T")
 Condition = Literal["saturation", "length_ceiling", "length_collapse", "zero_variance", "constant_rule"]
 
 #: A rule "saturates" within this fraction of its score range from its best score (0.95 of a 0..1 rule).
@@ -123,6 +123,9 @@ class TrainingWatch:
     max_completion_length: int | None = None
     warnings: list[WatchWarning] = field(default_factory=list)  # every warning so far, in order
     _entries: list[Mapping[str, Any]] = field(default_factory=list)  # the training steps' entries
+    _series: dict[str, _Series] = field(default_factory=dict)  # a logged key -> its value at each entry
+    _plateaus: dict[str, int] = field(default_factory=dict)  # a rule -> its logged steps at its best until now
+    _varied: set[str] = field(default_factory=set)  # the rules whose std was above 0 at some step
     _fired: set[tuple[Condition, str | None]] = field(default_factory=set)
 
     @classmethod
@@ -178,8 +181,14 @@ class TrainingWatch:
         return "reward" in entry or any(f"rewards/{rule.key}/mean" in entry for rule in self.rules)
 
     def _values(self, key: str) -> list[float | None]:
-        """`key` in each observed entry, None where missing or not a finite number."""
-        return [_number(entry.get(key)) for entry in self._entries]
+        """`key` in each observed entry, None where missing or not a finite number (kept, not to copy)."""
+        return self._summed(key).values
+
+    def _summed(self, key: str) -> _Series:
+        series = self._series.setdefault(key, _Series())
+        for entry in self._entries[len(series.values) :]:
+            series.append(_number(entry.get(key)))
+        return series
 
     def _fired_already(self, condition: Condition, rule: str | None = None) -> bool:
         return (condition, rule) in self._fired
@@ -189,7 +198,9 @@ class TrainingWatch:
         if not rule.paid or not _usable_range(rule) or self._fired_already("saturation", rule.name):
             return []
         means = self._values(f"rewards/{rule.key}/mean")
-        plateau = _trailing([v is not None and rule.at_best(v) for v in means])  # steps at its best until now
+        latest = means[-1]
+        at_best = latest is not None and rule.at_best(latest)
+        plateau = self._plateaus[rule.name] = self._plateaus.get(rule.name, 0) + 1 if at_best else 0
         climbed = len(means) - plateau  # the index of the plateau's first step
         if plateau < SATURATED_STEPS or climbed == 0:
             return []  # not saturated yet, or at its best from the first step: nothing was climbed
@@ -222,21 +233,21 @@ class TrainingWatch:
         variance (a two-sample t statistic): one step before the plateau is enough to compare with.
         None when the rule did not get worse.
         """
-        means = self._values(f"rewards/{rule.key}/mean")
-        earlier = [v for v in means[baseline.start : baseline.stop] if v is not None]
-        now = [v for v in means[plateau:] if v is not None]
-        if not earlier or len(earlier) + len(now) < 3:
+        series = self._summed(f"rewards/{rule.key}/mean")
+        n_before, before, squares_before = series.summary(baseline.start, baseline.stop)
+        n_now, now, squares_now = series.summary(plateau, len(series.values))
+        if n_before == 0 or n_before + n_now < 3:
             return None
-        lost = statistics.fmean(earlier) - statistics.fmean(now)
-        if not rule.best_is_high:
-            lost = -lost  # a penalty gets worse as it rises
-        pooled = (_squares(earlier) + _squares(now)) / (len(earlier) + len(now) - 2)
-        noise = math.sqrt(pooled * (1 / len(earlier) + 1 / len(now)))
+        lost = before - now if rule.best_is_high else now - before  # a penalty gets worse as it rises
+        pooled = (squares_before + squares_now) / (n_before + n_now - 2)
+        noise = math.sqrt(pooled * (1 / n_before + 1 / n_now))
         if lost < FALL_FRACTION * rule.span or lost < FALL_T * noise:
             return None
-        return statistics.fmean(earlier), statistics.fmean(now)
+        return before, now
 
     def _length_ceiling(self, step: int) -> list[WatchWarning]:
+        if self._fired_already("length_ceiling"):
+            return []
         lengths = self._values("completions/mean_length")
         clipped = self._values("completions/clipped_ratio")
         limit = self.max_completion_length
@@ -245,9 +256,10 @@ class TrainingWatch:
             long = limit is not None and length is not None and length >= CEILING_FRACTION * limit
             return long or (ratio is not None and ratio >= CLIPPED_RATIO)
 
-        ceiling = [at_ceiling(length, ratio) for length, ratio in zip(lengths, clipped, strict=True)]
-        if _trailing(ceiling) < LENGTH_STEPS or ceiling[0]:
-            return []  # not there for long enough, or there from the first step: no drift
+        if at_ceiling(lengths[0], clipped[0]):
+            return []  # there from the first step: a setting, not a drift
+        if _trailing(range(len(lengths)), lambda i: at_ceiling(lengths[i], clipped[i])) < LENGTH_STEPS:
+            return []
         bound = "max_completion_length" + (f" ({limit})" if limit is not None else "")
         message = (
             f"completions drift to {bound}: mean length {_tokens(lengths[-1])}, {_percent(clipped[-1])} cut "
@@ -258,12 +270,13 @@ class TrainingWatch:
         return [WatchWarning("length_ceiling", step, None, message)]
 
     def _length_collapse(self, step: int) -> list[WatchWarning]:
+        if self._fired_already("length_collapse"):
+            return []
         lengths = self._values("completions/mean_length")
         start = lengths[0]
         if start is None or start <= 0:
             return []
-        short = [v is not None and v <= COLLAPSE_FRACTION * start for v in lengths]
-        if _trailing(short) < LENGTH_STEPS:
+        if _trailing(lengths, lambda v: v is not None and v <= COLLAPSE_FRACTION * start) < LENGTH_STEPS:
             return []
         message = (
             f"completions collapse to a mean length of {_tokens(lengths[-1])} for {LENGTH_STEPS} logged "
@@ -273,8 +286,10 @@ class TrainingWatch:
         return [WatchWarning("length_collapse", step, None, message)]
 
     def _zero_variance(self, step: int) -> list[WatchWarning]:
+        if self._fired_already("zero_variance"):
+            return []
         fractions = self._values("frac_reward_zero_std")
-        if _trailing([v is not None and v > ZERO_STD_FRACTION for v in fractions]) < ZERO_STD_STEPS:
+        if _trailing(fractions, lambda v: v is not None and v > ZERO_STD_FRACTION) < ZERO_STD_STEPS:
             return []
         message = (
             f"{_percent(fractions[-1])} of the groups score all their completions the same (zero reward "
@@ -284,23 +299,53 @@ class TrainingWatch:
         return [WatchWarning("zero_variance", step, None, message)]
 
     def _constant(self, rule: WatchedRule, step: int) -> list[WatchWarning]:
-        if not rule.paid:
-            return []  # a weight-0 rule is only logged: GRPO is not meant to learn from it
-        stds = [v for v in self._values(f"rewards/{rule.key}/std") if v is not None]
-        if len(stds) < CONSTANT_STEPS or not all(v < CONSTANT_STD for v in stds):
+        if not rule.paid or self._fired_already("constant_rule", rule.name):
+            return []  # (a weight-0 rule is only logged: GRPO is not meant to learn from it)
+        if rule.name in self._varied:
             return []
-        means = [v for v in self._values(f"rewards/{rule.key}/mean") if v is not None]
-        if not means or rule.at_best(means[-1]):
+        stds = self._values(f"rewards/{rule.key}/std")
+        if stds[-1] is not None and stds[-1] >= CONSTANT_STD:
+            self._varied.add(rule.name)
+            return []
+        scored = len(stds) - stds.count(None)  # the steps at which the rule applied
+        mean = next((v for v in reversed(self._values(f"rewards/{rule.key}/mean")) if v is not None), None)
+        if scored < CONSTANT_STEPS or mean is None or rule.at_best(mean):
             return []  # full marks for every completion: a constraint that holds (no banned word said)
         message = (
-            f"rule `{rule.name}` gave all completions one score on each of {len(stds)} logged steps (std 0; "
-            f"now {means[-1]:.2f}, its best score is {rule.best:g}): GRPO cannot learn from a rule that never "
+            f"rule `{rule.name}` gave all completions one score on each of {scored} logged steps (std 0; "
+            f"now {mean:.2f}, its best score is {rule.best:g}): GRPO cannot learn from a rule that never "
             "varies; check that completions can reach it (`rewardc score --explain` on a few) or grade it"
         )
         return [WatchWarning("constant_rule", step, rule.name, message)]
 
 
 # ------------------------------------------------------------------------------------- helpers
+@dataclass
+class _Series:
+    """One logged key's value at each entry, with running sums: any span's mean and spread in O(1)."""
+
+    values: list[float | None] = field(default_factory=list)
+    _counts: list[int] = field(default_factory=lambda: [0])  # [i]: how many of values[:i] are numbers
+    _sums: list[float] = field(default_factory=lambda: [0.0])
+    _squares: list[float] = field(default_factory=lambda: [0.0])
+
+    def append(self, value: float | None) -> None:
+        self.values.append(value)
+        self._counts.append(self._counts[-1] + (value is not None))
+        self._sums.append(self._sums[-1] + (value or 0.0))
+        self._squares.append(self._squares[-1] + (value or 0.0) ** 2)
+
+    def summary(self, start: int, stop: int) -> tuple[int, float, float]:
+        """(how many numbers, their mean, the sum of their squared deviations) over values[start:stop]."""
+        count = self._counts[stop] - self._counts[start]
+        if count == 0:
+            return 0, 0.0, 0.0
+        total = self._sums[stop] - self._sums[start]
+        mean = total / count
+        squares = self._squares[stop] - self._squares[start] - total * mean
+        return count, mean, max(squares, 0.0)  # rounding can take an exact 0 a hair below it
+
+
 def _number(value: Any) -> float | None:
     """A finite float, or None (TRL logs None for a metric with no valid value in the window)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -308,19 +353,14 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _trailing(flags: Sequence[bool]) -> int:
-    """How many of the last `flags` are true in a row (the logged steps a condition has held until now)."""
+def _trailing(values: Sequence[T], holds: Callable[[T], bool]) -> int:
+    """How many of the last `values` hold in a row (the logged steps a condition has held until now)."""
     count = 0
-    for flag in reversed(flags):
-        if not flag:
+    for value in reversed(values):
+        if not holds(value):
             break
         count += 1
     return count
-
-
-def _squares(values: list[float]) -> float:
-    """The sum of squared deviations from the mean."""
-    return statistics.variance(values) * (len(values) - 1) if len(values) > 1 else 0.0
 
 
 def _usable_range(rule: WatchedRule) -> bool:
