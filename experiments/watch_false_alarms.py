@@ -4,10 +4,10 @@
 
 Synthetic, seeded log histories of three 0..1 rules, shaped like TRL's (`rewards/s/<rule>/mean`):
 
-- noise: `a` climbs to its best (1) by step 6 and stays; `b` and `c` hold a steady level, each
+- noise: `a` climbs to its best (1) by step 5 and stays; `b` and `c` hold a steady level, each
   step's mean drawn around it with `--noise` standard deviation (the mean of a small batch:
   0.15 for a handful of completions, 0.1 for a few dozen). A warning here is a false alarm.
-- fall: `a` climbs to 1 by step 11; meanwhile `b` falls by 0.3 (0.6 -> 0.3, then stays), with the
+- fall: `a` climbs to 1 by step 10; meanwhile `b` falls by 0.3 (0.6 -> 0.3, then stays), with the
   same noise. A warning here is a detection.
 
 Printed: for several settings of the two fall thresholds (`FALL_FRACTION`, the smallest fall in a
