@@ -37,7 +37,7 @@ from rewardlang import syntax as syn
 from rewardlang.conversations import ROLES, prompt_problem
 from rewardlang.diagnostics import Diagnostic, Label, SourceFile, suggestion_help
 from rewardlang.jsonlines import BOM, BadLine, json_type, read_lines
-from rewardlang.scoring import Row, to_row
+from rewardlang.rows import Row, to_row
 from rewardlang.source import SourceMap, Span
 
 MAX_EXAMPLES_BYTES = 64 * 1024 * 1024  # an examples file larger than this is not read
