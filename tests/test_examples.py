@@ -46,7 +46,9 @@ def test_an_example_block_reads_as_a_conversation_and_a_reply() -> None:
     assert spec is not None
     (example,) = spec.examples
     assert example.name == "a short helpful answer"
-    assert example.prompt == ({"role": "system", "content": "Be brief."}, {"role": "user", "content": "How do I reset?"})
+    assert example.prompt == (
+        {"role": "system", "content": "Be brief."}, {"role": "user", "content": "How do I reset?"}
+    )
     assert example.completion == ({"role": "assistant", "content": "Here's how: press reset."},)
     assert [(e.subject, e.op, e.value) for e in example.expectations] == [
         ("brief", "=", 1.0), ("helpful", "=", 0.5), ("exact", "n/a", None), ("total", ">=", 2.5)
@@ -68,16 +70,16 @@ def test_a_plain_prompt_gives_a_plain_completion_and_columns_keep_their_type() -
 
 
 def test_triple_quoted_strings_drop_the_first_break_the_closing_line_and_the_indentation() -> None:
-    text = 'reward x\nrule a: length ..50 words\nexample {\n    prompt "p"\n    completion """\n' \
-           '        First line,\n          indented \\u00e9\n\n        last.\n        """\n}\n'
+    text = ('reward x\nrule a: length ..50 words\nexample {\n    prompt "p"\n    completion """\n'
+            '        First line,\n          indented \\u00e9\n\n        last.\n        """\n}\n')
     spec = analyze(text).spec
     assert spec is not None
     assert spec.examples[0].completion == "First line,\n  indented é\n\nlast."
 
 
 def test_a_comment_sign_and_a_keyword_inside_a_triple_quoted_string_are_text() -> None:
-    text = 'reward x\nrule a: length ..50 words\nexample {\n  prompt "p"\n  completion """\n  # not a comment\n' \
-           'rule b: nothing\n  """\n}\nrule c: lengthh 5\n'
+    text = ('reward x\nrule a: length ..50 words\nexample {\n  prompt "p"\n  completion """\n  # not a comment\n'
+            'rule b: nothing\n  """\n}\nrule c: lengthh 5\n')
     analysis = analyze(text)
     assert [(d.code, d.span.line) for d in analysis.diagnostics] == [("RL002", 10)]
     assert analysis.syntax.comments == []
@@ -193,10 +195,10 @@ def test_examples_file_diagnostics_point_into_the_file(tmp_path: Path, capsys: p
     lines = [re.sub(r"^.*?(x\.jsonl|s\.reward)", r"\1", line) for line in err.splitlines()]
     assert lines == [
         "s.reward:4:10: error[RL137]: cannot read examples file `missing.jsonl`: no such file",
-        "x.jsonl:1:32: error[RL137]: example on line 1 cannot be read: `expect` of `brief`: cannot read \"about 1\": "
-        "write \">= 0.5\", \"= 1 within 0.1\", a number or \"n/a\"",
-        "x.jsonl:3:1: error[RL135]: example `line 3` cannot be scored: `completion` is a number, not a string or a "
-        "list of messages",
+        ("x.jsonl:1:32: error[RL137]: example on line 1 cannot be read: `expect` of `brief`: cannot read \"about 1\": "
+         "write \">= 0.5\", \"= 1 within 0.1\", a number or \"n/a\""),
+        ("x.jsonl:3:1: error[RL135]: example `line 3` cannot be scored: `completion` is a number, not a string or a "
+         "list of messages"),
         "x.jsonl:4:1: error[RL137]: example on line 4 cannot be read: invalid JSON (Expecting value)",
         "x.jsonl:5:32: error[RL111]: unknown rule `nope`",
     ]
@@ -261,10 +263,13 @@ def test_fmt_keeps_examples_and_writes_texts_of_several_lines_triple_quoted() ->
     assert before.statements[2].options[1].value.value == after.statements[2].options[1].value.value == "one\ntwo \\ \t"
 
 
-@pytest.mark.parametrize("value", ["  every line\n  indented", "a\n   \nb", 'x\nends with "quote"', 'has """\nx', "one\n"])
+@pytest.mark.parametrize(
+    "value", ["  every line\n  indented", "a\n   \nb", 'x\nends with "quote"', 'has """\nx', "one\n"]
+)
 def test_fmt_writes_texts_a_triple_quoted_string_cannot_hold_as_escapes(value: str) -> None:
     escaped = json.dumps(value)
-    formatted, _ = format_source(f'reward x\nrule a: length ..5 words\nexample {{ prompt "p"  completion {escaped} }}\n')
+    text = f'reward x\nrule a: length ..5 words\nexample {{ prompt "p"  completion {escaped} }}\n'
+    formatted, _ = format_source(text)
     assert formatted is not None and '"""' not in formatted
     spec = analyze(formatted).spec
     assert spec is not None and spec.examples[0].completion == value

@@ -131,7 +131,7 @@ def test_warning_goldens_pass_without_strict_but_fail_with_it(
     for spec in SPECS:
         relative = spec.relative_to(ROOT).as_posix()
         _, _, err = _run(["check", "--color", "never", relative], capsys)
-        if "error[" in err:
+        if "error[" in err or spec.stem in TEST_CODES:
             continue
         exit_code, _, _ = _run(["check", "--strict", "--color", "never", relative], capsys)
         assert exit_code == 1, f"{spec.name}: warnings must fail under --strict"
