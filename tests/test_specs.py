@@ -260,7 +260,7 @@ def test_reasoning_spec() -> None:
     assert [t.text for t in tags.tags] == ["think", "answer"]
     assert tags.ordered and tags.scope == "full"
     correct = _rule(spec, "correct", EqualsRule)
-    assert (correct.target.kind, correct.target.column) == ("column", "answer")
+    assert (correct.target.kind, correct.target.column, correct.tag) == ("column", "answer", "answer")
     assert _rule(spec, "reasoning", LengthRule).scope == "thinking"
     overlong = _rule(spec, "overlong", OverlongRule)
     assert overlong.unit == "tokens"
