@@ -401,9 +401,9 @@ def _never_holds(expectation: ast.Expectation, rule: ast.RuleBase | None, spec: 
     possible = {
         "=": low - slack <= value <= high + slack,
         ">=": high + slack >= value,
-        ">": high + slack > value,
+        ">": high > value,
         "<=": low - slack <= value,
-        "<": low - slack < value,
+        "<": low < value,
     }[op]
     return "" if possible else where
 

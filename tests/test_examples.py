@@ -270,7 +270,7 @@ def test_fmt_writes_texts_a_triple_quoted_string_cannot_hold_as_escapes(value: s
     escaped = json.dumps(value)
     text = f'reward x\nrule a: length ..5 words\nexample {{ prompt "p"  completion {escaped} }}\n'
     formatted, _ = format_source(text)
-    assert formatted is not None and '"""' not in formatted
+    assert formatted is not None and 'completion """' not in formatted
     spec = analyze(formatted).spec
     assert spec is not None and spec.examples[0].completion == value
 
