@@ -120,7 +120,7 @@ def format_expectation(value: syn.Expectation) -> str:
 def format_long_string(value: str, indent: str) -> str | None:
     """`value` as a triple-quoted string whose lines start with `indent`, or None when it cannot be
     written as one that reads back the same (see `lower.long_string_body`)."""
-    if "\n" not in value or '"""' in value or value.endswith('"') or "\r" in value:
+    if "\n" not in value or '"""' in value or "\r" in value:
         return None
     lines = value.split("\n")
     written = [line for line in lines if line]

@@ -2,9 +2,9 @@
 
 `punctuation ignore | trailing` (with `exact` or `normalized`) removes every
 punctuation character, or only those at the end, from both sides, and collapses
-whitespace, as SQuAD's answer normalisation does: "Paris." matches "paris". `tag answer` compares only what the last <answer>...</answer>
-block holds (R1-style completions: the reasoning and the tags around the answer are not the
-answer).
+whitespace, as SQuAD's answer normalisation does: "Paris." matches "paris". `tag answer` compares only what the last
+<answer>...</answer> block holds (R1-style completions: the reasoning and the tags around
+the answer are not the answer).
 """
 
 from __future__ import annotations
