@@ -16,10 +16,11 @@ from collections.abc import Sequence
 
 from rewardlang import __version__
 from rewardlang.cli import check, explain, fmt, score
+from rewardlang.cli import probe
 from rewardlang.cli.common import Parser, UsageError, print_error
 from rewardlang.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
-COMMANDS = (check, explain, fmt, score)
+COMMANDS = (check, explain, fmt, score, probe)
 
 
 def build_parser() -> argparse.ArgumentParser:
