@@ -15,8 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from rewardlang import __version__
-from rewardlang.cli import check, explain, fmt, score
-from rewardlang.cli import probe
+from rewardlang.cli import check, explain, fmt, probe, score
 from rewardlang.cli.common import Parser, UsageError, print_error
 from rewardlang.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
