@@ -24,7 +24,8 @@ every kind of the registry has an entry, a builder or the reason it has none
 (tests/test_probe.py checks). It lives here rather than in the kind modules: a
 probe is an attack on the kinds, and the kinds stay what the language needs.
 A probe whose completions repeat an earlier probe's is left out (the maximiser of a
-`phrases` rule is the stuffing probe). Everything random is drawn from a generator
+`phrases` rule is the stuffing probe), and so is one that repeats the honest answers
+(echoing a `reference` column the answers came from). Everything random is drawn from a generator
 seeded with `--seed` and the probe's name, so each probe is the same whatever else runs.
 """
 
@@ -145,15 +146,29 @@ def build_probes(spec: ast.Spec, rows: Sequence[Row], seed: int = 0) -> list[Pro
     honest = Honest(rows)
     families = (_empty, _stuffing, _salad, _echoes, _formats, _loop, _thinking_only, _banned, _maximised)
     probes: list[Probe] = []
-    seen: set[str] = set()
+    # The honest answers themselves are no shortcut (echoing a reference column the answers came from).
+    seen: set[str] = {_key([row.completion for row in honest.rows])}
     for family in families:
         for probe in family(spec, honest, seed):
-            key = json.dumps(probe.completions, sort_keys=True, ensure_ascii=False)
+            key = _key(probe.completions)
             if key in seen and probe.disguise is None:
                 continue
             seen.add(key)
             probes.append(probe)
     return probes
+
+
+def _key(completions: Sequence[Any]) -> str:
+    """Completions compared by what they hold: a lone assistant message is its text."""
+    return json.dumps([_plain(completion) for completion in completions], sort_keys=True, default=str)
+
+
+def _plain(completion: Any) -> Any:
+    if isinstance(completion, list) and len(completion) == 1 and isinstance(completion[0], dict):
+        message = completion[0]
+        if message.get("role") == "assistant" and set(message) <= {"role", "content"}:
+            return message.get("content")
+    return completion
 
 
 def _rng(seed: int, name: str) -> random.Random:
@@ -276,7 +291,8 @@ def json_completion(rule: JsonRule, name: str | None = None) -> Any:
     if name is not None:
         value["name"] = name
     if rule.extract == "tool_calls":
-        function = {"name": value.pop("name", ""), "arguments": value.pop("arguments", {})}
+        arguments = value.pop("arguments", {})  # TRL's arguments are an object (a string is parsed as JSON)
+        function = {"name": value.pop("name", ""), "arguments": arguments if isinstance(arguments, dict) else {}}
         call = {"type": "function", "function": function}
         return [{"role": "assistant", "content": "", "tool_calls": [call]}]
     text = json.dumps(value)
