@@ -24,7 +24,7 @@ from rewardlang.probe.honest import read_honest
 from rewardlang.probe.run import probe
 from rewardlang.probe.shortcuts import FILLER, MAXIMIZERS, Probe, build_probes, regex_example
 from rewardlang.registry import KINDS
-from rewardlang.scoring import Row, to_row
+from rewardlang.rows import Row, to_row
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "probe"
@@ -452,3 +452,24 @@ def test_the_guide_spec_keeps_the_guides_exploits(rewardc: Callable[..., Any]) -
     assert (result.code, reaching) == (EXIT_SPEC, [
         "stuffing", "phrase salad", "echo last_user, padded", "banned invisible", "banned look-alike", "banned spaced",
         "banned leetspeak"])
+
+
+def test_without_data_the_specs_examples_are_the_honest_answers(rewardc: Callable[..., Any],
+                                                                write: Callable[..., Path]) -> None:
+    spec = write(SPEC_STUFFED + '''
+example "a good answer" {
+    user "Lost key?"
+    completion "I can help: call the landlord for a spare key."
+    expect total >= 1.5
+}
+example "a stuffed answer" {
+    user "Lost key?"
+    completion "I can help. Here's how."
+    expect total <= 1
+}
+''')
+    result = rewardc("probe", spec, "--format", "json")
+    document = json.loads(result.out)
+    # The example that expects a low total is an example of a shortcut, not an honest answer.
+    assert document["honest"] == {"count": 1, "median": 1.5, "scores": {"length": 1.0, "helpful": 0.5}}
+    assert result.code == EXIT_SPEC  # the phrase salad still pays

@@ -32,7 +32,7 @@ from rewardlang.text import ignorable_characters, replace_surrogates
 if TYPE_CHECKING:
     from rewardlang import ast
     from rewardlang.probe.run import ProbeReport
-    from rewardlang.scoring import Row
+    from rewardlang.rows import Row
 
 OUTPUT_FORMATS = ("table", "json")
 SKIPPED_SHOWN = 20
@@ -112,13 +112,9 @@ def run(args: argparse.Namespace) -> int:
 def _honest_rows(args: argparse.Namespace, spec: ast.Spec, spec_name: str) -> list[Row] | None:
     """The honest rows (reported on stderr when some are skipped), or None after printing why there are none."""
     if args.data is None:
-        import importlib
+        from rewardlang.probe.honest import honest_examples
 
-        try:  # rewardlang.examples: the spec's `example` blocks as rows
-            example_rows = importlib.import_module("rewardlang.examples").example_rows
-        except ImportError:
-            example_rows = lambda spec: []  # noqa: E731
-        rows: list[Row] = example_rows(spec)[: args.limit]
+        rows = honest_examples(spec)[: args.limit]
         if not rows:
             print_error(f"{spec_name}: no honest answers to compare with: pass --data FILE, "
                         "or add `example` blocks to the spec")

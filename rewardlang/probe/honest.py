@@ -6,6 +6,10 @@ honest completion. grpo-train keeps a conversation's final answer as a `referenc
 column (`trainer/data.py`, `prepare`), so a conversation without a `reference`
 field gets one here too: rules compared with `column reference` see what they see
 in training.
+
+Without data, the spec's own examples are the honest answers, less the examples of
+what must not pay: those that expect the total to be below something (`expect total
+<= 0`: a refusal, a promise the spec forbids).
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rewardlang import ast
 from rewardlang.conversations import final_answer, split_conversation
 from rewardlang.datafile import DataSource
-from rewardlang.jsonlines import BadLine as Skipped
-from rewardlang.scoring import Row, to_row
+from rewardlang.examples import example_rows
+from rewardlang.rows import Row, Skipped, to_row
 
 REFERENCE = "reference"
 
@@ -49,3 +54,13 @@ def with_reference(record: Any, row: Row) -> Row:
         return row
     _, reply = split_conversation(record["messages"])
     return row._replace(columns={**row.columns, REFERENCE: final_answer(reply)})
+
+
+def honest_examples(spec: ast.Spec) -> list[Row]:
+    """The spec's examples as rows, less those that expect a low total (examples of shortcuts)."""
+    rows = example_rows(spec)
+    return [row for example, row in zip(spec.examples, rows, strict=True) if not _caps_the_total(example)]
+
+
+def _caps_the_total(example: ast.Example) -> bool:
+    return any(item.subject == "total" and item.op in ("<", "<=") for item in example.expectations)

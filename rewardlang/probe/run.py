@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rewardlang.probe.shortcuts import Honest, Probe, build_probes
+from rewardlang.rows import Row
 
 # Column names `CompiledSpec.score(**columns)` cannot take: `rewardc score` drops them too.
-from rewardlang.scoring import _CLASHING_COLUMNS, Row
+from rewardlang.scoring import _CLASHING_COLUMNS
 
 if TYPE_CHECKING:
     from rewardlang.compiler import CompiledSpec

@@ -52,9 +52,9 @@ from rewardlang.kinds.regex import RegexRule
 from rewardlang.kinds.tags import TagsRule
 from rewardlang.nodes import Range, Target
 from rewardlang.registry import score_range
+from rewardlang.rows import Row
 from rewardlang.rules.matching import measure
 from rewardlang.runtime import THINK_CLOSE, THINK_OPEN, Batch, split_thinking
-from rewardlang.scoring import Row
 
 #: The answer that maximises the rules scored for what a text does not do (nothing banned,
 #: nothing repeated, nothing long): the shortest polite answer.
