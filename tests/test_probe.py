@@ -419,20 +419,20 @@ def test_echoing_the_question_pays_a_relevance_rule(embedder_available: None) ->
 # Each packaged spec and the honest answers of its domain. helpfulness.reward runs a local
 # SmolLM2 judge over every probe: slow.
 PACKAGED = {
-    "chat": "chat",
-    "support": "support",
-    "summarize": "summarize",
-    "json_tools": "json_tools",
-    "tools": "tools",
-    "math": "math",
-    "reasoning": "reasoning",
+    "specs/chat.reward": "chat",
+    "specs/support.reward": "support",
+    "specs/summarize.reward": "summarize",
+    "specs/json_tools.reward": "json_tools",
+    "specs/tools.reward": "tools",
+    "specs/math.reward": "math",
+    "specs/reasoning.reward": "reasoning",
+    "trainer/specs/default_chat.reward": "chat",  # grpo-train's default
 }
 
 
 @pytest.mark.parametrize("spec", sorted(PACKAGED))
 def test_no_probe_pays_on_the_packaged_specs(spec: str, rewardc: Callable[..., Any]) -> None:
-    result = rewardc("probe", ROOT / "specs" / f"{spec}.reward", "--data", DATA / f"{PACKAGED[spec]}.jsonl",
-                     "--format", "json")
+    result = rewardc("probe", ROOT / spec, "--data", DATA / f"{PACKAGED[spec]}.jsonl", "--format", "json")
     reaching = [item["verdict"] for item in json.loads(result.out)["probes"] if item["reaches"]]
     assert (result.code, reaching) == (EXIT_OK, [])
 
@@ -473,3 +473,25 @@ example "a stuffed answer" {
     # The example that expects a low total is an example of a shortcut, not an honest answer.
     assert document["honest"] == {"count": 1, "median": 1.5, "scores": {"length": 1.0, "helpful": 0.5}}
     assert result.code == EXIT_SPEC  # the phrase salad still pays
+
+
+# The packaged specs as they were before issue 11 (tests/data/probe/before/): what the probes found.
+def test_the_old_chat_spec_paid_a_phrase_salad(rewardc: Callable[..., Any]) -> None:
+    result = rewardc("probe", DATA / "before" / "chat.reward", "--data", DATA / "chat.jsonl", "--format", "json")
+    found = {item["name"]: item for item in json.loads(result.out)["probes"]}
+    assert result.code == EXIT_SPEC
+    assert found["phrase salad"]["reaches"]
+    assert found["phrase salad"]["scores"]["helpful"] == 1.0
+
+
+def test_the_old_reasoning_spec_paid_a_bare_answer_more_than_a_formatted_one(rewardc: Callable[..., Any]) -> None:
+    # Its `<answer>` tag was part of the text `correct` compares: the honest answers never scored `correct`.
+    result = rewardc("probe", DATA / "before" / "reasoning.reward", "--data", DATA / "before" / "reasoning.jsonl",
+                     "--format", "json")
+    document = json.loads(result.out)
+    reaching = [item["verdict"] for item in document["probes"] if item["reaches"]]
+    assert document["honest"]["scores"]["correct"] == 0.0
+    assert (result.code, reaching) == (EXIT_SPEC, [
+        "echo column answer scores 3.00, above the honest median 1.50",
+        "thinking only scores 1.50, at the honest median 1.50",
+    ])
