@@ -3,21 +3,8 @@
 A probe is one shortcut (stuff every bonus phrase into one answer, echo the
 question, answer with empty tags, ...) made into one completion per honest
 answer, so that a probe that echoes the prompt echoes each row's own prompt. A
-probe exists only where the spec has a rule it attacks; the families, in the
-order they are listed:
-
-| Family | Exists when the spec has | The completion |
-|---|---|---|
-| `empty`, `whitespace` | any rule | `""`, blanks |
-| `stuffing` | a `phrases` bonus | every bonus phrase, once each |
-| `phrase salad` | a `phrases` bonus and a `length` rule | the phrases, cycled until the length lies in the window |
-| `echo TARGET` | a rule compared with a target (judges: `last_user`) | the target's text |
-| `echo TARGET, padded` | the same, and a `length` rule | the target's text, repeated into the length window |
-| `format only: RULE` | `tags`, `markers`, `json` | the tags, markers or keys with nothing inside |
-| `loop` | `length` or `repetition` | the honest answer's first sentence, repeated |
-| `thinking only` | a rule that reads the thinking | `<think>honest answer</think>`, nothing after |
-| `banned ...` | `banned` (a penalty) | an honest answer with a banned phrase: as written, or disguised (`DISGUISES`) |
-| `maximise RULE` | each rule (`MAXIMIZERS`) | what that rule pays most for, and nothing else |
+probe exists only where the spec has a rule it attacks. The families, in the order
+`build_probes` lists them, and what each completion holds: docs/testing.md.
 
 The kind-specific part, how to maximise one rule of a kind alone, is `MAXIMIZERS`:
 every kind of the registry has an entry, a builder or the reason it has none
@@ -41,7 +28,6 @@ from typing import Any
 
 from rewardlang import ast
 from rewardlang.compiler import compile_rule
-from rewardlang.conversations import completion_text
 from rewardlang.kinds.banned import BannedRule
 from rewardlang.kinds.json_format import JsonRule
 from rewardlang.kinds.length import LengthRule
@@ -566,8 +552,3 @@ def _in_member(char: str, op: Any, value: Any) -> bool:
         found = test[key](char) if key in test else True
         return not found if "_NOT_" in str(value) else found
     raise _Unsupported(name)
-
-
-def text_of(completion: Any) -> str:
-    """A probe completion's assistant text (tool-call completions hold messages)."""
-    return completion_text(completion)
