@@ -396,12 +396,13 @@ def _never_holds(expectation: ast.Expectation, rule: ast.RuleBase | None, spec: 
     value, op = expectation.value, expectation.op
     if value is None or op == "n/a":
         return ""
-    slack = expectation.within or 0.0
+    # Float rounding: a rule capped at 0.9 may score 0.3 * 3 = 0.8999999999999999.
+    slack = (expectation.within or 0.0) + ast.EXACT_TOLERANCE
     possible = {
         "=": low - slack <= value <= high + slack,
-        ">=": high >= value,
+        ">=": high + slack >= value,
         ">": high > value,
-        "<=": low <= value,
+        "<=": low - slack <= value,
         "<": low < value,
     }[op]
     return "" if possible else where

@@ -27,7 +27,7 @@ MAX_INLINE_OPTIONS = 3
 
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "num": 4, "ref": 4, "call": 4}
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
-_STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
+_STRING_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}  # and the quote
 
 
 def format_source(text: str) -> tuple[str | None, list[Diagnostic]]:
@@ -66,15 +66,19 @@ def format_string(value: str, raw: bool = False) -> str:
             return f'r"{value}"'
         if "'" not in value:
             return f"r'{value}'"
+    # Double quotes, unless the text holds some and no single quote (JSON reads better unescaped).
+    quote = "'" if '"' in value and "'" not in value else '"'
     out = []
     for char in value:
-        if char in _STRING_ESCAPES:
+        if char == quote:
+            out.append("\\" + quote)
+        elif char in _STRING_ESCAPES:
             out.append(_STRING_ESCAPES[char])
         elif ord(char) < 0x20 or ord(char) == 0x7F:
             out.append(f"\\x{ord(char):02x}")
         else:
             out.append(char)
-    return '"' + "".join(out) + '"'
+    return quote + "".join(out) + quote
 
 
 def format_range(value: syn.Range) -> str:
@@ -116,7 +120,7 @@ def format_expectation(value: syn.Expectation) -> str:
 def format_long_string(value: str, indent: str) -> str | None:
     """`value` as a triple-quoted string whose lines start with `indent`, or None when it cannot be
     written as one that reads back the same (see `lower.long_string_body`)."""
-    if "\n" not in value or '"""' in value or value.endswith('"') or "\r" in value:
+    if "\n" not in value or '"""' in value or "\r" in value:
         return None
     lines = value.split("\n")
     written = [line for line in lines if line]

@@ -248,6 +248,14 @@ def test_what_each_test_holds_for(op: str, value: float | None, within: float | 
 
 
 # ------------------------------------------------------------------ format
+def test_a_text_ending_in_a_quote_is_written_triple_quoted() -> None:
+    text = 'reward x\nrule a: length ..5 words\nexample { prompt "p"  completion "a\\nsaid \\"b\\"" }\n'
+    formatted, _ = format_source(text)
+    assert formatted is not None and '    completion """\n        a\n        said "b"\n        """\n' in formatted
+    spec = analyze(formatted).spec
+    assert spec is not None and spec.examples[0].completion == 'a\nsaid "b"'
+
+
 def test_fmt_keeps_examples_and_writes_texts_of_several_lines_triple_quoted() -> None:
     text = ('reward x\nrule a: length ..50 words\nexample "e" { user "Hi"  # greet\n completion "one\\ntwo \\\\ \\t"\n'
             ' column "odd name" 3  expect a = 1 within 0.5 expect total n/a }\nexamples "f.jsonl"\n')
@@ -264,13 +272,13 @@ def test_fmt_keeps_examples_and_writes_texts_of_several_lines_triple_quoted() ->
 
 
 @pytest.mark.parametrize(
-    "value", ["  every line\n  indented", "a\n   \nb", 'x\nends with "quote"', 'has """\nx', "one\n"]
+    "value", ["  every line\n  indented", "a\n   \nb", 'has """\nx', "one\n"]
 )
 def test_fmt_writes_texts_a_triple_quoted_string_cannot_hold_as_escapes(value: str) -> None:
     escaped = json.dumps(value)
     text = f'reward x\nrule a: length ..5 words\nexample {{ prompt "p"  completion {escaped} }}\n'
     formatted, _ = format_source(text)
-    assert formatted is not None and '"""' not in formatted
+    assert formatted is not None and 'completion """' not in formatted
     spec = analyze(formatted).spec
     assert spec is not None and spec.examples[0].completion == value
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import Self
 
@@ -49,6 +50,15 @@ def read_spec(name: str) -> str:
 def spec_folder_of(name: str) -> str | None:
     """The folder relative paths in spec file `name` resolve from; standard input: the working directory."""
     return None if name == STDIN else spec_base(name)
+
+
+def quiet_model_loading() -> None:
+    """No "Loading weights" bars from transformers while a command reports: it prints its own output.
+
+    Transformers follows huggingface_hub's switch, read when the hub is first imported (by the
+    first rule that loads a model); a user's own setting stands.
+    """
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def display_name(name: str) -> str:

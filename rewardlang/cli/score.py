@@ -32,6 +32,7 @@ from rewardlang.cli.common import (
     display_name,
     positive_int,
     print_error,
+    quiet_model_loading,
     read_spec,
     spec_folder_of,
 )
@@ -86,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from rewardlang.rules.models import ModelLoadError
     from rewardlang.scoring import ScoreRequest, score
 
+    quiet_model_loading()
     if args.spec == STDIN and args.data == STDIN:
         print_error("the spec and the data cannot both come from standard input")
         return EXIT_USAGE

@@ -19,7 +19,14 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from rewardlang.cli.common import RuleLogCapture, display_name, print_error, read_spec, spec_folder_of
+from rewardlang.cli.common import (
+    RuleLogCapture,
+    display_name,
+    print_error,
+    quiet_model_loading,
+    read_spec,
+    spec_folder_of,
+)
 from rewardlang.exits import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from rewardlang.render import STYLES, render, to_json, use_color
 
@@ -46,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from rewardlang.rules.models import ModelLoadError
     from rewardlang.spectest import run_examples
 
+    quiet_model_loading()
     color = use_color(args.color, sys.stderr)
     status = EXIT_OK
     documents: list[dict[str, Any]] = []
