@@ -180,8 +180,10 @@ rule digits: regex r"\\d+" { each 0.5  cap 1 }
 rule sums: math column solution
 rule right: json { extract tool_calls  tool column expected_tool }
 rule quiet: regex r"INT-\\d+" { present 0  absent 1 }
+rule tagged: equals column solution { tag "answer" }
 """
     found = probes_of(spec, {**EGG, "solution": "8", "expected_tool": "timer"})
+    assert found["maximise tagged"].completions == ("<answer>8</answer>",)
     assert found["maximise link"].completions == ("https://help.example.com/a",)
     assert found["maximise digits"].completions == ("0 0",)
     assert found["maximise sums"].completions == ("\\boxed{8}",)

@@ -29,6 +29,7 @@ from typing import Any
 from rewardlang import ast
 from rewardlang.compiler import compile_rule
 from rewardlang.kinds.banned import BannedRule
+from rewardlang.kinds.equals import EqualsRule
 from rewardlang.kinds.json_format import JsonRule
 from rewardlang.kinds.length import LengthRule
 from rewardlang.kinds.markers import MarkersRule
@@ -398,6 +399,14 @@ def _echo(rule: ast.RuleBase, honest: Honest, rng: random.Random) -> tuple[Any, 
     return tuple(placed(text, rule.scope) for text in honest.targets(target))
 
 
+def _maximise_equals(rule: ast.RuleBase, honest: Honest, rng: random.Random) -> tuple[Any, ...] | None:
+    assert isinstance(rule, EqualsRule)
+    if rule.tag is None:
+        return _echo(rule, honest, rng)
+    # The target alone, inside the one block the rule reads.
+    return tuple(placed(f"<{rule.tag}>{text}</{rule.tag}>", rule.scope) for text in honest.targets(rule.target))
+
+
 def _maximise_math(rule: ast.RuleBase, honest: Honest, rng: random.Random) -> tuple[Any, ...] | None:
     assert isinstance(rule, MathRule)
     # The answer is read with LaTeX extraction, `\boxed{}` first: the reference, boxed.
@@ -431,7 +440,7 @@ def _maximise_regex(rule: ast.RuleBase, honest: Honest, rng: random.Random) -> t
 MAXIMIZERS: dict[str, Maximizer | str] = {
     "banned": _maximise_banned,
     "classifier": "a reward model's judgement cannot be read from the spec",
-    "equals": _echo,
+    "equals": _maximise_equals,
     "json": _maximise_format,
     "judge": "a judge's verdict cannot be read from the spec (the echo probes attack its prompt)",
     "length": _maximise_length,
