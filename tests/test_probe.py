@@ -488,7 +488,8 @@ def test_the_old_chat_spec_paid_a_phrase_salad(rewardc: Callable[..., Any]) -> N
 
 def test_the_old_reasoning_spec_paid_a_bare_answer_more_than_a_formatted_one(rewardc: Callable[..., Any]) -> None:
     # Its `<answer>` tag was part of the text `correct` compares: the honest answers never scored `correct`.
-    result = rewardc("probe", DATA / "before" / "reasoning.reward", "--data", DATA / "reasoning.jsonl", "--format", "json")
+    old = DATA / "before" / "reasoning.reward"
+    result = rewardc("probe", old, "--data", DATA / "reasoning.jsonl", "--format", "json")
     document = json.loads(result.out)
     reaching = [item["verdict"] for item in document["probes"] if item["reaches"]]
     assert document["honest"]["scores"]["correct"] == 0.0
