@@ -23,7 +23,16 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from rewardlang.cli.common import STDIN, display_name, positive_int, print_error, read_spec, spec_folder_of
+from rewardlang.cli.common import (
+    STDIN,
+    RuleLogCapture,
+    display_name,
+    positive_int,
+    print_error,
+    quiet_model_loading,
+    read_spec,
+    spec_folder_of,
+)
 from rewardlang.datafile import DATA_FORMATS, DataError, open_data
 from rewardlang.exits import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from rewardlang.render import use_color
@@ -69,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from rewardlang.render import render, summary
     from rewardlang.rules.models import ModelLoadError
 
+    quiet_model_loading()
     if args.spec == STDIN and args.data == STDIN:
         print_error("the spec and the data cannot both come from standard input")
         return EXIT_USAGE
@@ -94,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
     from rewardlang.probe.run import probe
 
     try:
-        report = probe(CompiledSpec(analysis.spec), rows, seed=args.seed)
+        with RuleLogCapture() as log_capture:  # a rule that fails on a probe: one warning line, no traceback
+            report = probe(CompiledSpec(analysis.spec), rows, seed=args.seed)
+        log_capture.report()
     except ImportError as exc:
         print_error(f"{spec_name}: cannot compile the spec: {exc}")
         return EXIT_USAGE
