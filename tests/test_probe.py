@@ -469,10 +469,15 @@ example "a stuffed answer" {
     completion "I can help. Here's how."
     expect total <= 1
 }
+example "too short" {
+    user "Lost key?"
+    completion "Call the landlord."
+    expect length = 0
+}
 ''')
     result = rewardc("probe", spec, "--format", "json")
     document = json.loads(result.out)
-    # The example that expects a low total is an example of a shortcut, not an honest answer.
+    # Examples that expect a low total, or a rule's lowest score, show what must not pay: not honest answers.
     assert document["honest"] == {"count": 1, "median": 1.5, "scores": {"length": 1.0, "helpful": 0.5}}
     assert result.code == EXIT_SPEC  # the phrase salad still pays
 

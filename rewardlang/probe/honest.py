@@ -8,8 +8,9 @@ field gets one here too: rules compared with `column reference` see what they se
 in training.
 
 Without data, the spec's own examples are the honest answers, less the examples of
-what must not pay: those that expect the total to be below something (`expect total
-<= 0`: a refusal, a promise the spec forbids).
+what must not pay: those that expect the total or a rule to stay below something
+(`expect total <= 1`, `expect on_topic < 0.3`) or a rule to give its lowest score
+(`expect safety = 0`, `expect valid_call = 0`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rewardlang import ast
 from rewardlang.conversations import final_answer, split_conversation
 from rewardlang.datafile import DataSource
 from rewardlang.examples import example_rows
+from rewardlang.registry import score_range
 from rewardlang.rows import Row, Skipped, to_row
 
 REFERENCE = "reference"
@@ -57,10 +59,20 @@ def with_reference(record: Any, row: Row) -> Row:
 
 
 def honest_examples(spec: ast.Spec) -> list[Row]:
-    """The spec's examples as rows, less those that expect a low total (examples of shortcuts)."""
+    """The spec's examples as rows, less the examples of answers that must not pay."""
     rows = example_rows(spec)
-    return [row for example, row in zip(spec.examples, rows, strict=True) if not _caps_the_total(example)]
+    return [row for example, row in zip(spec.examples, rows, strict=True) if not _shows_a_failure(spec, example)]
 
 
-def _caps_the_total(example: ast.Example) -> bool:
-    return any(item.subject == "total" and item.op in ("<", "<=") for item in example.expectations)
+def _shows_a_failure(spec: ast.Spec, example: ast.Example) -> bool:
+    for item in example.expectations:
+        if item.op in ("<", "<="):
+            return True
+        if (
+            item.op == "="
+            and item.subject != "total"
+            and item.value is not None
+            and item.value <= score_range(spec.rule(item.subject))[0]
+        ):
+            return True  # the rule's lowest score
+    return False
