@@ -40,13 +40,13 @@ IDS = [str(spec.relative_to(ROOT)) for spec in SPECS]
 # Rule names, in order, of the specs shipped with the project.
 EXPECTED_RULES = {
     "guide": ["length", "helpfulness", "safety", "coherence"],
-    "chat": ["length", "helpful", "safety", "on_topic"],
+    "chat": ["length", "helpful", "safety", "on_topic", "fresh"],
     "reasoning": ["format", "correct", "reasoning", "overlong", "no_loops"],
     "support": ["concise", "policy", "no_leak", "next_step", "on_topic"],
     "json_tools": ["valid_call", "matches_reference", "no_loops", "overlong"],
     "tools": ["valid_call", "right_tool", "answered", "overlong"],
     "summarize": ["brief", "reference", "grounded", "no_filler", "fresh"],
-    "default_chat": ["length", "helpful", "safety", "on_topic"],
+    "default_chat": ["length", "helpful", "safety", "on_topic", "fresh"],
     "math": ["format", "tag_count", "accuracy", "overlong"],
     "helpfulness": ["helpful", "length", "no_refusal", "fresh"],
 }
@@ -370,6 +370,7 @@ def test_default_chat_spec() -> None:
     assert (helpful.each, helpful.cap) == (0.4, 1)
     safety = _rule(spec, "safety", BannedRule)
     assert [p.text for p in safety.phrases] == ["dangerous", "illegal", "harmful"]
-    assert safety.weight == 2
     assert _rule(spec, "on_topic", RelevanceRule).target.kind == "last_user"
-    assert (spec.total, spec.gates, spec.clip) == (None, (), None)  # the weighted sum of the four rules
+    assert _rule(spec, "fresh", RepetitionRule).ngram == 3
+    # Phrases pay as far as the answer is on topic, repetition scales all but safety (rewardc probe's fix).
+    assert spec.total is not None and (spec.gates, spec.clip) == ((), None)
