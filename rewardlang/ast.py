@@ -10,10 +10,12 @@ defaults) and the `Spec` itself. It re-exports the building blocks, so that
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import math
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SkipValidation
 
+from rewardlang.diagnostics import SourceFile
 from rewardlang.nodes import (
     Case,
     MatchMode,
@@ -31,6 +33,7 @@ from rewardlang.nodes import (
     Weight,
 )
 from rewardlang.registry import Rule
+from rewardlang.source import NO_SPAN, Span
 
 __all__ = [
     "DEFAULTABLE",
@@ -38,6 +41,8 @@ __all__ = [
     "Binary",
     "Call",
     "Defaults",
+    "Example",
+    "Expectation",
     "Expr",
     "Gate",
     "Node",
@@ -115,6 +120,60 @@ class Defaults(Node):
 DEFAULTABLE: tuple[str, ...] = tuple(name for name in Defaults.model_fields if name != "span")
 
 
+# ------------------------------------------------------------------- examples
+ExpectOp = Literal["=", "<", "<=", ">", ">=", "n/a"]
+# `=` without `within` allows float rounding only: a lexical rule's score is exact.
+EXACT_TOLERANCE = 1e-6
+
+
+class Expectation(Node):
+    """What an example's rule score (or `total`) must be: `= 0.5 within 0.1`, `>= 1`, `n/a`."""
+
+    subject: str  # a rule name, or `total`
+    subject_span: Annotated[Span, SkipValidation] = Field(default=NO_SPAN, exclude=True, repr=False)
+    op: ExpectOp
+    value: float | None = None  # None for `n/a`
+    within: Annotated[float, Field(ge=0, le=1e6)] | None = None
+
+    def holds(self, actual: float | None) -> bool:
+        if self.op == "n/a" or actual is None:
+            return self.op == "n/a" and actual is None
+        if self.value is None or not math.isfinite(actual):
+            return False
+        if self.op == "=":
+            return abs(actual - self.value) <= (self.within if self.within is not None else EXACT_TOLERANCE)
+        return {"<": actual < self.value, "<=": actual <= self.value,
+                ">": actual > self.value, ">=": actual >= self.value}[self.op]
+
+    def describe(self) -> str:
+        """As written in a spec: `>= 0.5`, `= 1 within 0.05`, `n/a`."""
+        if self.op == "n/a" or self.value is None:
+            return "n/a"
+        within = f" within {_short(self.within)}" if self.within is not None else ""
+        return f"{self.op} {_short(self.value)}{within}"
+
+
+def _short(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
+
+
+class Example(Node):
+    """One example of a spec: a prompt, a completion, dataset columns and what must be scored.
+
+    `prompt` and `completion` are as TRL passes them: text, or lists of message dicts
+    (a conversational example's completion is one assistant message).
+    """
+
+    name: str
+    prompt: str | tuple[dict[str, Any], ...] | None = None
+    completion: str | tuple[dict[str, Any], ...]
+    completion_ids: tuple[int, ...] | None = None
+    columns: dict[str, Any] = Field(default_factory=dict)
+    expectations: tuple[Expectation, ...] = ()
+    # The examples file it was read from (its spans point there); None: the spec itself.
+    file: Annotated[SourceFile | None, SkipValidation] = Field(default=None, exclude=True, repr=False)
+
+
 class Spec(Node):
     name: str
     description: str | None = None
@@ -123,6 +182,7 @@ class Spec(Node):
     total: Expr | None = None
     gates: tuple[Gate, ...] = ()
     clip: Range | None = None
+    examples: tuple[Example, ...] = ()
 
     def rule(self, name: str) -> RuleBase:
         for rule in self.rules:

@@ -351,3 +351,97 @@ def unused_defaults(ctx: CheckContext) -> Iterator[Diagnostic]:
 
 def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
+
+
+# ---------------------------------------------------------------- examples
+@check
+def example_expectations(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """What an example expects must name a rule (or `total`) and be a score it can have."""
+    by_name = {rule.name: rule for rule in ctx.spec.rules}
+    known = sorted({*by_name, *ctx.broken_rule_names})
+    for example in ctx.spec.examples:
+        for expectation in example.expectations:
+            subject = expectation.subject
+            if subject not in by_name and subject != "total":
+                if subject not in ctx.broken_rule_names:
+                    yield _unknown_rule(subject, expectation.subject_span, [*known, "total"]).with_file(example.file)
+                continue
+            why = _never_holds(expectation, by_name.get(subject), ctx.spec)
+            if why:
+                yield codes.RL138(
+                    expectation.span, subject=subject, expected=expectation.describe(), why=why,
+                    label="cannot hold", in_file=example.file,
+                    help="expect a value the score can take, or fix the rule",
+                )
+            rule = by_name.get(subject)
+            if rule is not None and expectation.op == "=" and expectation.within is None and _model_backed(rule):
+                yield codes.RL217(
+                    expectation.span, subject=subject, value=_num(expectation.value or 0.0),
+                    label="exact", in_file=example.file,
+                    help=f"give a tolerance: `expect {subject} = {_num(expectation.value or 0.0)} within 0.05`",
+                )
+
+
+def _never_holds(expectation: ast.Expectation, rule: ast.RuleBase | None, spec: ast.Spec) -> str:
+    """Why the expectation cannot hold ("" when it can)."""
+    if rule is None:  # the total: always a number, inside the clip
+        if expectation.op == "n/a":
+            return "the total always has a value"
+        low = spec.clip.low if spec.clip and spec.clip.low is not None else -math.inf
+        high = spec.clip.high if spec.clip and spec.clip.high is not None else math.inf
+        where = f"the total is clipped to {_num_or_blank(low)}..{_num_or_blank(high)}"
+    else:
+        low, high = score_range(rule)
+        where = f"`{rule.name}` scores lie in {_num(low)}..{_num(high)}"
+    value, op = expectation.value, expectation.op
+    if value is None or op == "n/a":
+        return ""
+    # Float rounding: a rule capped at 0.9 may score 0.3 * 3 = 0.8999999999999999.
+    slack = (expectation.within or 0.0) + ast.EXACT_TOLERANCE
+    possible = {
+        "=": low - slack <= value <= high + slack,
+        ">=": high + slack >= value,
+        ">": high > value,
+        "<=": low - slack <= value,
+        "<": low < value,
+    }[op]
+    return "" if possible else where
+
+
+def _num_or_blank(value: float) -> str:
+    return "" if math.isinf(value) else _num(value)
+
+
+def _model_backed(rule: ast.RuleBase) -> bool:
+    from rewardlang.rules.base import LazyModelScorer
+
+    return issubclass(KINDS[rule.kind].scorer, LazyModelScorer)
+
+
+@check
+def example_columns(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A rule that compares with a column does not apply to an example without it."""
+    readers = [(rule, column) for rule in ctx.spec.rules for column in _columns_read(rule)]
+    for example in ctx.spec.examples:
+        expected_na = {e.subject for e in example.expectations if e.op == "n/a"}
+        for rule, column in readers:
+            if column not in example.columns and rule.name not in expected_na:
+                yield codes.RL218(
+                    example.span if example.file else _head(example.span), name=example.name, column=column,
+                    rule=rule.name, label=f"no column `{column}`", in_file=example.file,
+                    help=f'add `column {column} "..."`, or `expect {rule.name} n/a`',
+                )
+
+
+def _columns_read(rule: ast.RuleBase) -> list[str]:
+    """The dataset columns a rule compares with (its targets that are `column NAME`)."""
+    return [
+        value.column
+        for value in (getattr(rule, name) for name in type(rule).model_fields)
+        if isinstance(value, ast.Target) and value.kind == "column" and value.column is not None
+    ]
+
+
+def _head(span: Span) -> Span:
+    """The `example` keyword of an example block."""
+    return Span(span.start, span.start + len("example"), span.line, span.column, span.line, span.column + 7)

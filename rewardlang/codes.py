@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from rewardlang.diagnostics import Diagnostic, Label, Severity
+from rewardlang.diagnostics import Diagnostic, Label, Severity, SourceFile
 from rewardlang.source import Span
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
@@ -58,11 +58,14 @@ class Code:
         labels: Sequence[Label] = (),
         help: str = "",
         note: str = "",
+        in_file: SourceFile | None = None,
         **fields: object,
     ) -> Diagnostic:
-        """The diagnostic of this code at `span`, its message filled in from `fields`."""
+        """The diagnostic of this code at `span` (in `in_file` if not the spec), its message filled in from `fields`."""
         template = self.variants[variant] if variant else self.message
-        return Diagnostic(self.code, template.format(**fields), span, self.severity, label, tuple(labels), help, note)
+        return Diagnostic(
+            self.code, template.format(**fields), span, self.severity, label, tuple(labels), help, note, in_file
+        )
 
     @property
     def templates(self) -> list[str]:
@@ -521,8 +524,9 @@ RL103 = _code(
     "given twice",
     "option `{option}` is given twice",
     """
-        The same option appears twice in one options block, or the spec has
-        two `total` statements or two `clip` statements. Only the first one is
+        The same option appears twice in one options block, the spec has two
+        `total` statements or two `clip` statements, or an example has two
+        `completion`s, two `prompt`s or the same `column` twice. Only the first one is
         kept for the rest of the check.
 
         Several `gate` statements are allowed. Several `defaults` blocks are
@@ -718,10 +722,11 @@ RL111 = _code(
     "unknown rule",
     "unknown rule `{name}`",
     """
-        A `total` formula or a `gate` names a rule that the spec does not
-        define. The help line suggests the closest rule name or lists the
-        defined ones. A rule whose own statement has a syntax error is not
-        reported here: fix that error first.
+        A `total` formula, a `gate` or an example's `expect` names a rule that
+        the spec does not define (an `expect` may also name `total`). The help
+        line suggests the closest rule name or lists the defined ones. A rule
+        whose own statement has a syntax error is not reported here: fix that
+        error first.
 
         Wrong:
 
@@ -1382,6 +1387,176 @@ RL134 = _code(
         """,
 )
 
+# example errors
+
+RL135 = _code(
+    "RL135",
+    ERROR,
+    "malformed example",
+    "example `{name}` has no `completion`",
+    """
+        An example cannot be scored as written: it has no `completion` (the
+        reply the spec scores), it gives both a plain `prompt "..."` and
+        messages (`user "..."`: a conversation), its messages have no user
+        turn with text, or a line of an examples file is not a usable row
+        (the same rules as `rewardc score` data: `prompt` + `completion`, or
+        `messages`).
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..50 words
+            example "short" {
+                user "Hi!"
+                expect brief = 1
+            }
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..50 words
+            example "short" {
+                user "Hi!"
+                completion "Hello! How can I help?"
+                expect brief = 1
+            }
+
+        Why it matters: an example that cannot run would pass unnoticed, and
+        the spec would carry a promise nobody checks.
+        """,
+    mixed="example `{name}` has both a `prompt` and messages",
+    messages="example `{name}`: {problem}",
+    record="example `{name}` cannot be scored: {problem}",
+)
+
+RL136 = _code(
+    "RL136",
+    ERROR,
+    "unknown message role",
+    "unknown message role `{role}`",
+    """
+        A line of an example block starts with a word that is neither an
+        example item (`prompt`, `completion`, `column`, `expect`) nor a
+        message role (`system`, `developer`, `user`, `assistant`, `tool`).
+        Messages are written `ROLE "text"`, in conversation order; the last
+        one is usually the user's turn that the completion answers.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..50 words
+            example {
+                usr "Hi!"
+                completion "Hello!"
+            }
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..50 words
+            example {
+                user "Hi!"
+                completion "Hello!"
+            }
+
+        Why it matters: the roles are what a chat template renders; a
+        misspelled one would score the example against a prompt that training
+        never produces.
+        """,
+)
+
+RL137 = _code(
+    "RL137",
+    ERROR,
+    "examples file cannot be read",
+    "cannot read examples file `{path}`: {reason}",
+    """
+        An `examples "FILE"` statement names a file that cannot be read
+        (missing, a folder, no permission, too large), or a line of it is
+        not a usable example: not JSON, not an object, a `name` that is not a
+        string, or an `expect` that is not an object of rule names to
+        expectations. Each expectation is a number (`=`), null (`n/a`) or a
+        string written as in a spec: `">= 0.5"`, `"= 1 within 0.1"`.
+        The path is relative to the spec's folder; diagnostics about a line
+        point into the examples file.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..50 words
+            examples "no-such-file.jsonl"
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..50 words
+            example {
+                user "Hi!"
+                completion "Hello!"
+            }
+
+        Why it matters: examples that are silently not read test nothing.
+        """,
+    line="example on line {line} cannot be read: {reason}",
+)
+
+RL138 = _code(
+    "RL138",
+    ERROR,
+    "expectation can never hold",
+    "`expect {subject} {expected}` can never hold: {why}",
+    """
+        An example expects a score that the rule (or the total) can never
+        produce: a value outside the rule's score range, or outside the
+        spec's `clip`, or `n/a` for the total, which always has a value.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..50 words
+            example {
+                user "Hi!"
+                completion "Hello!"
+                expect brief >= 2
+            }
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..50 words
+            example {
+                user "Hi!"
+                completion "Hello!"
+                expect brief = 1
+            }
+
+        Why it matters: an expectation that cannot hold is a mistake in the
+        example or a misunderstanding of the rule; either way it would fail
+        every run and teach people to ignore failures.
+        """,
+)
+
+RL139 = _code(
+    "RL139",
+    ERROR,
+    "expectation not met",
+    "`{subject}` scored {actual} in example `{name}`, expected {expected}",
+    """
+        `rewardc test` scored an example and a rule's score (or the total)
+        is not what the example expects. The label shows the actual value;
+        the note gives the rule's own explanation of the score (what it
+        found), and for the total every rule's score. Either the spec does
+        not score what you meant (fix the rule), or the example's
+        expectation is wrong (fix the example). `rewardc check` does not
+        report this code: it never scores examples.
+
+        Why it matters: examples pin down what a spec must pay for before
+        any training; a failing one is a reward that would have trained the
+        wrong behaviour.
+        """,
+)
+
+
 # warnings
 
 RL201 = _code(
@@ -1838,6 +2013,79 @@ RL216 = _code(
         """,
 )
 
+
+RL217 = _code(
+    "RL217",
+    WARNING,
+    "exact expectation on a model score",
+    "`expect {subject} = {value}` compares a model's score exactly",
+    """
+        An example expects an exact score (`=` without `within`) from a
+        rule backed by a model (`relevance`, `classifier`, `judge`). Model
+        scores differ in their last digits between machines, library
+        versions and batch sizes, so the example may pass here and fail in CI.
+        Give a tolerance, or a bound.
+
+        Wrong:
+
+            reward chat
+            rule on_topic: relevance to last_user
+            example {
+                user "How do I reset my password?"
+                completion "Open Settings, then Reset password."
+                expect on_topic = 0.62
+            }
+
+        Fixed:
+
+            reward chat
+            rule on_topic: relevance to last_user
+            example {
+                user "How do I reset my password?"
+                completion "Open Settings, then Reset password."
+                expect on_topic = 0.62 within 0.05
+            }
+
+        Why it matters: a test that fails by chance is a test people stop
+        reading.
+        """,
+)
+
+RL218 = _code(
+    "RL218",
+    WARNING,
+    "example without a column a rule reads",
+    "example `{name}` has no column `{column}`, which rule `{rule}` reads",
+    """
+        A rule compares the completion with a dataset column (`equals column
+        answer`, `similarity rouge1 to column summary`, ...) and an example
+        does not give that column, so the rule does not apply to it (its
+        score is `n/a`). Add the column, or say you expect `n/a`.
+
+        Wrong:
+
+            reward math
+            rule correct: equals column answer
+            example {
+                user "What is 6 x 7?"
+                completion "42"
+            }
+
+        Fixed:
+
+            reward math
+            rule correct: equals column answer
+            example {
+                user "What is 6 x 7?"
+                completion "42"
+                column answer "42"
+                expect correct = 1
+            }
+
+        Why it matters: in training every row has the column; an example
+        without it tests the rule on a case that never happens.
+        """,
+)
 
 #: Every code, by its name: the module's `Code` objects (a test asserts each is bound to its own name).
 CODES: dict[str, Code] = {value.code: value for value in list(globals().values()) if isinstance(value, Code)}

@@ -8,6 +8,7 @@ knows nothing of rendering.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,14 @@ class Label:
     message: str
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class SourceFile:
+    """Another file a diagnostic points into (a spec's examples file): its name and text."""
+
+    name: str
+    text: str
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     code: str
@@ -40,16 +49,27 @@ class Diagnostic:
     labels: tuple[Label, ...] = ()
     help: str = ""
     note: str = ""
+    file: SourceFile | None = None  # None: the spec the diagnostic was found in
 
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
+    def with_file(self, file: SourceFile | None) -> Diagnostic:
+        """This diagnostic, located in `file` (None: the spec)."""
+        return dataclasses.replace(self, file=file)
+
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
-    """By position, errors before warnings at the same place; duplicates dropped."""
+    """By position, errors before warnings at the same place; duplicates dropped.
+
+    Diagnostics in other files (examples files) come after the spec's own, by file."""
     unique = dict.fromkeys(diagnostics)
-    return sorted(unique, key=lambda d: (d.span.start, d.span.end, not d.is_error, d.code))
+    return sorted(
+        unique,
+        key=lambda d: (d.file is not None, d.file.name if d.file else "", d.span.start, d.span.end,
+                       not d.is_error, d.code),
+    )
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:

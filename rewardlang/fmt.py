@@ -27,7 +27,7 @@ MAX_INLINE_OPTIONS = 3
 
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "num": 4, "ref": 4, "call": 4}
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
-_STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
+_STRING_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}  # and the quote
 
 
 def format_source(text: str) -> tuple[str | None, list[Diagnostic]]:
@@ -66,15 +66,19 @@ def format_string(value: str, raw: bool = False) -> str:
             return f'r"{value}"'
         if "'" not in value:
             return f"r'{value}'"
+    # Double quotes, unless the text holds some and no single quote (JSON reads better unescaped).
+    quote = "'" if '"' in value and "'" not in value else '"'
     out = []
     for char in value:
-        if char in _STRING_ESCAPES:
+        if char == quote:
+            out.append("\\" + quote)
+        elif char in _STRING_ESCAPES:
             out.append(_STRING_ESCAPES[char])
         elif ord(char) < 0x20 or ord(char) == 0x7F:
             out.append(f"\\x{ord(char):02x}")
         else:
             out.append(char)
-    return '"' + "".join(out) + '"'
+    return quote + "".join(out) + quote
 
 
 def format_range(value: syn.Range) -> str:
@@ -98,7 +102,36 @@ def format_value(value: syn.Value) -> str:
         return f"column {value.name if is_name(value.name) else format_string(value.name)}"
     if isinstance(value, syn.Flag):
         return ""
+    if isinstance(value, syn.ColumnValue):
+        name = value.name if is_name(value.name) else format_string(value.name)
+        return f"{name} {format_value(value.value)}"
+    if isinstance(value, syn.Expectation):
+        return format_expectation(value)
     return ", ".join(_format_item(item) for item in value)
+
+
+def format_expectation(value: syn.Expectation) -> str:
+    if value.value is None:
+        return f"{value.subject.text} {value.op.text}"
+    within = f" within {format_number(value.within.value)}" if value.within is not None else ""
+    return f"{value.subject.text} {value.op.text} {format_number(value.value.value)}{within}"
+
+
+def format_long_string(value: str, indent: str) -> str | None:
+    """`value` as a triple-quoted string whose lines start with `indent`, or None when it cannot be
+    written as one that reads back the same (see `lower.long_string_body`)."""
+    if "\n" not in value or '"""' in value or "\r" in value:
+        return None
+    lines = value.split("\n")
+    written = [line for line in lines if line]
+    if len(written) < 2:
+        return None  # one line of text reads better as "text\n"
+    if any(not line.strip() for line in written) or all(line[0] in " \t" for line in written):
+        return None  # whitespace-only lines, or a margin on every line: the reader would remove them
+    if any((ord(char) < 0x20 and char not in "\t\n") or ord(char) == 0x7F for char in value):
+        return None
+    body = "\n".join(indent + line.replace("\\", "\\\\").replace("\t", "\\t") if line else "" for line in lines)
+    return f'"""\n{body}\n{indent}"""'
 
 
 def _format_item(item: syn.String | syn.TypedString) -> str:
@@ -273,6 +306,12 @@ class _Formatter:
             return [f"clip {format_range(statement.range)}" + self._trailing(("stmt", i))]
         if isinstance(statement, syn.Defaults):
             return self._with_block(i, ["defaults"], statement.options)
+        if isinstance(statement, syn.ExamplesFile):
+            return [f"examples {format_string(statement.path.value, statement.path.raw)}" + self._trailing(("stmt", i))]
+        if isinstance(statement, syn.Example):
+            head = "example" + (f" {format_string(statement.name.value)}" if statement.name else "")
+            texts = [_example_item(option) for option in statement.options]
+            return self._with_block(i, [head], statement.options, texts=texts)
         return self._with_block(i, self._rule_head(statement), statement.options, statement.block_span is not None)
 
     def _rule_head(self, rule: syn.Rule) -> list[str]:
@@ -297,17 +336,24 @@ class _Formatter:
         return lines
 
     def _with_block(
-        self, i: int, head: list[str], options: tuple[syn.Option, ...], has_block: bool = True
+        self,
+        i: int,
+        head: list[str],
+        options: tuple[syn.Option, ...],
+        has_block: bool = True,
+        texts: list[str] | None = None,
     ) -> list[str]:
         if not has_block:
             head[-1] += self._trailing(("stmt", i))
             return head
-        texts = [format_option(o) for o in options]
+        if texts is None:
+            texts = [format_option(o) for o in options]
         inline = f"{head[-1]} {{ {'  '.join(texts)} }}" if texts else f"{head[-1]} {{}}"
         if (
             len(head) == 1
             and len(texts) <= MAX_INLINE_OPTIONS
             and len(inline) <= WIDTH
+            and "\n" not in inline
             and not self._has_inner_notes(i)
         ):
             return [inline + self._trailing(("close", i)) + self._trailing(("stmt", i))]
@@ -327,7 +373,16 @@ class _Formatter:
         return lines
 
 
+def _example_item(option: syn.Option) -> str:
+    """An example block's item; a text of several lines is written triple-quoted."""
+    if isinstance(option.value, syn.String) and not option.value.raw:
+        long = format_long_string(option.value.value, LIST_INDENT)
+        if long is not None:
+            return f"{option.key} {long}"
+    return format_option(option)
+
+
 def _block_of(statement: syn.Statement) -> tuple[tuple[syn.Option, ...], Span | None]:
-    if isinstance(statement, syn.Rule | syn.Defaults):
+    if isinstance(statement, syn.Rule | syn.Defaults | syn.Example):
         return statement.options, statement.block_span
     return (), None

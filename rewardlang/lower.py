@@ -8,6 +8,7 @@ numbers too large) become diagnostics in the sink it is given.
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Any
 
 from lark import Token, Transformer, Tree, v_args
@@ -68,7 +69,16 @@ class Lowerer(Transformer[Token, Any]):
     def RAW_STRING(self, token: Token) -> syn.String:
         return syn.String(str(token)[2:-1], self._span(token), raw=True)
 
-    def _unescape(self, body: str, span: Span) -> str:
+    def LONG_STRING(self, token: Token) -> syn.String:
+        span = self._span(token)
+        return syn.String(self._unescape(long_string_body(str(token)[3:-3]), span, exact=False), span)
+
+    def NOT_APPLICABLE(self, token: Token) -> syn.Word:
+        return syn.Word(str(token), self._span(token))
+
+    def _unescape(self, body: str, span: Span, exact: bool = True) -> str:
+        """`body` with its escapes decoded; `exact`: it starts right after the opening quote
+        (a bad escape is then shown where it is; otherwise on the whole string)."""
         def replace(match: re.Match[str]) -> str:
             escape = match.group(1)
             if escape[0] in "uUx" and len(escape) > 1:
@@ -78,9 +88,10 @@ class Lowerer(Transformer[Token, Any]):
             elif escape in _ESCAPES:
                 return _ESCAPES[escape]
             start = span.start + 1 + match.start()
+            where = self.source.span(start, start + 1 + len(escape)) if exact else span
             self.sink.add(
                 codes.RL005(
-                    self.source.span(start, start + 1 + len(escape)),
+                    where,
                     escape=_shorten(escape, 8),
                     label="not a valid escape",
                     help='escapes are \\n \\t \\r \\0 \\\\ \\" \\\' \\xHH \\uHHHH \\UHHHHHHHH; '
@@ -186,6 +197,53 @@ class Lowerer(Transformer[Token, Any]):
     def clip(self, meta: Any, c: list[Any]) -> syn.Clip:
         return syn.Clip(c[0], self._tree_span(meta, c))
 
+    # --------------------------------------------------------------- examples
+    @v_args(meta=True)
+    def example(self, meta: Any, c: list[Any]) -> syn.Example:
+        name = c[0] if isinstance(c[0], syn.String) else None
+        block_span, items = c[-1]
+        return syn.Example(name, items, self._tree_span(meta, c), block_span)
+
+    @v_args(meta=True)
+    def example_block(self, meta: Any, children: list[syn.Option]) -> tuple[Span, tuple[syn.Option, ...]]:
+        return self._tree_span(meta, children), tuple(children)
+
+    @v_args(meta=True)
+    def examples_file(self, meta: Any, c: list[Any]) -> syn.ExamplesFile:
+        return syn.ExamplesFile(c[0], self._tree_span(meta, c))
+
+    @v_args(meta=True)
+    def message(self, meta: Any, c: list[Any]) -> syn.Option:
+        role, content = c
+        return syn.Option(role.text, content, role.span, self._tree_span(meta, c))
+
+    @v_args(meta=True)
+    def column(self, meta: Any, c: list[Any]) -> syn.Option:
+        name, value = c
+        span = self._tree_span(meta, c)
+        text = name.text if isinstance(name, syn.Word) else name.value
+        key_span = self.source.span(span.start, span.start + len("column"))
+        return syn.Option("column", syn.ColumnValue(text, name.span, value, span), key_span, span)
+
+    @v_args(meta=True)
+    def expect(self, meta: Any, c: list[Any]) -> syn.Option:
+        subject, (op, value, within) = c
+        span = self._tree_span(meta, c)
+        key_span = self.source.span(span.start, span.start + len("expect"))
+        return syn.Option("expect", syn.Expectation(subject, op, value, within, span), key_span, span)
+
+    @v_args(meta=True)
+    def expect_equal(self, meta: Any, c: list[Any]) -> tuple[syn.Word, syn.Number, syn.Number | None]:
+        value, within = c[0], (c[1] if len(c) > 1 else None)
+        start = self._tree_span(meta, c).start
+        return syn.Word("=", self.source.span(start, start + 1)), value, within
+
+    def expect_compare(self, c: list[Any]) -> tuple[syn.Word, syn.Number, None]:
+        return c[0], c[1], None
+
+    def expect_not_applicable(self, c: list[Any]) -> tuple[syn.Word, None, None]:
+        return c[0], None, None
+
     def start(self, children: list[Any]) -> list[Any]:
         return children
 
@@ -228,6 +286,16 @@ class Lowerer(Transformer[Token, Any]):
     @v_args(meta=True)
     def div(self, meta: Any, c: list[Any]) -> syn.Expr:
         return self._operator("div", meta, c)
+
+
+def long_string_body(body: str) -> str:
+    """A triple-quoted string's text: without the line break after the opening quotes, the
+    whitespace before the closing quotes on their own line, and the lines' common indentation."""
+    body = body.removeprefix("\n")
+    head, _, last = body.rpartition("\n")
+    if not last.strip(" \t"):
+        body = head
+    return textwrap.dedent(body)
 
 
 # Formula nodes that nest: each is one level of a formula (parentheses add none).

@@ -83,8 +83,11 @@ class _Lexicon:
         self.name = re.compile(name)
         self.rule_header = re.compile(rf"\b{rule_keyword}\s+({name})\s*{colon}\s*({name})?")
         comment = pattern("COMMENT")
-        # Strings first (raw strings before plain ones), so that a `#` inside a string is not a comment.
-        self.string_or_comment = re.compile(f"{pattern('RAW_STRING')}|{pattern('STRING')}|({comment})")
+        # Strings first (triple-quoted, then raw, then plain ones), so that a `#` inside a string is not a comment.
+        self.long_string = re.compile(pattern("LONG_STRING"))
+        self.string_or_comment = re.compile(
+            f"{pattern('LONG_STRING')}|{pattern('RAW_STRING')}|{pattern('STRING')}|({comment})"
+        )
         self.blank_or_comments = re.compile(rf"(?:\s+|{comment})*")
 
 
@@ -180,7 +183,12 @@ def _lower(
 
 def _parse_by_statement(text: str, source: SourceMap, sink: DiagnosticSink, spec: syn.SpecSyntax) -> None:
     lexicon = _lexicon()
-    starts = [m.start(1) for m in lexicon.statement_start.finditer(text)]
+    # A line of a triple-quoted string that starts with a keyword does not start a statement.
+    inside = [(m.start(), m.end()) for m in lexicon.long_string.finditer(text)] if '"""' in text else []
+    starts = [
+        m.start(1) for m in lexicon.statement_start.finditer(text)
+        if not any(start < m.start(1) < end for start, end in inside)
+    ]
     if not starts or not _only_comments(text[: starts[0]]):
         starts.insert(0, 0)
     for start, end in zip(starts, [*starts[1:], len(text)], strict=True):

@@ -24,15 +24,20 @@ _TAB = "    "
 def render(
     diagnostics: Sequence[Diagnostic], source: str, filename: str, style: str = "rich", color: bool = False
 ) -> str:
+    """`diagnostics` of spec `filename` (text `source`); one in another file (`Diagnostic.file`) shows that file."""
     if style == "short":
         return "".join(render_short(d, filename) + "\n" for d in diagnostics)
     if style == "json":
         return json.dumps([to_json(d, filename) for d in diagnostics], indent=2, ensure_ascii=False) + "\n"
-    # The source is split once, whatever the number of diagnostics: rendering stays linear.
-    lines = normalize_newlines(source).split("\n")
+    # Each source is split once, whatever the number of diagnostics: rendering stays linear.
+    split: dict[int, list[str]] = {}
     segments: list[Segment] = []
     for diagnostic in diagnostics:
-        segments += _rich_segments(diagnostic, lines, filename)
+        text, name = (diagnostic.file.text, diagnostic.file.name) if diagnostic.file else (source, filename)
+        lines = split.get(id(text))
+        if lines is None:
+            lines = split[id(text)] = normalize_newlines(text).split("\n")
+        segments += _rich_segments(diagnostic, lines, name)
     return _colored(segments) if color else "".join(text for text, _ in segments)
 
 
@@ -43,6 +48,7 @@ def render_error(error: SpecError, style: str = "rich", color: bool = False) -> 
 
 def render_short(diagnostic: Diagnostic, filename: str) -> str:
     span = diagnostic.span
+    filename = diagnostic.file.name if diagnostic.file else filename
     return (
         f"{filename}:{span.line}:{span.column}: {diagnostic.severity.value}[{diagnostic.code}]: "
         f"{_compact(diagnostic.message)}"
@@ -63,7 +69,7 @@ def _compact(text: str) -> str:
 
 def to_json(diagnostic: Diagnostic, filename: str) -> dict[str, Any]:
     return {
-        "file": filename,
+        "file": diagnostic.file.name if diagnostic.file else filename,
         "severity": diagnostic.severity.value,
         "code": diagnostic.code,
         "message": diagnostic.message,

@@ -27,38 +27,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from rewardlang.conversations import (
-    completion_problem,
-    completion_text,
-    conversation_problem,
-    prompt_problem,
-    reply_problem,
-    split_conversation,
-)
+from rewardlang.conversations import completion_text
 from rewardlang.datafile import DEFAULT_BATCH_SIZE, DataSource, open_data
-
-# A row that cannot be scored, and why: the JSON-lines reader's type (its bad lines are skipped rows).
-from rewardlang.jsonlines import BadLine as Skipped
-from rewardlang.jsonlines import json_type
+from rewardlang.rows import Row, Skipped, to_row
 from rewardlang.text import replace_surrogates
 
 if TYPE_CHECKING:
     from rewardlang.compiler import CompiledSpec
 
-# Fields of a row that are not dataset columns.
-_ROW_FIELDS = frozenset({"prompt", "completion", "messages", "completion_ids"})
 # Column names that cannot be passed to `CompiledSpec.score(**columns)` (they are its parameters).
 _CLASHING_COLUMNS = frozenset({"self", "completions", "prompts", "explain"})
-
-
-class Row(NamedTuple):
-    """One usable row: what `CompiledSpec.score` takes for one completion."""
-
-    number: int
-    prompt: Any
-    completion: Any
-    completion_ids: Any
-    columns: dict[str, Any]
 
 
 class ScoredRow(NamedTuple):
@@ -218,38 +196,3 @@ def _score_batch(request: ScoreRequest, batch: Sequence[Row], result: ScoreResul
             result.rows.append(scored)
         else:
             request.on_row(scored)
-
-
-# ------------------------------------------------------------------- rows
-def to_row(number: int, record: Any) -> Row | Skipped:
-    """A record as a usable row, or why it cannot be scored."""
-    if isinstance(record, Skipped):
-        return record
-    if not isinstance(record, dict):
-        return Skipped(number, f"not an object ({json_type(record)})")
-    if record.get("completion") is not None:
-        completion = record["completion"]
-        if isinstance(completion, dict):  # one message
-            completion = [completion]
-        prompt = record.get("prompt")
-        problem = completion_problem(completion) or (prompt_problem(prompt) if prompt is not None else None)
-    elif record.get("messages") is not None:
-        messages = record["messages"]
-        problem = conversation_problem(messages)
-        if problem is not None:
-            return Skipped(number, problem.message)
-        prompt, completion = split_conversation(messages)
-        problem = reply_problem(completion)
-    elif "completion" in record:
-        return Skipped(number, "`completion` is null")
-    else:
-        return Skipped(number, "no `completion` or `messages`")
-    if problem is not None:
-        return Skipped(number, problem.message)
-    completion_ids = record.get("completion_ids")
-    if completion_ids is not None and not (
-        isinstance(completion_ids, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in completion_ids)
-    ):
-        return Skipped(number, "`completion_ids` is not a list of whole numbers")
-    columns = {key: value for key, value in record.items() if key not in _ROW_FIELDS and isinstance(key, str)}
-    return Row(number, prompt, completion, completion_ids, columns)

@@ -63,6 +63,12 @@ class SourceMap:
         end_line, end_column = self._line_column(end)
         return Span(start, end, line, column, end_line, end_column)
 
+    def line_span(self, number: int) -> Span:
+        """Line `number` (1-based), without its line break."""
+        start = self._line_starts[min(max(number, 1), len(self._line_starts)) - 1]
+        end = self.text.find("\n", start)
+        return self.span(start, len(self.text) if end == -1 else end)
+
     def point(self, offset: int) -> Span:
         offset = max(0, min(offset, len(self.text)))
         width = 1 if offset < len(self.text) and self.text[offset] != "\n" else 0

@@ -65,7 +65,30 @@ class TypedString:
     span: Span
 
 
-Value = Number | Word | String | Range | Target | Flag | tuple[String | TypedString, ...]
+@dataclass(frozen=True, slots=True)
+class ColumnValue:
+    """An example's dataset column: `column reference "..."` (a string or a number)."""
+
+    name: str
+    name_span: Span
+    value: String | Number
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """An example's `expect RULE = 0.5 within 0.1`, `expect total >= 1`, `expect RULE n/a`."""
+
+    subject: Word  # a rule name, or `total`
+    op: Word  # `=`, `<`, `<=`, `>`, `>=` or `n/a`
+    value: Number | None
+    within: Number | None
+    span: Span
+
+
+Value = (
+    Number | Word | String | Range | Target | Flag | ColumnValue | Expectation | tuple[String | TypedString, ...]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +149,32 @@ class Defaults:
 
 
 @dataclass(frozen=True, slots=True)
+class Example:
+    """`example "name" { ... }`: its items are options keyed `prompt`, `completion`, `column`,
+    `expect`, or a role (`user`, `system`, ...), in source order."""
+
+    name: String | None
+    options: tuple[Option, ...]
+    span: Span
+    block_span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExamplesFile:
+    """`examples "file.jsonl"`: more examples, one JSON object per line, in a file next to the spec."""
+
+    path: String
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Header:
     name: Word
     description: String | None
     span: Span
 
 
-Statement = Header | Defaults | Rule | Total | Gate | Clip
+Statement = Header | Defaults | Rule | Total | Gate | Clip | Example | ExamplesFile
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from rewardlang import ast, codes
 from rewardlang import syntax as syn
 from rewardlang.diagnostics import Diagnostic, Label, suggestion_help
+from rewardlang.examples import build_examples
 from rewardlang.registry import KINDS
 from rewardlang.source import NO_SPAN, FieldPath, Span, SpanTable
 
@@ -89,6 +90,8 @@ class _Builder:
             data["total"] = expr
         if (clip := self._single(tree, syn.Clip, "clip")) is not None:
             data["clip"] = self._range(clip.range, ("clip",))
+        data["examples"], example_diagnostics = build_examples(tree.statements, self.context["base"])
+        self.diagnostics += example_diagnostics
         try:
             spec = ast.Spec.model_validate(data)
         except ValidationError as exc:
@@ -243,6 +246,7 @@ class _Builder:
             if value.is_column:
                 return {"kind": "column", "column": value.name, "span": value.span}
             return {"kind": value.name, "span": value.span}
+        assert isinstance(value, tuple), "example items are read by rewardlang.examples, never as rule options"
         items: list[dict[str, Any]] = []
         for position, item in enumerate(value):
             if isinstance(item, syn.TypedString):  # `"name": string`: the key, and its type

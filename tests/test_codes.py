@@ -32,6 +32,7 @@ NO_WRONG_EXAMPLE = {
     "RL132": "needs an invalid schema file; tests/golden/RL132.reward and tests/test_json_schema.py have one",
     "RL133": "needs a schema file with a bad `$ref`; tests/golden/RL133.reward and tests/test_json_schema.py have one",
     "RL215": "needs a schema file with a misspelled keyword; tests/golden/RL215.reward has one",
+    "RL139": "`rewardc test` reports it, not `check`; tests/golden/RL139.reward and tests/test_examples.py fail one",
 }
 
 

@@ -182,12 +182,12 @@ def test_values_are_written_canonically() -> None:
     )
 
 
-def test_strings_use_double_quotes_and_raw_strings_stay_raw() -> None:
-    text = "reward x\nrule a: phrases 'a\"b', 'c\\'d', r'x\"y', \"t\\tab\"\nrule r: regex r\"\\d+\\s\"\n"
+def test_strings_use_double_quotes_unless_they_hold_one_and_raw_strings_stay_raw() -> None:
+    text = "reward x\nrule a: phrases 'a\"b', 'c\\'d', \"e\\\"f'g\", r'x\"y', \"t\\tab\"\nrule r: regex r\"\\d+\\s\"\n"
     formatted = fmt(text)
     assert formatted == (
         "reward x\n\n"
-        'rule a: phrases "a\\"b", "c\'d", r\'x"y\', "t\\tab"\n'
+        'rule a: phrases \'a"b\', "c\'d", "e\\"f\'g", r\'x"y\', "t\\tab"\n'
         'rule r: regex r"\\d+\\s"\n'
     )
     same_spec(text, formatted)

@@ -438,6 +438,30 @@ def test_equals(compare: str, text: str, target: str, expected: float) -> None:
     assert scores(f"equals column answer {{ compare {compare} }}", [text], answer=[target]) == [expected]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<think>45 min is 0.75 h</think><answer> 80 </answer>", 1.0),
+        ("<answer>80.0</answer>", 1.0),
+        ("<answer>1</answer> or maybe <answer>80</answer>", 1.0),  # the last block counts
+        ("<answer>80</answer> or maybe <answer>1</answer>", 0.0),
+        ("80", 0.0),  # no block: the answer is missing
+        ("<answer>80", 0.0),
+        ("<ANSWER>80</ANSWER>", 0.0),  # tags as written
+        ("</answer>80<answer>", 0.0),
+    ],
+)
+def test_equals_inside_a_tag(text: str, expected: float) -> None:
+    rule = 'equals column answer { compare numeric  tag "answer" }'
+    assert scores(rule, [text], answer=["80"]) == [expected]
+
+
+def test_equals_inside_a_tag_normalized_and_not_applicable_without_a_target() -> None:
+    rule = 'equals column city { tag "answer"  punctuation trailing }'
+    assert scores(rule, ["<answer>PARIS.</answer>", "<answer></answer>"], city=["paris", "paris"]) == [1.0, 0.0]
+    assert scores(rule, ["<answer>Paris</answer>"], city=[None]) == [None]
+
+
 def test_equals_targets() -> None:
     rule = "equals column answer { compare numeric }"
     assert scores(rule, ["3", "3", "3"], answer=[3, None, "4"]) == [1.0, None, 0.0]
@@ -569,6 +593,7 @@ EVERY_RULE = [
     "repetition { ngram 2  penalty -0.5 }",
     "equals column reference { punctuation ignore }",
     "equals column reference { compare exact  punctuation trailing }",
+    'equals column reference { tag "answer" }',
 ]
 RULE_KINDS = {rule.split()[0] for rule in EVERY_RULE}
 

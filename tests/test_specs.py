@@ -40,13 +40,13 @@ IDS = [str(spec.relative_to(ROOT)) for spec in SPECS]
 # Rule names, in order, of the specs shipped with the project.
 EXPECTED_RULES = {
     "guide": ["length", "helpfulness", "safety", "coherence"],
-    "chat": ["length", "helpful", "safety", "on_topic"],
+    "chat": ["length", "helpful", "safety", "on_topic", "fresh"],
     "reasoning": ["format", "correct", "reasoning", "overlong", "no_loops"],
     "support": ["concise", "policy", "no_leak", "next_step", "on_topic"],
     "json_tools": ["valid_call", "matches_reference", "no_loops", "overlong"],
     "tools": ["valid_call", "right_tool", "answered", "overlong"],
     "summarize": ["brief", "reference", "grounded", "no_filler", "fresh"],
-    "default_chat": ["length", "helpful", "safety", "on_topic"],
+    "default_chat": ["length", "helpful", "safety", "on_topic", "fresh"],
     "math": ["format", "tag_count", "accuracy", "overlong"],
     "helpfulness": ["helpful", "length", "no_refusal", "fresh"],
 }
@@ -98,6 +98,33 @@ def test_no_diagnostics_at_all(spec: Path) -> None:
 def test_fmt_check_passes(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _run(["fmt", "--check", str(spec)], capsys)
     assert (code, out, err) == (0, "", ""), "run `rewardc fmt --write` on it and review the result"
+
+
+# Specs whose examples need a model too slow for the default run: the local SmolLM2 judge.
+SLOW_EXAMPLES = {"helpfulness"}
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [pytest.param(spec, marks=pytest.mark.slow) if spec.stem in SLOW_EXAMPLES else spec for spec in SPECS],
+    ids=IDS,
+)
+def test_every_shipped_spec_carries_examples_that_pass(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    analysis = rewardlang.analyze(_text(spec), base=spec.parent)
+    assert analysis.spec is not None and len(analysis.spec.examples) >= 3, "give the spec examples (§11)"
+    assert {e.subject for example in analysis.spec.examples for e in example.expectations} & set(
+        analysis.spec.rule_names
+    ), "its examples expect nothing of its rules"
+    if spec.stem in SLOW_EXAMPLES:  # its own process: transformers' logger keeps no stream of an earlier test
+        done = subprocess.run([sys.executable, "-m", "rewardlang.cli", "test", "--format", "short", str(spec)],
+                              capture_output=True, text=True, check=False)
+        code, out, err = done.returncode, done.stdout, done.stderr
+    else:
+        code, out, err = _run(["test", "--format", "short", str(spec)], capsys)
+    # Progress bars of transformers, when an earlier test imported it with them on, are not findings.
+    lines = [line for line in err.replace("\r", "\n").splitlines() if line and not line.startswith("Loading weights")]
+    assert (code, lines) == (0, []), err
+    assert out.endswith(": ok\n")
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -260,7 +287,7 @@ def test_reasoning_spec() -> None:
     assert [t.text for t in tags.tags] == ["think", "answer"]
     assert tags.ordered and tags.scope == "full"
     correct = _rule(spec, "correct", EqualsRule)
-    assert (correct.target.kind, correct.target.column) == ("column", "answer")
+    assert (correct.target.kind, correct.target.column, correct.tag) == ("column", "answer", "answer")
     assert _rule(spec, "reasoning", LengthRule).scope == "thinking"
     overlong = _rule(spec, "overlong", OverlongRule)
     assert overlong.unit == "tokens"
@@ -343,6 +370,7 @@ def test_default_chat_spec() -> None:
     assert (helpful.each, helpful.cap) == (0.4, 1)
     safety = _rule(spec, "safety", BannedRule)
     assert [p.text for p in safety.phrases] == ["dangerous", "illegal", "harmful"]
-    assert safety.weight == 2
     assert _rule(spec, "on_topic", RelevanceRule).target.kind == "last_user"
-    assert (spec.total, spec.gates, spec.clip) == (None, (), None)  # the weighted sum of the four rules
+    assert _rule(spec, "fresh", RepetitionRule).ngram == 3
+    # Phrases pay as far as the answer is on topic, repetition scales all but safety (rewardc probe's fix).
+    assert spec.total is not None and (spec.gates, spec.clip) == ((), None)

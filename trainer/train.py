@@ -33,9 +33,14 @@ import sys
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rewardlang.exits import EXIT_OK, EXIT_SPEC, EXIT_USAGE, interrupted
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .watch import WatchWarning
 
 __all__ = ["DEFAULT_SPEC", "RewardScriptArguments", "main"]
 
@@ -253,11 +258,12 @@ def _steps(entries: list[dict[str, Any]]) -> str:
     return f"step {first}" if len(entries) == 1 else f"steps {first}-{last}"
 
 
-def _print_reward_table(history: list[dict[str, Any]], names: list[str]) -> None:
-    """Each rule's mean reward at the start and at the end of training.
+def _print_reward_table(history: list[dict[str, Any]], names: list[str], warnings: Sequence[WatchWarning] = ()) -> None:
+    """Each rule's mean reward at the start and at the end of training, then the watch's warnings.
 
     Start and end average up to 3 logged steps each: one step's mean over a handful of
-    completions is noisy enough to suggest a trend that is not there.
+    completions is noisy enough to suggest a trend that is not there. Nothing is printed
+    for the watch when it raised no warning.
     """
     logged = [entry for entry in history if any(f"rewards/{n}/mean" in entry for n in names)]
     if not logged:
@@ -271,6 +277,10 @@ def _print_reward_table(history: list[dict[str, Any]], names: list[str]) -> None
     for name in names:
         key = f"rewards/{name}/mean"
         print(f"  {name:<{width}}  {_fmt(_mean(head, key)):>8}  {_fmt(_mean(tail, key)):>8}")
+    if warnings:
+        print(f"training watch: {len(warnings)} warning{'s' if len(warnings) > 1 else ''} (docs/training.md):")
+        for warning in warnings:
+            print(f"  {warning}")
 
 
 def _resume_command(argv: list[str], checkpoint: str) -> str:
@@ -508,18 +518,22 @@ def main(argv: list[str] | None = None) -> int:
         peft_config=peft_config,
     )
     from .interrupt import InterruptCheckpoint
+    from .watch import TrainingWatch, watch_callback
+
+    watch = TrainingWatch.for_spec(compiled, training_args.max_completion_length)
 
     if training_args.resume_from_checkpoint:
         _say(f"resuming from {training_args.resume_from_checkpoint}")
     try:
         with InterruptCheckpoint() as interrupt:
             trainer.add_callback(interrupt)
+            trainer.add_callback(watch_callback(watch))
             trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     except ModelLoadError as exc:  # raised at the first step by a rule whose model folder does not load
         _err(str(exc))
         return EXIT_USAGE
     if _is_main_process():
-        _print_reward_table(trainer.state.log_history, compiled.names)
+        _print_reward_table(trainer.state.log_history, compiled.names, watch.warnings)
 
     if interrupt.stopped_at_step is not None:
         checkpoint = str(Path(training_args.output_dir) / f"checkpoint-{interrupt.stopped_at_step}")

@@ -1,6 +1,6 @@
-"""`rewardc`: check, explain, format and score `.reward` specs.
+"""`rewardc`: check, explain, format, score and test `.reward` specs.
 
-One module per command (`check`, `explain`, `fmt`, `score`): each adds its
+One module per command (`check`, `explain`, `fmt`, `score`, `test`): each adds its
 subparser and runs it; what they share is in `common`. Exit codes
 (`rewardlang.exits`): 0 clean; 1 spec errors (or warnings under --strict, or files
 that `fmt --check` would change); 2 usage or I/O errors (missing file, not
@@ -15,11 +15,11 @@ import sys
 from collections.abc import Sequence
 
 from rewardlang import __version__
-from rewardlang.cli import check, explain, fmt, score
+from rewardlang.cli import check, explain, fmt, probe, score, test
 from rewardlang.cli.common import Parser, UsageError, print_error
 from rewardlang.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
-COMMANDS = (check, explain, fmt, score)
+COMMANDS = (check, explain, fmt, score, test, probe)
 
 
 def build_parser() -> argparse.ArgumentParser:

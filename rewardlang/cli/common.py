@@ -6,9 +6,12 @@ Command modules import this module, never each other nor `rewardlang.cli` itself
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
+from typing import Self
 
-from rewardlang.datafile import stdin_bytes
+from rewardlang.datafile import first_line, stdin_bytes
 from rewardlang.frontend import read_source, read_source_stream, spec_base
 
 STDIN = "-"  # the file name that reads standard input
@@ -49,6 +52,15 @@ def spec_folder_of(name: str) -> str | None:
     return None if name == STDIN else spec_base(name)
 
 
+def quiet_model_loading() -> None:
+    """No "Loading weights" bars from transformers while a command reports: it prints its own output.
+
+    Transformers follows huggingface_hub's switch, read when the hub is first imported (by the
+    first rule that loads a model); a user's own setting stands.
+    """
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
 def display_name(name: str) -> str:
     return STDIN_NAME if name == STDIN else name
 
@@ -56,3 +68,41 @@ def display_name(name: str) -> str:
 def print_error(message: str) -> None:
     """Print a one-line error, as every command does."""
     print(f"rewardc: error: {message}", file=sys.stderr)
+
+
+class RuleLogCapture(logging.Handler):
+    """While scoring, rule failures logged by the compiler become one line each, without tracebacks."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.counts: dict[str, int] = {}
+        self.logger = logging.getLogger("rewardlang")
+
+    def __enter__(self) -> Self:
+        self._propagate = self.logger.propagate
+        self.logger.addHandler(self)
+        self.logger.propagate = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self)
+        self.logger.propagate = self._propagate
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001
+            message = str(record.msg)
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            message += f" ({type(error).__name__}: {first_line(error)})"
+        # One line per kind of message and rule (not per completion index).
+        key = f"{record.msg}|{record.args[0] if isinstance(record.args, tuple) and record.args else ''}"
+        if key not in self.counts:
+            print(f"rewardc: warning: {message}", file=sys.stderr)
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def report(self) -> None:
+        repeated = sum(count - 1 for count in self.counts.values())
+        if repeated:
+            print(f"rewardc: warning: {repeated} more rule warning(s) like those above", file=sys.stderr)

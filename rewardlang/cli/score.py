@@ -22,13 +22,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
-from rewardlang.cli.common import STDIN, display_name, positive_int, print_error, read_spec, spec_folder_of
-from rewardlang.datafile import DATA_FORMATS, DEFAULT_BATCH_SIZE, DataError, DataSource, first_line, open_data
+from rewardlang.cli.common import (
+    STDIN,
+    RuleLogCapture,
+    display_name,
+    positive_int,
+    print_error,
+    quiet_model_loading,
+    read_spec,
+    spec_folder_of,
+)
+from rewardlang.datafile import DATA_FORMATS, DEFAULT_BATCH_SIZE, DataError, DataSource, open_data
 from rewardlang.exits import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from rewardlang.render import use_color
 from rewardlang.text import ignorable_characters, non_ascii, replace_surrogates
@@ -79,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from rewardlang.rules.models import ModelLoadError
     from rewardlang.scoring import ScoreRequest, score
 
+    quiet_model_loading()
     if args.spec == STDIN and args.data == STDIN:
         print_error("the spec and the data cannot both come from standard input")
         return EXIT_USAGE
@@ -123,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             table_rows.append(row._replace(text=_preview(row.text)))
 
-    with _RuleLogCapture() as log_capture, _Progress(source, args) as advance:
+    with RuleLogCapture() as log_capture, _Progress(source, args) as advance:
 
         def on_progress(count: int) -> None:  # after each batch: its streamed rows reach the reader now
             sys.stdout.flush()
@@ -215,44 +224,6 @@ class _Progress:
 def _isatty(stream: Any) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
-
-
-class _RuleLogCapture(logging.Handler):
-    """While scoring, rule failures logged by the compiler become one line each, without tracebacks."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.counts: dict[str, int] = {}
-        self.logger = logging.getLogger("rewardlang")
-
-    def __enter__(self) -> Self:
-        self._propagate = self.logger.propagate
-        self.logger.addHandler(self)
-        self.logger.propagate = False
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.logger.removeHandler(self)
-        self.logger.propagate = self._propagate
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001
-            message = str(record.msg)
-        if record.exc_info and record.exc_info[1] is not None:
-            error = record.exc_info[1]
-            message += f" ({type(error).__name__}: {first_line(error)})"
-        # One line per kind of message and rule (not per completion index).
-        key = f"{record.msg}|{record.args[0] if isinstance(record.args, tuple) and record.args else ''}"
-        if key not in self.counts:
-            print(f"rewardc: warning: {message}", file=sys.stderr)
-        self.counts[key] = self.counts.get(key, 0) + 1
-
-    def report(self) -> None:
-        repeated = sum(count - 1 for count in self.counts.values())
-        if repeated:
-            print(f"rewardc: warning: {repeated} more rule warning(s) like those above", file=sys.stderr)
 
 
 # ------------------------------------------------------------------ output

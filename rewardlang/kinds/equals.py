@@ -2,7 +2,9 @@
 
 `punctuation ignore | trailing` (with `exact` or `normalized`) removes every
 punctuation character, or only those at the end, from both sides, and collapses
-whitespace, as SQuAD's answer normalisation does: "Paris." matches "paris".
+whitespace, as SQuAD's answer normalisation does: "Paris." matches "paris". `tag answer` compares only what the last
+<answer>...</answer> block holds (R1-style completions: the reasoning and the tags around
+the answer are not the answer).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Literal
 from rewardlang import codes
 from rewardlang.diagnostics import Diagnostic
 from rewardlang.kind import Kind, RuleSpans
-from rewardlang.nodes import RuleBase, Target
+from rewardlang.kinds.tags import TAG_NAME
+from rewardlang.nodes import RuleBase, Target, Text
 from rewardlang.rules.base import RuleScorer
 from rewardlang.runtime import Batch
 from rewardlang.text import collapse_whitespace, normalize, remove_punctuation, strip_trailing_punctuation
@@ -28,6 +31,16 @@ class EqualsRule(RuleBase):
     target: Target
     compare: Compare = "normalized"
     punctuation: Punctuation = "keep"
+    tag: Text | None = None  # compare the inside of the last <tag>...</tag> block only
+
+
+def inside_last(text: str, tag: str) -> str | None:
+    """What the last complete `<tag>...</tag>` block of `text` holds; None when there is none."""
+    closing = text.rfind(f"</{tag}>")
+    if closing == -1:
+        return None
+    opening = text.rfind(f"<{tag}>", 0, closing)
+    return None if opening == -1 else text[opening + len(tag) + 2 : closing]
 
 
 def canonical(text: str, compare: str, punctuation: str = "keep") -> str | float | None:
@@ -68,6 +81,10 @@ class EqualsScorer(RuleScorer):
                 # rather than a reward for an empty (or punctuation-only) answer.
                 pairs.append(None)
                 continue
+            if self.rule.tag is not None:
+                inside = inside_last(text, self.rule.tag)
+                pairs.append((None if inside is None else canonical(inside, compare, punctuation), reference))
+                continue
             pairs.append((canonical(text, compare, punctuation), reference))
         return pairs
 
@@ -87,8 +104,23 @@ class EqualsScorer(RuleScorer):
             if batch.targets(self.rule.target)[index] is None:
                 return f"no {self.rule.target.describe()} target: not applicable"
             return f"{how}: the {self.rule.target.describe()} target is only punctuation: not applicable"
+        if self.rule.tag is not None:
+            how += f", inside <{self.rule.tag}>"
+            if inside_last(batch.texts(self.rule.scope)[index], self.rule.tag) is None:
+                return f"{how}: no <{self.rule.tag}>...</{self.rule.tag}> block -> 0"
         text, target = (repr(x)[:60] for x in pair)
         return f"{how}: {text} vs {target} -> {self._equal(pair):g}"
+
+
+def check_tag_name(rule: EqualsRule, span: RuleSpans) -> Iterator[Diagnostic]:
+    """RL121: the tag is its bare name, `answer`, not `<answer>`."""
+    if rule.tag is not None and not TAG_NAME.fullmatch(rule.tag):
+        yield codes.RL121(
+            span("tag"),
+            tag=rule.tag,
+            label="expected a name like `answer`",
+            help="write the bare name: `tag \"answer\"` compares what <answer>...</answer> holds",
+        )
 
 
 def check_numeric_punctuation(rule: EqualsRule, span: RuleSpans) -> Iterator[Diagnostic]:
@@ -107,8 +139,8 @@ KIND = Kind(
     arguments=("target",),
     template="equals {target}",
     scorer=EqualsScorer,
-    summary="1 when the text matches the target (`exact`, `normalized` or `numeric`; punctuation kept or ignored), "
-    "else 0",
+    summary="1 when the text (or what its last `<tag>` block holds) matches the target (`exact`, `normalized` or "
+    "`numeric`; punctuation kept or ignored), else 0",
     range_doc="0 or 1",
-    checks=(check_numeric_punctuation,),
+    checks=(check_numeric_punctuation, check_tag_name),
 )

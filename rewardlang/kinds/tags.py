@@ -20,7 +20,7 @@ from rewardlang.rules.base import RuleScorer
 from rewardlang.runtime import Batch
 from rewardlang.source import Span
 
-_TAG_NAME = re.compile(r"[A-Za-z_][\w.:-]*")
+TAG_NAME = re.compile(r"[A-Za-z_][\w.:-]*")  # what <NAME>...</NAME> may be called
 
 
 class TagsRule(RuleBase):
@@ -88,7 +88,7 @@ class TagsScorer(RuleScorer):
 def check_tag_names(rule: TagsRule, span: RuleSpans) -> Iterator[Diagnostic]:
     """RL121: a tag is written as its bare name, `answer`, not `<answer>`."""
     for tag in rule.tags:
-        if tag.text.strip() and not _TAG_NAME.fullmatch(tag.text):
+        if tag.text.strip() and not TAG_NAME.fullmatch(tag.text):
             yield codes.RL121(
                 tag.span,
                 tag=tag.text,

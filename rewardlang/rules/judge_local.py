@@ -192,7 +192,8 @@ class LocalJudge:
         if longest == 1:  # single-token labels (`"yes"`, `"1"`..`"9"`): the prompts' pass is all it takes
             return values
         # The labels' later tokens: each (prompt, label) row continues its prompt's cache.
-        cache = out.past_key_values
+        # `cache` in transformers 5 (reading `past_key_values` there warns), `past_key_values` before.
+        cache = out.cache if "cache" in out else out.past_key_values
         cache.batch_repeat_interleave(labels)
         label_input = torch.full((rows * labels, longest), pad, dtype=torch.long)
         label_mask = torch.zeros((rows * labels, longest), dtype=torch.long)
