@@ -55,7 +55,8 @@ def test_without_rewards_the_default_spec_file_is_used(tmp_path, monkeypatch, ca
     assert code == 2  # the spec loads and checks, then the data is missing
     out = capsys.readouterr().out
     assert out.splitlines()[0] == (
-        "rewards: chat/length, chat/helpful, chat/safety, chat/on_topic (weights [1.0, 1.0, 2.0, 1.0])"
+        "rewards: chat/total, chat/length, chat/helpful, chat/safety, chat/on_topic, chat/fresh "
+        "(weights [1.0, 0.0, 0.0, 0.0, 0.0, 0.0])"
     )
 
 

@@ -440,7 +440,7 @@ def repetition_body() -> st.SearchStrategy[KindBody]:
         *MATCHING,
         option("split", split | st.just("tokens")),
         option("ngram", num(st.integers(1, 32))),
-        option("penalty", num(st.floats(-100, 0).filter(lambda x: x < 0) | st.integers(-100, -1))),
+        option("penalty", num(st.floats(-100, -1e-6) | st.integers(-100, -1))),
     ]))
 
 
