@@ -87,8 +87,9 @@ def weights(ctx: CheckContext) -> Iterator[Diagnostic]:
             help="GRPO learns nothing from a constant reward; give at least one rule a non-zero weight",
         )
         return
+    gated = {gate.rule for gate in ctx.spec.gates}  # a gate's rule acts through the gate, weight 0 or not
     for index, rule in enumerate(ctx.spec.rules):
-        if rule.weight == 0:
+        if rule.weight == 0 and rule.name not in gated:
             yield codes.RL207(
                 ctx.span(index, "weight"),
                 name=rule.name,

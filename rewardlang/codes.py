@@ -1748,6 +1748,8 @@ RL207 = _code(
         A rule has weight 0 in a spec without a `total` formula (when every
         rule has weight 0, RL117 is reported instead). The rule's score is
         computed and logged under its name, but it adds nothing to the reward.
+        A rule that a `gate` reads is not reported: it acts through the gate
+        (`gate copied > 0.7 then 0` with `rule copied: ... { weight 0 }`).
 
         Wrong:
 

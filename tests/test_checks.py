@@ -373,3 +373,8 @@ def test_deep_formula_error_points_at_the_formula() -> None:
 def test_deep_formula_does_not_hide_other_errors() -> None:
     text = "reward x\nrule a: json { each 1 }\ntotal = " + "-(" * 1000 + "a" + ")" * 1000 + "\n"
     assert sorted(d.code for d in diagnostics(text)) == ["RL007", "RL102"]
+
+
+def test_a_rule_read_by_a_gate_may_have_weight_0() -> None:
+    text = "reward x\nrule a: json\nrule copied: similarity rougeL to prompt { weight 0 }\ngate copied > 0.7 then 0\n"
+    assert analyze(text).diagnostics == []

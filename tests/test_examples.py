@@ -356,6 +356,14 @@ def test_the_pytest_helpers() -> None:
         assert_scores(compiled, "x", nope=1)
 
 
+def test_the_testing_guide_examples_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"^```reward\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+    spec = write(tmp_path / "guide.reward", block)
+    assert main(["test", str(spec)]) == 0
+    assert capsys.readouterr().out == f"{spec}: 2 examples, 4 expectations: ok\n"
+
+
 def test_the_reference_examples_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
     section = text[text.index("## 11. Examples"):]

@@ -439,10 +439,18 @@ def test_no_probe_pays_on_the_packaged_specs(spec: str, rewardc: Callable[..., A
     assert (result.code, reaching) == (EXIT_OK, [])
 
 
+@pytest.mark.parametrize("spec", sorted(PACKAGED))
+def test_no_probe_pays_against_the_packaged_specs_own_examples(spec: str, rewardc: Callable[..., Any]) -> None:
+    result = rewardc("probe", ROOT / spec, "--format", "json")
+    reaching = [item["verdict"] for item in json.loads(result.out)["probes"] if item["reaches"]]
+    assert (result.code, reaching) == (EXIT_OK, [])
+
+
 @pytest.mark.slow
-def test_no_probe_pays_on_the_judged_spec(rewardc: Callable[..., Any]) -> None:
+@pytest.mark.parametrize("data", [("--data", str(DATA / "chat.jsonl")), ()], ids=["chat data", "its examples"])
+def test_no_probe_pays_on_the_judged_spec(data: tuple[str, ...], rewardc: Callable[..., Any]) -> None:
     pytest.importorskip("gguf")
-    result = rewardc("probe", ROOT / "specs" / "helpfulness.reward", "--data", DATA / "chat.jsonl", "--format", "json")
+    result = rewardc("probe", ROOT / "specs" / "helpfulness.reward", *data, "--format", "json")
     reaching = [item["verdict"] for item in json.loads(result.out)["probes"] if item["reaches"]]
     assert (result.code, reaching) == (EXIT_OK, [])
 

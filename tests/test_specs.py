@@ -45,10 +45,10 @@ EXPECTED_RULES = {
     "support": ["concise", "policy", "no_leak", "next_step", "on_topic"],
     "json_tools": ["valid_call", "matches_reference", "no_loops", "overlong"],
     "tools": ["valid_call", "right_tool", "answered", "overlong"],
-    "summarize": ["brief", "reference", "grounded", "no_filler", "fresh"],
+    "summarize": ["brief", "reference", "grounded", "copied", "no_filler", "fresh"],
     "default_chat": ["length", "helpful", "safety", "on_topic", "fresh"],
     "math": ["format", "tag_count", "accuracy", "overlong"],
-    "helpfulness": ["helpful", "length", "no_refusal", "fresh"],
+    "helpfulness": ["helpful", "length", "no_refusal", "fresh", "echo"],
 }
 # A spec's `reward NAME` is its file name, except grpo-train's default: it is `chat`, so its
 # rules log as `rewards/chat/<rule>` as they always have.

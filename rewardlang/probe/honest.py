@@ -9,8 +9,9 @@ in training.
 
 Without data, the spec's own examples are the honest answers, less the examples of
 what must not pay: those that expect the total or a rule to stay below something
-(`expect total <= 1`, `expect on_topic < 0.3`) or a rule to give its lowest score
-(`expect safety = 0`, `expect valid_call = 0`).
+(`expect total <= 1`, `expect on_topic < 0.3`), a rule to give its lowest score
+(`expect safety = 0`, `expect valid_call = 0`), or the total to be what a gate sets
+or the clip's lower end (`expect total = 0` under `gate copied > 0.7 then 0`).
 """
 
 from __future__ import annotations
@@ -75,4 +76,14 @@ def _shows_a_failure(spec: ast.Spec, example: ast.Example) -> bool:
             and item.value <= score_range(spec.rule(item.subject))[0]
         ):
             return True  # the rule's lowest score
+        if item.op == "=" and item.subject == "total" and item.value in _floors(spec):
+            return True  # a gate fired, or the total sits at the bottom of its clip
     return False
+
+
+def _floors(spec: ast.Spec) -> set[float]:
+    """The totals that mean "this answer is refused": each gate's value and the clip's lower end."""
+    floors = {gate.value for gate in spec.gates}
+    if spec.clip is not None and spec.clip.low is not None:
+        floors.add(spec.clip.low)
+    return floors
