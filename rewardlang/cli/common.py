@@ -9,10 +9,13 @@ import argparse
 import logging
 import os
 import sys
-from typing import Self
+from typing import TYPE_CHECKING, NamedTuple, Self
 
 from rewardlang.datafile import first_line, stdin_bytes
 from rewardlang.frontend import read_source, read_source_stream, spec_base
+
+if TYPE_CHECKING:
+    from rewardlang.ast import Spec
 
 STDIN = "-"  # the file name that reads standard input
 STDIN_NAME = "<stdin>"  # how standard input is named in messages
@@ -59,6 +62,36 @@ def quiet_model_loading() -> None:
     first rule that loads a model); a user's own setting stands.
     """
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+class CheckedSpec(NamedTuple):
+    """A spec file read and checked for a command that runs it (`score`, `probe`)."""
+
+    spec: Spec
+    text: str
+    name: str  # as messages show it
+
+
+def checked_spec(name: str, color: str) -> CheckedSpec | int:
+    """Spec file `name` (`-`: standard input) read and checked, its diagnostics printed on stderr as
+    `rewardc check` prints them; or the exit status when it cannot be used (2 unreadable, 1 errors)."""
+    from rewardlang.exits import EXIT_SPEC, EXIT_USAGE
+    from rewardlang.frontend import SourceError, analyze
+    from rewardlang.render import render, summary, use_color
+
+    try:
+        text = read_spec(name)
+    except SourceError as exc:
+        print_error(str(exc))
+        return EXIT_USAGE
+    shown = display_name(name)
+    analysis = analyze(text, spec_folder_of(name))
+    if analysis.diagnostics:
+        sys.stderr.write(render(analysis.diagnostics, text, shown, color=use_color(color, sys.stderr)))
+        print(summary(len(analysis.errors), len(analysis.warnings)), file=sys.stderr)
+    if analysis.spec is None:
+        return EXIT_SPEC
+    return CheckedSpec(analysis.spec, text, shown)
 
 
 def display_name(name: str) -> str:

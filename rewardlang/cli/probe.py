@@ -26,12 +26,10 @@ from typing import TYPE_CHECKING, Any
 from rewardlang.cli.common import (
     STDIN,
     RuleLogCapture,
-    display_name,
+    checked_spec,
     positive_int,
     print_error,
     quiet_model_loading,
-    read_spec,
-    spec_folder_of,
 )
 from rewardlang.datafile import DATA_FORMATS, DataError, open_data
 from rewardlang.exits import EXIT_OK, EXIT_SPEC, EXIT_USAGE
@@ -74,29 +72,18 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run `rewardc probe` with parsed arguments; returns the exit status."""
-    from rewardlang.frontend import SourceError, analyze
-    from rewardlang.render import render, summary
     from rewardlang.rules.models import ModelLoadError
 
     quiet_model_loading()
     if args.spec == STDIN and args.data == STDIN:
         print_error("the spec and the data cannot both come from standard input")
         return EXIT_USAGE
-    try:
-        text = read_spec(args.spec)
-    except SourceError as exc:
-        print_error(str(exc))
-        return EXIT_USAGE
-    spec_name = display_name(args.spec)
+    checked = checked_spec(args.spec, args.color)
+    if isinstance(checked, int):
+        return checked
+    spec, spec_name = checked.spec, checked.name
 
-    analysis = analyze(text, spec_folder_of(args.spec))
-    if analysis.diagnostics:
-        sys.stderr.write(render(analysis.diagnostics, text, spec_name, color=use_color(args.color, sys.stderr)))
-        print(summary(len(analysis.errors), len(analysis.warnings)), file=sys.stderr)
-    if analysis.spec is None:
-        return EXIT_SPEC
-
-    rows = _honest_rows(args, analysis.spec, spec_name)
+    rows = _honest_rows(args, spec, spec_name)
     if rows is None:
         return EXIT_USAGE
 
@@ -105,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         with RuleLogCapture() as log_capture:  # a rule that fails on a probe: one warning line, no traceback
-            report = probe(CompiledSpec(analysis.spec), rows, seed=args.seed)
+            report = probe(CompiledSpec(spec), rows, seed=args.seed)
         log_capture.report()
     except ImportError as exc:
         print_error(f"{spec_name}: cannot compile the spec: {exc}")

@@ -29,15 +29,13 @@ from typing import TYPE_CHECKING, Any
 from rewardlang.cli.common import (
     STDIN,
     RuleLogCapture,
-    display_name,
+    checked_spec,
     positive_int,
     print_error,
     quiet_model_loading,
-    read_spec,
-    spec_folder_of,
 )
 from rewardlang.datafile import DATA_FORMATS, DEFAULT_BATCH_SIZE, DataError, DataSource, open_data
-from rewardlang.exits import EXIT_OK, EXIT_SPEC, EXIT_USAGE
+from rewardlang.exits import EXIT_OK, EXIT_USAGE
 from rewardlang.render import use_color
 from rewardlang.text import ignorable_characters, non_ascii, replace_surrogates
 
@@ -82,8 +80,6 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run `rewardc score` with parsed arguments; returns the exit status."""
-    from rewardlang.frontend import SourceError, analyze
-    from rewardlang.render import render, summary
     from rewardlang.rules.models import ModelLoadError
     from rewardlang.scoring import ScoreRequest, score
 
@@ -91,24 +87,15 @@ def run(args: argparse.Namespace) -> int:
     if args.spec == STDIN and args.data == STDIN:
         print_error("the spec and the data cannot both come from standard input")
         return EXIT_USAGE
-    try:
-        text = read_spec(args.spec)
-    except SourceError as exc:
-        print_error(str(exc))
-        return EXIT_USAGE
-    spec_name = display_name(args.spec)
-
-    analysis = analyze(text, spec_folder_of(args.spec))
-    if analysis.diagnostics:
-        sys.stderr.write(render(analysis.diagnostics, text, spec_name, color=use_color(args.color, sys.stderr)))
-        print(summary(len(analysis.errors), len(analysis.warnings)), file=sys.stderr)
-    if analysis.spec is None:
-        return EXIT_SPEC
+    checked = checked_spec(args.spec, args.color)
+    if isinstance(checked, int):
+        return checked
+    spec, spec_name = checked.spec, checked.name
 
     from rewardlang.compiler import CompiledSpec
 
     try:
-        compiled = CompiledSpec(analysis.spec)
+        compiled = CompiledSpec(spec)
     except ImportError as exc:
         print_error(f"{spec_name}: cannot compile the spec: {exc}")
         return EXIT_USAGE
