@@ -72,13 +72,17 @@ class CheckedSpec(NamedTuple):
     name: str  # as messages show it
 
 
-def checked_spec(name: str, color: str) -> CheckedSpec | int:
+def checked_spec(name: str, color: str, data: str | None = None) -> CheckedSpec | int:
     """Spec file `name` (`-`: standard input) read and checked, its diagnostics printed on stderr as
-    `rewardc check` prints them; or the exit status when it cannot be used (2 unreadable, 1 errors)."""
+    `rewardc check` prints them; or the exit status when it cannot be used (2 unreadable or both it
+    and the `data` file on standard input, 1 errors)."""
     from rewardlang.exits import EXIT_SPEC, EXIT_USAGE
     from rewardlang.frontend import SourceError, analyze
     from rewardlang.render import render, summary, use_color
 
+    if name == STDIN and data == STDIN:
+        print_error("the spec and the data cannot both come from standard input")
+        return EXIT_USAGE
     try:
         text = read_spec(name)
     except SourceError as exc:

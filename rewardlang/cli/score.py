@@ -27,7 +27,6 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from rewardlang.cli.common import (
-    STDIN,
     RuleLogCapture,
     checked_spec,
     positive_int,
@@ -84,10 +83,7 @@ def run(args: argparse.Namespace) -> int:
     from rewardlang.scoring import ScoreRequest, score
 
     quiet_model_loading()
-    if args.spec == STDIN and args.data == STDIN:
-        print_error("the spec and the data cannot both come from standard input")
-        return EXIT_USAGE
-    checked = checked_spec(args.spec, args.color)
+    checked = checked_spec(args.spec, args.color, data=args.data)
     if isinstance(checked, int):
         return checked
     spec, spec_name = checked.spec, checked.name
