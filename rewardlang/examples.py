@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -66,12 +67,12 @@ def build_examples(statements: list[syn.Statement], base: str | os.PathLike[str]
     return examples, diagnostics
 
 
-def example_rows(spec: ast.Spec) -> list[Row]:
-    """The spec's examples as rows to score (numbered from 1, in order)."""
+def example_rows(examples: Sequence[ast.Example]) -> list[Row]:
+    """Examples (a spec's `examples`) as rows to score, numbered from 1 in order."""
     return [
         Row(number, _list(example.prompt), _list(example.completion), _list(example.completion_ids),
             dict(example.columns))
-        for number, example in enumerate(spec.examples, start=1)
+        for number, example in enumerate(examples, start=1)
     ]
 
 
@@ -244,7 +245,7 @@ def _from_file(
     if data is None:
         return []
     text = data.removeprefix(BOM).decode("utf-8", "replace")
-    file = SourceFile(_shown_path(path, written), text)
+    file = SourceFile(_shown_path(path), text)
     lines = SourceMap(text)
     examples: list[ast.Example] = []
     for number, record in read_lines([data]):
@@ -272,7 +273,7 @@ def _read(path: str, written: str, span: Span, diagnostics: list[Diagnostic]) ->
     return data
 
 
-def _shown_path(path: str, written: str) -> str:
+def _shown_path(path: str) -> str:
     """How messages name the examples file: relative to the working directory when it is below it."""
     relative = os.path.relpath(path)
     return relative if not relative.startswith("..") else path

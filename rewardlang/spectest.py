@@ -106,7 +106,7 @@ def run_examples(compiled: CompiledSpec, examples: Sequence[ast.Example] | None 
     """
     spec = compiled.spec
     chosen = list(spec.examples if examples is None else examples)
-    rows = example_rows(spec.model_copy(update={"examples": tuple(chosen)}))
+    rows = example_rows(chosen)
     results = []
     for example, row in zip(chosen, rows, strict=True):
         scores = compiled.score(

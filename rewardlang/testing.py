@@ -11,8 +11,8 @@
             "I can help. Here's how. Let me explain. For example.",
             prompt=[{"role": "user", "content": "How do I reset my password?"}],
             helpful=">= 0.4",                          # a string is written as in a spec
-            total="< 1",
-            on_topic=None,                             # None: expect `n/a`; a number: `=`
+            total="< 3",
+            safety=1,                                  # a number is `=`; None is `n/a`
         )
 
 A spec is a path or a `CompiledSpec` (`rewardlang.load(...)`: compile once, share it

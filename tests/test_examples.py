@@ -53,7 +53,7 @@ def test_an_example_block_reads_as_a_conversation_and_a_reply() -> None:
     assert [(e.subject, e.op, e.value) for e in example.expectations] == [
         ("brief", "=", 1.0), ("helpful", "=", 0.5), ("exact", "n/a", None), ("total", ">=", 2.5)
     ]
-    (row,) = example_rows(spec)
+    (row,) = example_rows(spec.examples)
     assert (row.number, row.prompt[1]["content"], row.completion[0]["role"], row.columns) == (
         1, "How do I reset?", "assistant", {}
     )
@@ -372,3 +372,17 @@ def test_the_reference_examples_pass(tmp_path: Path, capsys: pytest.CaptureFixtu
     spec = write(tmp_path / "doc.reward", blocks[0])
     assert main(["test", str(spec)]) == 0
     assert capsys.readouterr().out == f"{spec}: 3 examples, 8 expectations: ok\n"
+
+
+@pytest.mark.parametrize(("doc", "heading"), [("language.md", "### 11.4"), ("testing.md", "## Running them")])
+def test_the_documented_pytest_helpers_pass(doc: str, heading: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (ROOT / "docs" / doc).read_text(encoding="utf-8")
+    section = text[text.index(heading):]
+    code = re.findall(r"^```python\n(.*?)^```", section, re.MULTILINE | re.DOTALL)[0]
+    monkeypatch.chdir(ROOT)
+    namespace: dict[str, object] = {}
+    exec(compile(code, f"docs/{doc}", "exec"), namespace)  # the documentation's own example
+    tests = [value for name, value in namespace.items() if name.startswith("test_") and callable(value)]
+    assert len(tests) >= 2
+    for test in tests:
+        test()

@@ -61,7 +61,7 @@ def with_reference(record: Any, row: Row) -> Row:
 
 def honest_examples(spec: ast.Spec) -> list[Row]:
     """The spec's examples as rows, less the examples of answers that must not pay."""
-    rows = example_rows(spec)
+    rows = example_rows(spec.examples)
     return [row for example, row in zip(spec.examples, rows, strict=True) if not _shows_a_failure(spec, example)]
 
 
