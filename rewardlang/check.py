@@ -427,9 +427,10 @@ def example_columns(ctx: CheckContext) -> Iterator[Diagnostic]:
         expected_na = {e.subject for e in example.expectations if e.op == "n/a"}
         for rule, column in readers:
             if column not in example.columns and rule.name not in expected_na:
+                where = example.span if example.file else example.span.head(len("example"))  # a line, or `example`
                 yield codes.RL218(
-                    example.span if example.file else _head(example.span), name=example.name, column=column,
-                    rule=rule.name, label=f"no column `{column}`", in_file=example.file,
+                    where, name=example.name, column=column, rule=rule.name, label=f"no column `{column}`",
+                    in_file=example.file,
                     help=f'add `column {column} "..."`, or `expect {rule.name} n/a`',
                 )
 
@@ -441,8 +442,3 @@ def _columns_read(rule: ast.RuleBase) -> list[str]:
         for value in (getattr(rule, name) for name in type(rule).model_fields)
         if isinstance(value, ast.Target) and value.kind == "column" and value.column is not None
     ]
-
-
-def _head(span: Span) -> Span:
-    """The `example` keyword of an example block."""
-    return Span(span.start, span.start + len("example"), span.line, span.column, span.line, span.column + 7)

@@ -36,7 +36,7 @@ from pydantic import ValidationError
 from rewardlang import ast, codes
 from rewardlang import syntax as syn
 from rewardlang.conversations import ROLES, prompt_problem
-from rewardlang.diagnostics import Diagnostic, Label, SourceFile, suggestion_help
+from rewardlang.diagnostics import Diagnostic, Label, SourceFile, one_of, suggestion_help
 from rewardlang.jsonlines import BOM, BadLine, json_type, read_lines
 from rewardlang.rows import Row, to_row
 from rewardlang.source import SourceMap, Span
@@ -109,7 +109,7 @@ def parse_expectation(subject: str, value: Any) -> dict[str, Any] | str:
 # ------------------------------------------------------------------ blocks
 def _from_block(block: syn.Example, default_name: str, diagnostics: list[Diagnostic]) -> ast.Example | None:
     name = block.name.value if block.name is not None else default_name
-    head = block.name.span if block.name is not None else _keyword_span(block.span, "example")
+    head = block.name.span if block.name is not None else block.span.head(len("example"))
     prompt: syn.Option | None = None
     completion: syn.Option | None = None
     messages: list[dict[str, Any]] = []
@@ -149,7 +149,7 @@ def _from_block(block: syn.Example, default_name: str, diagnostics: list[Diagnos
                     role=option.key,
                     label="not a message role",
                     help=suggestion_help(option.key, (*sorted(ROLES), *_ITEMS))
-                    or f"an example holds {_listing(_ITEMS)} and messages ({_listing(sorted(ROLES))})",
+                    or f"an example holds {one_of(_ITEMS)} lines, and messages: {one_of(sorted(ROLES))}",
                 )
             )
             failed = True
@@ -223,15 +223,6 @@ def _twice(option: syn.Option, first: syn.Option, what: str) -> Diagnostic:
         labels=(Label(first.span, "first given here"),),
         help="an example holds one of each; write another `example` for another case",
     )
-
-
-def _keyword_span(span: Span, keyword: str) -> Span:
-    return Span(span.start, span.start + len(keyword), span.line, span.column, span.line, span.column + len(keyword))
-
-
-def _listing(words: Any) -> str:
-    quoted = [f"`{w}`" for w in words]
-    return ", ".join(quoted[:-1]) + " and " + quoted[-1] if len(quoted) > 1 else "".join(quoted)
 
 
 # ------------------------------------------------------------------- files

@@ -32,6 +32,10 @@ class Span:
         """The span from the start of `self` to the end of `other`."""
         return Span(self.start, other.end, self.line, self.column, other.end_line, other.end_column)
 
+    def head(self, length: int) -> Span:
+        """The first `length` characters of the span, on its first line (the keyword it starts with)."""
+        return Span(self.start, self.start + length, self.line, self.column, self.line, self.column + length)
+
 
 NO_SPAN = Span(0, 0, 1, 1, 1, 1)
 

@@ -354,7 +354,7 @@ class _Builder:
             option = str(loc[-1])
             accepted = KINDS[kind].options if kind else []
             return codes.RL102(
-                _key_span(span, option),
+                span.head(len(option)),
                 option=option,
                 where=where,
                 label=f"not an option of {where}",
@@ -402,10 +402,6 @@ def _wrong_union_member(err: Any) -> bool:
 
 def _is_union_tag(part: Any) -> bool:
     return isinstance(part, str) and (part.startswith(("constrained-", "function-")) or part in ("int", "str"))
-
-
-def _key_span(span: Span, key: str) -> Span:
-    return Span(span.start, span.start + len(key), span.line, span.column, span.line, span.column + len(key))
 
 
 def _listing(words: Any) -> str:
