@@ -116,7 +116,13 @@ class CompiledSpec:
         return scores
 
     def _score_rules(self, batch: Batch) -> dict[str, list[float | None]]:
-        return {name: _guarded(scorer, batch) for name, scorer in self.scorers.items()}
+        # `self.scorers` is in scoring order: a rule that reads another rule's scores comes after it.
+        for name, scorer in self.scorers.items():
+            batch.rule_scores[name] = self._score_rule(scorer, batch)
+        return {name: batch.rule_scores[name] for name in self.spec.rule_names}
+
+    def _score_rule(self, scorer: RuleScorer, batch: Batch) -> list[float | None]:
+        return _guarded(scorer, batch)
 
     def total(self, rule_scores: dict[str, list[float | None]], size: int) -> list[float]:
         """The combined reward of each completion, as TRL would sum it or as the formula says."""

@@ -94,6 +94,9 @@ class Batch:
         # Counters a rule keeps about this call (`judge/<rule>/failures`): summed per name, logged
         # once per TRL step through its `log_metric`, and reported by `rewardc score`.
         self.metrics: dict[str, float] = {}
+        # The scores of the rules computed so far in this call, in the compiler's order: what a
+        # rule that reads another rule's score (`brevity { correct accuracy }`) reads.
+        self.rule_scores: dict[str, list[float | None]] = {}
 
     def record_metric(self, name: str, value: float) -> None:
         """Add `value` to the metric `name` of this call (record 0 too, so the curve always exists)."""
@@ -106,21 +109,30 @@ class Batch:
         return self._cache[key]  # type: ignore[no-any-return]
 
     def row(self, index: int) -> Batch:
-        """A batch of completion `index` alone, starting with its share of every view computed so far.
+        """A batch of completion `index` alone (see `subset`)."""
+        return self.subset([index])
 
-        A view is a list with one item per completion (the row gets its item) or an
-        object shared by the whole batch, such as embeddings keyed by text (the row
-        shares it). Explaining or rescoring one row then costs one row, not the batch.
+    def subset(self, indices: Sequence[int]) -> Batch:
+        """A batch of the completions at `indices`, starting with their share of every view computed so far.
+
+        A view is a list with one item per completion (the subset gets its items) or an
+        object shared by the whole batch, such as embeddings keyed by text (the subset
+        shares it). Explaining or rescoring one row then costs one row, not the batch;
+        a rule that applies to some rows only (`when`) scores those rows alone.
         """
-        single = Batch(
-            [self.completions[index]],
-            [self.prompts[index]],
-            [self.completion_ids[index]],
-            {name: [values[index]] for name, values in self.columns.items()},
+        def pick(values: list[Any]) -> list[Any]:
+            return [values[i] for i in indices]
+
+        part = Batch(
+            pick(self.completions),
+            pick(self.prompts),
+            pick(self.completion_ids),
+            {name: pick(values) for name, values in self.columns.items()},
         )
         for key, view in self._cache.items():
-            single._cache[key] = [view[index]] if isinstance(view, list) and len(view) == self.size else view
-        return single
+            part._cache[key] = pick(view) if isinstance(view, list) and len(view) == self.size else view
+        part.rule_scores = {name: pick(scores) for name, scores in self.rule_scores.items()}
+        return part
 
     def texts(self, scope: str = "answer") -> list[str]:
         if scope == "full":
