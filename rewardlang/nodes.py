@@ -112,7 +112,7 @@ class RuleBase(Node):
 
     name: str
     kind: str
-    weight: Weight = 1.0
+    weight: Weight | Schedule = 1.0  # a number, or one that follows the training step
     scope: Scope = "answer"
 
 
@@ -122,3 +122,10 @@ class TextMatching(BaseModel):
     case: Case = "insensitive"
     unicode: UnicodeMode = "nfkc"
     match: MatchMode = "word"
+
+
+# A weight may follow the training step; the schedule's model builds on `Node` above,
+# and the rule models resolve `Schedule` here when they are built (`defer_build`).
+from rewardlang.schedules import Schedule  # noqa: E402
+
+RuleBase.model_rebuild()

@@ -86,8 +86,19 @@ class Expectation:
     span: Span
 
 
+@dataclass(frozen=True, slots=True)
+class ScheduleValue:
+    """A weight that follows the training step, as written (`rewardlang.schedules`):
+    `0 -> 1 over 100` or `over 50..150` (linear), `1 -> 0 at 200` (switch), `points 0: 0, 100: 1`."""
+
+    form: str  # linear | switch | points
+    points: tuple[tuple[Number | None, Number], ...]  # (step, weight); a None step is step 0, not written
+    span: Span
+
+
 Value = (
-    Number | Word | String | Range | Target | Flag | ColumnValue | Expectation | tuple[String | TypedString, ...]
+    Number | Word | String | Range | Target | Flag | ColumnValue | Expectation | ScheduleValue
+    | tuple[String | TypedString, ...]
 )
 
 
@@ -174,7 +185,16 @@ class Header:
     span: Span
 
 
-Statement = Header | Defaults | Rule | Total | Gate | Clip | Example | ExamplesFile
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """`schedule NAME: 0 -> 1 over 100`: a named weight for formula terms."""
+
+    name: Word
+    value: ScheduleValue
+    span: Span
+
+
+Statement = Header | Defaults | Rule | Total | Gate | Clip | Example | ExamplesFile | Schedule
 
 
 @dataclass(frozen=True, slots=True)
