@@ -18,11 +18,14 @@ number of optimizer steps completed before the batch was generated (`step_of`).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from rewardlang import codes
+from rewardlang.diagnostics import Diagnostic
 from rewardlang.nodes import Node, Weight
 
 Step = Annotated[int, Field(ge=0, le=1_000_000_000)]
@@ -113,6 +116,19 @@ def step_of(trainer_state: Any) -> int:
     """The training step of a reward call: TRL's `trainer_state.global_step`, or 0 without one."""
     step = getattr(trainer_state, "global_step", 0)
     return step if isinstance(step, int) and step >= 0 else 0
+
+
+def unfinished_schedules(schedules: Mapping[str, Schedule], max_steps: int) -> list[Diagnostic]:
+    """RL222 for each schedule (by its logged name) still changing after the run's `max_steps` steps."""
+    return [
+        codes.RL222(
+            schedule.span, what=f"`{name}`", last=schedule.last_step, max_steps=max_steps,
+            label=f"reaches {_number(schedule.points[-1].weight)} at step {schedule.last_step}",
+            help=f"the run ends at {_number(schedule.value_at(max_steps))}: shorten the schedule or train longer",
+        )
+        for name, schedule in schedules.items()
+        if max_steps > 0 and schedule.last_step > max_steps
+    ]
 
 
 def _number(value: float) -> str:
