@@ -319,9 +319,10 @@ def references(ctx: CheckContext) -> Iterator[Diagnostic]:
 @check
 def unused_schedules(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A named schedule weights formula terms; one no formula names changes nothing (RL223)."""
-    if ctx.had_syntax_errors:
-        return
     used = {node.rule for node in _refs(ctx.spec.total) if isinstance(node, ast.Ref)}
+    known = {*ctx.spec.rule_names, *ctx.broken_rule_names, *(schedule.name for schedule in ctx.spec.schedules)}
+    if ctx.had_syntax_errors or not used <= known:
+        return  # a misspelled reference would also make its schedule look unused
     for index, schedule in enumerate(ctx.spec.schedules):
         if schedule.name not in used:
             yield codes.RL223(
