@@ -336,9 +336,8 @@ def test_two_grpo_steps_log_each_scheduled_weight_at_the_step_trl_scored(
     tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pytest.importorskip("trl")
-    from trl_runs import logged, train_two_steps
-
     from rewardlang_trainer import train
+    from trl_runs import logged, train_two_steps
 
     compiled = rewardlang.loads(TRAINED)
     history = train_two_steps(compiled.reward_funcs, compiled.weights, tiny_model_dir, tmp_path / "out", _dataset())
