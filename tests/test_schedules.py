@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -360,3 +361,17 @@ def test_two_grpo_steps_log_each_scheduled_weight_at_the_step_trl_scored(
         "  weight/brief  0.000 -> 0.500  steps 1-2  0 -> 1 over 2",
         "  weight/lower  2.000 -> 1.000  steps 1-2  2 -> 1 at 1",
     ]
+
+
+# ---------------------------------------------------------------------- docs
+def test_the_reference_worked_example_scores_as_documented() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "language.md").read_text(encoding="utf-8")
+    section = doc.split("### 12.2 Weight schedules", 1)[1].split("\n### ", 1)[0]
+    (example,) = re.findall(r"^```reward\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    assert analyze(example).diagnostics == []
+    compiled = rewardlang.loads(example)
+    totals = [
+        compiled.score(["<think>6*7</think>42"], prompts=["6 x 7?"], at_step=step, answer=["42"]).total
+        for step in (0, 50, 100, 300)
+    ]
+    assert totals == [[1.0], [2.0], [3.0], [4.0]]

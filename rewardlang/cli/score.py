@@ -295,7 +295,7 @@ def _write_tables(
     console.print(stats)
     if result.weights:
         weights = Table(title=f"scheduled weights at step {result.step}", box=box.SIMPLE_HEAD)
-        for column in ("weight", "value", "schedule"):
+        for column in ("logged as", "value", "schedule"):
             weights.add_column(column, justify="right" if column == "value" else "left", no_wrap=True)
         for key, value in result.weights.items():
             weights.add_row(key, _number(value), schedules[key].describe())
