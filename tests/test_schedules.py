@@ -321,45 +321,60 @@ TRAINED = """\
 reward sched
 rule brief: length 1..12 words { outside 0.5  weight 0 -> 1 over 2 }
 rule lower: regex "[a-z]" { weight 2 -> 1 at 1 }
+rule varied: repetition { weight 1 -> 0.5 over 20 }
 """
-
-
-def _dataset() -> Any:
-    from datasets import Dataset
-
-    questions = ["What is the capital of France?", "How do I bake bread?", "Tell me a joke.", "Name a colour."]
-    return Dataset.from_list([{"prompt": [{"role": "user", "content": q}]} for q in questions])
+RULES = ["brief", "lower", "varied"]
 
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::FutureWarning")
-def test_two_grpo_steps_log_each_scheduled_weight_at_the_step_trl_scored(
-    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_two_grpo_train_steps_log_each_scheduled_weight_at_the_step_trl_scored(
+    tiny_model_dir: Path, tmp_path: Path, data_file: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pytest.importorskip("trl")
+    import transformers
+
     from rewardlang_trainer import train
-    from trl_runs import logged, train_two_steps
+    from train_runs import common_args
+    from trl_runs import logged
 
-    compiled = rewardlang.loads(TRAINED)
-    history = train_two_steps(compiled.reward_funcs, compiled.weights, tiny_model_dir, tmp_path / "out", _dataset())
+    histories: list[list[dict[str, Any]]] = []
+    original_save = transformers.Trainer.save_model
+
+    def save_and_record(self: Any, *args: Any, **kwargs: Any) -> Any:  # the log history, as the run ends
+        histories.append(list(self.state.log_history))
+        return original_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(transformers.Trainer, "save_model", save_and_record)
+    spec = tmp_path / "sched.reward"
+    spec.write_text(TRAINED, encoding="utf-8")
+    argv = [*common_args(spec, data_file, tiny_model_dir, tmp_path / "out"), "--max_steps", "2"]
+    assert train.main(argv) == 0
+    out, err = capsys.readouterr()
+
+    (history,) = histories
     # TRL scores a step's completions before its optimizer step: at global_step 0, then 1.
-    assert logged(history, "weight/brief") == [0.0, 0.5]
-    assert logged(history, "weight/lower") == [2.0, 1.0]
-    for entry, (brief_weight, lower_weight) in zip(
-        [e for e in history if "rewards/sched/total/mean" in e], [(0.0, 2.0), (0.5, 1.0)], strict=True
-    ):
-        expected = brief_weight * entry["rewards/sched/brief/mean"] + lower_weight * entry["rewards/sched/lower/mean"]
-        assert entry["rewards/sched/total/mean"] == pytest.approx(expected, abs=1e-5)
-        assert entry["reward"] == pytest.approx(entry["rewards/sched/total/mean"], abs=1e-5)
-        assert all(math.isfinite(entry[f"rewards/sched/{rule}/mean"]) for rule in ("brief", "lower"))
+    # (TRL averages each metric in float32: 0.975 comes back as 0.97500002.)
+    assert [logged(history, f"weight/{rule}") for rule in RULES] == [
+        [0.0, 0.5], [2.0, 1.0], [1.0, pytest.approx(0.975, abs=1e-6)],
+    ]
+    steps = [entry for entry in history if "rewards/sched/total/mean" in entry]
+    assert len(steps) == 2
+    for entry in steps:
+        weighted = sum(entry[f"weight/{rule}"] * entry[f"rewards/sched/{rule}/mean"] for rule in RULES)
+        assert entry["rewards/sched/total/mean"] == pytest.approx(weighted, abs=1e-5)
+        assert entry["reward"] == pytest.approx(entry["rewards/sched/total/mean"], abs=1e-5)  # weights [1, 0, 0, 0]
+        assert all(math.isfinite(entry[f"rewards/sched/{rule}/mean"]) for rule in RULES)
 
-    capsys.readouterr()
-    train._print_reward_table(history, compiled.names, [], compiled.logged_schedules)
-    table = capsys.readouterr().out.splitlines()
+    warning = f"{spec}:4:34: warning[RL222]: `weight/varied` changes until step 20, past the run's last step (2 steps)"
+    assert warning in err.splitlines()
+    table = out.splitlines()
     start = table.index("scheduled weights (first -> last logged step):")
-    assert table[start + 1 :] == [
-        "  weight/brief  0.000 -> 0.500  steps 1-2  0 -> 1 over 2",
-        "  weight/lower  2.000 -> 1.000  steps 1-2  2 -> 1 at 1",
+    assert table[start + 1 : start + 4] == [
+        "  weight/brief   0.000 -> 0.500  steps 1-2  0 -> 1 over 2",
+        "  weight/lower   2.000 -> 1.000  steps 1-2  2 -> 1 at 1",
+        "  weight/varied  1.000 -> 0.975  steps 1-2  1 -> 0.5 over 20",
     ]
 
 
