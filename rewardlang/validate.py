@@ -80,7 +80,7 @@ class _Builder:
                 if (gate := self._gate(i, statement)) is not None
             ],
             "span": headers[0].span if headers else NO_SPAN,
-            "schedules": self._named_schedules(tree, syntax_rules),
+            "schedules": self._named_schedules(tree, syntax_rules, failed),
         }
         if headers:
             self.spans[("name",)] = headers[0].name.span
@@ -283,8 +283,11 @@ class _Builder:
             points.append({"step": step.value if step is not None else 0, "weight": weight.value})
         return {"form": value.form, "points": points, "span": value.span}
 
-    def _named_schedules(self, tree: syn.SpecSyntax, rules: list[syn.Rule]) -> list[ast.NamedSchedule]:
-        """`schedule NAME: ...` statements; a name must not be `total`, a rule's or another schedule's."""
+    def _named_schedules(
+        self, tree: syn.SpecSyntax, rules: list[syn.Rule], failed: set[str]
+    ) -> list[ast.NamedSchedule]:
+        """`schedule NAME: ...` statements; a name must not be `total`, a rule's or another schedule's.
+        The names of those that fail join `failed`: a formula may still name them."""
         taken: dict[str, tuple[Span, str]] = {rule.name.text: (rule.name.span, "a rule") for rule in reversed(rules)}
         schedules: list[ast.NamedSchedule] = []
         for statement in (s for s in tree.statements if isinstance(s, syn.Schedule)):
@@ -294,6 +297,7 @@ class _Builder:
                     codes.RL119(name.span, name=name.text, label="cannot name a schedule",
                                 help=f"`{name.text}` names the combined score in training logs; pick another name")
                 )
+                failed.add(name.text)
                 continue
             if name.text in taken:
                 first, what = taken[name.text]
@@ -315,6 +319,7 @@ class _Builder:
                 schedules.append(ast.NamedSchedule.model_validate(data))
             except ValidationError as exc:
                 self._report(exc, prefix=path, kind=None)
+                failed.add(name.text)
         return schedules
 
     def _gate(self, index: int, gate: syn.Gate) -> ast.Gate | None:

@@ -130,6 +130,12 @@ def test_a_misspelled_schedule_in_a_formula_is_an_unknown_name_with_a_suggestion
     assert [(d.code, d.help) for d in analyze(text).diagnostics] == [("RL111", "did you mean `warmup`?")]
 
 
+@pytest.mark.parametrize("schedule", ["points 0: 0, 0: 1", "0 -> 1 over 5..", "points -1: 0"])
+def test_a_broken_schedule_is_reported_once_not_again_where_the_formula_names_it(schedule: str) -> None:
+    text = f"reward s\nrule a: length 1..5 words\nschedule w: {schedule}\ntotal = a + w * a\n"
+    assert [d.span.line for d in analyze(text).diagnostics] == [3]
+
+
 def test_an_unused_schedule_is_rl223() -> None:
     text = "reward s\nrule a: length 1..5 words\nschedule warmup: 0 -> 1 over 5\n"
     assert _only(text) == ("RL223", "schedule `warmup` is not used by the total", "warmup")
