@@ -2164,8 +2164,10 @@ RL222 = _code(
         `grpo-train` reports this at start-up: a weight schedule's last
         point lies beyond `max_steps`, so the run ends before the weight
         reaches its final value (a warm-up `0 -> 1 over 1000` in a run of 200
-        steps never gets past 0.2). `rewardc check` does not know the run's
-        length and never reports it. Shorten the schedule, or train longer.
+        steps scores its last step, step 199, with 0.199). The first step is
+        step 0 (TRL's `global_step` when the batch is scored). `rewardc check`
+        does not know the run's length and never reports it. Shorten the
+        schedule, or train longer.
 
         Why it matters: a schedule is a plan for the whole run; one that is
         cut off trains on weights nobody chose.

@@ -60,12 +60,14 @@ def step_of(trainer_state: Any) -> int:
 
 
 def unfinished_schedules(schedules: Mapping[str, Schedule], max_steps: int) -> list[Diagnostic]:
-    """RL222 for each schedule (by its logged name) still changing after the run's `max_steps` steps."""
+    """RL222 for each schedule (by its logged name) whose last point lies beyond the run's `max_steps`
+    (none when `max_steps` is not set: epochs decide the length)."""
     return [
         codes.RL222(
             schedule.span, what=f"`{name}`", last=schedule.last_step, max_steps=max_steps,
             label=f"reaches {number_text(schedule.points[-1].weight)} at step {schedule.last_step}",
-            help=f"the run ends at {number_text(schedule.value_at(max_steps))}: shorten the schedule or train longer",
+            help=f"the run's last step (step {max_steps - 1}) scores with "
+            f"{number_text(schedule.value_at(max_steps - 1))}: shorten the schedule or train longer",
         )
         for name, schedule in schedules.items()
         if max_steps > 0 and schedule.last_step > max_steps

@@ -317,7 +317,8 @@ def test_rl222_names_each_schedule_that_outlasts_the_run() -> None:
     found = unfinished_schedules(compiled.logged_schedules, max_steps=200)
     assert [(d.code, d.message, d.help, text[d.span.start : d.span.end]) for d in found] == [
         ("RL222", "`weight/a` changes until step 1000, past the run's last step (200 steps)",
-         "the run ends at 0.2: shorten the schedule or train longer", "0 -> 1 over 1000"),
+         "the run's last step (step 199) scores with 0.199: shorten the schedule or train longer",
+         "0 -> 1 over 1000"),
     ]
     assert unfinished_schedules(compiled.logged_schedules, max_steps=1000) == []
     assert unfinished_schedules(compiled.logged_schedules, max_steps=-1) == []  # epochs decide: unknown
