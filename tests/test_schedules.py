@@ -333,34 +333,43 @@ rule varied: repetition { weight 1 -> 0.5 over 20 }
 RULES = ["brief", "lower", "varied"]
 
 
-@pytest.mark.slow
-@pytest.mark.filterwarnings("ignore::FutureWarning")
-def test_two_grpo_train_steps_log_each_scheduled_weight_at_the_step_trl_scored(
-    tiny_model_dir: Path, tmp_path: Path, data_file: Path, capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _grpo_train(
+    tmp_path: Path, data_file: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], *extra: str,
+) -> tuple[list[dict[str, Any]], str, str]:
+    """grpo-train on TRAINED for two steps: TRL's log history as the run ends, and stdout and stderr."""
     pytest.importorskip("trl")
     import transformers
 
     from rewardlang_trainer import train
     from train_runs import common_args
-    from trl_runs import logged
 
     histories: list[list[dict[str, Any]]] = []
     original_save = transformers.Trainer.save_model
 
-    def save_and_record(self: Any, *args: Any, **kwargs: Any) -> Any:  # the log history, as the run ends
+    def save_and_record(self: Any, *args: Any, **kwargs: Any) -> Any:
         histories.append(list(self.state.log_history))
         return original_save(self, *args, **kwargs)
 
     monkeypatch.setattr(transformers.Trainer, "save_model", save_and_record)
     spec = tmp_path / "sched.reward"
     spec.write_text(TRAINED, encoding="utf-8")
-    argv = [*common_args(spec, data_file, tiny_model_dir, tmp_path / "out"), "--max_steps", "2"]
-    assert train.main(argv) == 0
+    capsys.readouterr()
+    assert train.main([*common_args(spec, data_file, model_dir, tmp_path / "out"), "--max_steps", "2", *extra]) == 0
     out, err = capsys.readouterr()
-
     (history,) = histories
+    return history, out, err
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_two_grpo_train_steps_log_each_scheduled_weight_at_the_step_trl_scored(
+    tiny_model_dir: Path, tmp_path: Path, data_file: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from trl_runs import logged
+
+    history, out, err = _grpo_train(tmp_path, data_file, tiny_model_dir, monkeypatch, capsys)
     # TRL scores a step's completions before its optimizer step: at global_step 0, then 1.
     # (TRL averages each metric in float32: 0.975 comes back as 0.97500002.)
     assert [logged(history, f"weight/{rule}") for rule in RULES] == [
@@ -374,6 +383,7 @@ def test_two_grpo_train_steps_log_each_scheduled_weight_at_the_step_trl_scored(
         assert entry["reward"] == pytest.approx(entry["rewards/sched/total/mean"], abs=1e-5)  # weights [1, 0, 0, 0]
         assert all(math.isfinite(entry[f"rewards/sched/{rule}/mean"]) for rule in RULES)
 
+    spec = tmp_path / "sched.reward"
     warning = f"{spec}:4:34: warning[RL222]: `weight/varied` changes until step 20, past the run's last step (2 steps)"
     assert warning in err.splitlines()
     table = out.splitlines()
@@ -383,6 +393,24 @@ def test_two_grpo_train_steps_log_each_scheduled_weight_at_the_step_trl_scored(
         "  weight/lower   2.000 -> 1.000  steps 1-2  2 -> 1 at 1",
         "  weight/varied  1.000 -> 0.975  steps 1-2  1 -> 0.5 over 20",
     ]
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_with_steps_per_generation_the_weights_follow_the_generating_step(
+    tiny_model_dir: Path, tmp_path: Path, data_file: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Gradient accumulation 2, one generation every 4 micro-batches (2 optimizer steps): TRL scores once,
+    at global_step 0, and the two steps train on those rewards; only the first step logs."""
+    from trl_runs import logged
+
+    history, _, _ = _grpo_train(
+        tmp_path, data_file, tiny_model_dir, monkeypatch, capsys,
+        "--per_device_train_batch_size", "2", "--gradient_accumulation_steps", "2", "--steps_per_generation", "4",
+    )
+    assert [entry["step"] for entry in history if "weight/brief" in entry] == [1]
+    assert [logged(history, f"weight/{rule}") for rule in RULES] == [[0.0], [2.0], [1.0]]
 
 
 # ---------------------------------------------------------------------- docs
