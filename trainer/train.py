@@ -412,6 +412,11 @@ def main(argv: list[str] | None = None) -> int:
         _err(str(exc))
         return EXIT_USAGE
 
+    from rewardlang.groups import group_split_warning  # a group rule that a rank may see only part of (RL225)
+
+    if (group_warning := group_split_warning(compiled.spec, training_args)) and _is_main_process():
+        print(group_warning, file=sys.stderr)
+
     # 3. The output folder: an earlier run is never silently overwritten, nor mixed with another
     #    run's checkpoint; a false --resume_from_checkpoint means no resume.
     if not script_args.dry_run:
