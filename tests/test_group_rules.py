@@ -365,3 +365,37 @@ def test_two_grpo_steps_with_both_group_kinds(tiny_model_dir: Path, tmp_path: Pa
             assert logged(history, f"rewards/grp/{rule}/mean")[step] == pytest.approx(sum(values) / len(values))
         assert all(v is not None and -0.5 <= v <= 0.5 for v in rescored["concise"])
         assert all(v is not None and 0.0 <= v <= 1.0 for v in rescored["varied"])
+
+
+# ------------------------------------------------------- two processes, split groups
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_two_processes_with_split_groups_warn_and_score_groups_of_one(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """torchrun, 2 CPU processes, 1 completion each per step, num_generations 2: every group straddles
+    the two processes, so each process scores a group of one (brevity 0, diversity 1), as §12.3 says."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "grp.reward").write_text(
+        "reward grp\nrule concise: brevity tokens\nrule varied: diversity rougeL\n", encoding="utf-8"
+    )
+    with (tmp_path / "chats.jsonl").open("w", encoding="utf-8") as fh:
+        for question in ["Hi?", "Name a color.", "2+2?", "Say yes."]:
+            messages = [{"role": "user", "content": question}, {"role": "assistant", "content": "ok"}]
+            fh.write(json.dumps({"messages": messages}) + "\n")
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+        "-m", "rewardlang_trainer.train", "--rewards", "grp.reward", "--dataset", "chats.jsonl",
+        "--model_name_or_path", str(tiny_model_dir), "--output_dir", "out", "--num_generations", "2",
+        "--per_device_train_batch_size", "1", "--max_completion_length", "8", "--max_steps", "2",
+        "--report_to", "none", "--save_strategy", "no", "--disable_tqdm", "true", "--seed", "0",
+    ]
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.stderr.count("grpo-train: warning[RL225]: group rules `concise`, `varied` may score part") == 1
+    logs = [json.loads(line.replace("'", '"')) for line in result.stdout.splitlines() if "'rewards/grp/" in line]
+    assert [float(entry["rewards/grp/concise/mean"]) for entry in logs] == [0.0, 0.0]
+    assert [float(entry["rewards/grp/varied/mean"]) for entry in logs] == [1.0, 1.0]
