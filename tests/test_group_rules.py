@@ -180,9 +180,9 @@ def test_diversity_explains_the_closest_other_completion() -> None:
     )
     assert result.explanations is not None
     assert result.explanations["d"] == [
-        "closest of 2 other completions: #2 (fuzzy 0.750) -> 0.250",
-        "closest of 2 other completions: #0 (fuzzy 0.000) -> 1.000",
-        "closest of 2 other completions: #0 (fuzzy 0.750) -> 0.250",
+        "closest other completion: index 2 in the batch, fuzzy 0.750 (of 2 compared) -> 0.250",
+        "closest other completion: index 0 in the batch, fuzzy 0.000 (of 2 compared) -> 1.000",
+        "closest other completion: index 0 in the batch, fuzzy 0.750 (of 2 compared) -> 0.250",
         "no other completion of its prompt in this batch -> 1",
     ]
 

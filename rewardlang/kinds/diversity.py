@@ -75,8 +75,9 @@ class DiversityScorer(RuleScorer):
         other, similarity = self.closest(texts, index, group, {})
         if other is None:
             return "no other completion of its prompt in this batch -> 1"
-        return (f"closest of {len(group) - 1} other completions: #{other} ({rule.metric} {similarity:.3f})"
-                f" -> {1.0 - similarity:.3f}")
+        # The index counts from 0 within the scored batch (TRL's call, or a `rewardc score` batch).
+        return (f"closest other completion: index {other} in the batch, {rule.metric} {similarity:.3f}"
+                f" (of {len(group) - 1} compared) -> {1.0 - similarity:.3f}")
 
 
 KIND = Kind(
