@@ -383,6 +383,20 @@ def correct_rules(ctx: CheckContext) -> Iterator[Diagnostic]:
                 help=f"pick a threshold in {_num(low)}..{_num(high)}, or write `correct {correct.rule}` alone "
                 f"(`>= {_num(high)}`)",
             )
+            continue
+        always = {">=": low >= threshold, ">": low > threshold, "<=": high <= threshold, "<": high < threshold}
+        if always[correct.comparison]:
+            yield codes.RL226(
+                ctx.span(index, "correct", "threshold"),
+                rule=correct.rule,
+                comparison=correct.comparison,
+                threshold=_num(threshold),
+                low=_num(low),
+                high=_num(high),
+                label="every score of the rule meets it",
+                help=f"pick a threshold inside {_num(low)}..{_num(high)}, or write `correct {correct.rule}` alone "
+                f"(`>= {_num(high)}`)",
+            )
 
 
 @check

@@ -2175,6 +2175,35 @@ RL225 = _code(
         """,
 )
 
+RL226 = _code(
+    "RL226",
+    WARNING,
+    "`correct` threshold always met",
+    "`correct {rule} {comparison} {threshold}` always holds: `{rule}` scores lie in {low}..{high}",
+    """
+        A `brevity` rule's `correct RULE COMPARISON NUMBER` is met by every
+        score RULE can give, so every completion where RULE applies counts as
+        correct, as if `correct` were not written. Pick a threshold inside
+        RULE's score range, or write `correct RULE` alone (`>=` the highest
+        score RULE can give).
+
+        Wrong:
+
+            reward math
+            rule accuracy: equals column answer
+            rule short: brevity words { correct accuracy >= 0 }
+
+        Fixed:
+
+            reward math
+            rule accuracy: equals column answer
+            rule short: brevity words { correct accuracy >= 1 }
+
+        Why it matters: wrong answers would be paid for being short, which
+        is what `correct` is there to prevent.
+        """,
+)
+
 #: Every code, by its name: the module's `Code` objects (a test asserts each is bound to its own name).
 CODES: dict[str, Code] = {value.code: value for value in list(globals().values()) if isinstance(value, Code)}
 

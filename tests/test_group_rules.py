@@ -238,6 +238,14 @@ def test_correct_threshold_out_of_reach_is_rl147(threshold: str) -> None:
     assert d.message.endswith("never holds: `accuracy` scores lie in 0..1")
 
 
+@pytest.mark.parametrize("threshold", [">= 0", "> -1", "<= 1", "< 2"])
+def test_correct_threshold_every_score_meets_is_rl226(threshold: str) -> None:
+    text = f"reward t\nrule accuracy: equals column answer\nrule b: brevity words {{ correct accuracy {threshold} }}\n"
+    d = only(text, "RL226")
+    assert text[d.span.start : d.span.end] == threshold.split()[1]
+    assert d.message.endswith("always holds: `accuracy` scores lie in 0..1")
+
+
 @pytest.mark.parametrize("threshold", ["", ">= 1", "> 0.5", "< 1", "<= 0"])
 def test_reachable_thresholds_check_clean(threshold: str) -> None:
     text = f"reward t\nrule accuracy: equals column answer\nrule b: brevity words {{ correct accuracy {threshold} }}\n"
