@@ -20,6 +20,8 @@ from rewardlang.nodes import Case, RuleBase, Target, UnicodeMode
 from rewardlang.rules.base import RuleScorer
 from rewardlang.runtime import Batch
 
+SYMMETRIC_METRICS = frozenset({"rouge1", "rouge2", "rougeL", "fuzzy"})
+
 
 class DiversityRule(RuleBase):
     kind: Literal["diversity"]
@@ -39,6 +41,8 @@ class DiversityScorer(RuleScorer):
             case=rule.case, unicode=rule.unicode,
         )
         self.pairs = SimilarityScorer(pair_rule)
+        # F-measures and the fuzzy ratio do not depend on which text is the reference; BLEU and chrF do.
+        self.symmetric = rule.metric in SYMMETRIC_METRICS
 
     def closest(
         self, texts: list[str], index: int, group: list[int], done: dict[tuple[str, str], float]
@@ -52,6 +56,8 @@ class DiversityScorer(RuleScorer):
             if other == index:
                 continue
             pair = (texts[index], texts[other])
+            if self.symmetric and pair[1] < pair[0]:
+                pair = (pair[1], pair[0])  # the same value either way round: computed once per pair
             if pair not in done:
                 done[pair] = 1.0 if pair[0] == pair[1] else self.pairs.similarity(*pair)
             if best[0] is None or done[pair] > best[1]:
