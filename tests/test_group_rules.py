@@ -174,6 +174,19 @@ def test_diversity_fuzzy_takes_the_closest_other_completion() -> None:
     assert got["d"] == [0.25, 0.25, 1.0]
 
 
+def test_diversity_bleu_scores_each_completion_as_the_prediction() -> None:
+    # BLEU is not symmetric (its brevity penalty looks at the prediction's length): each
+    # completion is the hypothesis against the other, as sacrebleu's sentence BLEU computes it.
+    from sacrebleu.metrics import BLEU
+
+    bleu = BLEU(effective_order=True)
+    long, short = "the cat sat on the mat today", "the cat sat on the mat"
+    expected = [1 - bleu.sentence_score(long, [short]).score / 100, 1 - bleu.sentence_score(short, [long]).score / 100]
+    assert expected[0] != expected[1]
+    got = scores("reward t\nrule d: diversity bleu\n", [long, short], [user("p")] * 2)
+    assert got["d"] == [pytest.approx(expected[0]), pytest.approx(expected[1])]
+
+
 def test_diversity_explains_the_closest_other_completion() -> None:
     result = rewardlang.loads("reward t\nrule d: diversity fuzzy\n").score(
         ["abcd", "wxyz", "abce", "lone"], [user("p")] * 3 + [user("q")], explain=True
