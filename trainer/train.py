@@ -354,6 +354,7 @@ def _dry_run(compiled: Any, dataset: Any, model_path: str, tokenizer: Any, train
 # -------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     import rewardlang
+    from rewardlang.groups import group_split_warning
 
     from .data import DataError, load_dataset_source, prepare
     from .preflight import (
@@ -412,8 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         _err(str(exc))
         return EXIT_USAGE
 
-    from rewardlang.groups import group_split_warning  # a group rule that a rank may see only part of (RL225)
-
+    # RL225: a group rule (`brevity`, `diversity`) whose groups a process may hold only part of.
     if (group_warning := group_split_warning(compiled.spec, training_args)) and _is_main_process():
         print(group_warning, file=sys.stderr)
 
