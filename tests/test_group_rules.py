@@ -2,9 +2,11 @@
 
 Scores are computed by hand here (written out next to each case); open-r1's `len_reward`
 formula is written out in `open_r1_len_reward` below, as in open-r1's rewards.py, and
-compared with `brevity` on the same group. The last test trains two real GRPOTrainer
-steps on the tiny model and checks what TRL hands the rules: groups of `num_generations`
-equal (not identical) prompts.
+compared with `brevity` on the same group. Two tests train real GRPOTrainer steps on the
+tiny model: in this process, checking what TRL hands the rules (groups of `num_generations`
+equal, not identical, prompts) and what it logs; and under torchrun on two CPU processes
+(slow) whose configuration splits every group, checking grpo-train's RL225 warning and the
+groups of one each process scores.
 """
 
 from __future__ import annotations
