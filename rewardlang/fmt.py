@@ -109,6 +109,10 @@ def format_value(value: syn.Value) -> str:
         return format_expectation(value)
     if isinstance(value, syn.ScheduleValue):
         return format_schedule(value)
+    if isinstance(value, syn.Correct):
+        if value.comparison is None or value.threshold is None:
+            return value.rule.text
+        return f"{value.rule.text} {value.comparison.text} {format_number(value.threshold.value)}"
     return ", ".join(_format_item(item) for item in value)
 
 

@@ -96,8 +96,18 @@ class ScheduleValue:
     span: Span
 
 
+@dataclass(frozen=True, slots=True)
+class Correct:
+    """`brevity`'s `correct accuracy` or `correct accuracy >= 0.5`: the rule that says a completion is correct."""
+
+    rule: Word
+    comparison: Word | None
+    threshold: Number | None
+    span: Span
+
+
 Value = (
-    Number | Word | String | Range | Target | Flag | ColumnValue | Expectation | ScheduleValue
+    Number | Word | String | Range | Target | Flag | ColumnValue | Expectation | ScheduleValue | Correct
     | tuple[String | TypedString, ...]
 )
 

@@ -47,6 +47,7 @@ EXEMPT = {
     "RL008": "tested in memory: test_rl008_spec_too_large",
     "RL100": "the validator's fallback, unreachable from spec text",
     "RL222": "grpo-train reports it at start-up (from max_steps), `check` never: tests/test_schedules.py",
+    "RL225": "grpo-train reports it from the training configuration: tests/test_group_rules.py",
 }
 
 # Codes that only `rewardc test` reports (it scores the examples; `check` never does).

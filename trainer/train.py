@@ -390,6 +390,7 @@ def _dry_run(compiled: Any, dataset: Any, model_path: str, tokenizer: Any, train
 # -------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     import rewardlang
+    from rewardlang.groups import group_split_warning
 
     from .data import DataError, load_dataset_source, prepare
     from .preflight import (
@@ -448,6 +449,10 @@ def main(argv: list[str] | None = None) -> int:
         _err(str(exc))
         return EXIT_USAGE
     _warn_unfinished_schedules(compiled, training_args.max_steps, filename)
+
+    # RL225: a group rule (`brevity`, `diversity`) whose groups a process may hold only part of.
+    if (group_warning := group_split_warning(compiled.spec, training_args)) and _is_main_process():
+        print(group_warning, file=sys.stderr)
 
     # 3. The output folder: an earlier run is never silently overwritten, nor mixed with another
     #    run's checkpoint; a false --resume_from_checkpoint means no resume.
