@@ -442,3 +442,22 @@ def _columns_read(rule: ast.RuleBase) -> list[str]:
         for value in (getattr(rule, name) for name in type(rule).model_fields)
         if isinstance(value, ast.Target) and value.kind == "column" and value.column is not None
     ]
+
+
+@check
+def condition_columns(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A `when` on a column TRL never passes to rewards (`prompt`, `completions`, ...) cannot be decided."""
+    from rewardlang.conditions import RESERVED_COLUMNS
+
+    reported: set[int] = set()  # a group's rules share its condition
+    for rule in ctx.spec.rules:
+        condition = rule.when
+        if condition is None or condition.column not in RESERVED_COLUMNS or condition.column_span.start in reported:
+            continue
+        reported.add(condition.column_span.start)
+        yield codes.RL141(
+            condition.column_span,
+            column=condition.column,
+            label="not a dataset column for rewards",
+            help="add a column that names the task (`task`, `source`, ...) to the dataset and test it",
+        )

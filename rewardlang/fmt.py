@@ -107,7 +107,17 @@ def format_value(value: syn.Value) -> str:
         return f"{name} {format_value(value.value)}"
     if isinstance(value, syn.Expectation):
         return format_expectation(value)
+    if isinstance(value, syn.Condition):
+        return format_condition(value)
     return ", ".join(_format_item(item) for item in value)
+
+
+def format_condition(value: syn.Condition) -> str:
+    """`task = "math"`, `task in "a", "b"`, `has reference` (a column name that is no NAME is quoted)."""
+    column = value.column if is_name(value.column) else format_string(value.column)
+    if value.op == "has":
+        return f"has {column}"
+    return f"{column} {value.op} " + ", ".join(format_value(v) for v in value.values)
 
 
 def format_expectation(value: syn.Expectation) -> str:
@@ -308,11 +318,29 @@ class _Formatter:
             return self._with_block(i, ["defaults"], statement.options)
         if isinstance(statement, syn.ExamplesFile):
             return [f"examples {format_string(statement.path.value, statement.path.raw)}" + self._trailing(("stmt", i))]
+        if isinstance(statement, syn.WhenGroup):
+            return self._when_group(i, statement)
         if isinstance(statement, syn.Example):
             head = "example" + (f" {format_string(statement.name.value)}" if statement.name else "")
             texts = [_example_item(option) for option in statement.options]
             return self._with_block(i, [head], statement.options, texts=texts)
         return self._with_block(i, self._rule_head(statement), statement.options, statement.block_span is not None)
+
+    def _when_group(self, i: int, group: syn.WhenGroup) -> list[str]:
+        """`when CONDITION {`, its rules indented one level, `}`. Comments written inside the group are
+        kept above it (they are attached to the group statement)."""
+        head = f"when {format_condition(group.condition)} {{"
+        if not group.rules:
+            return [head + "}" + self._trailing(("stmt", i))]
+        lines = [head]
+        previous: syn.Rule | None = None
+        for rule in group.rules:
+            if previous is not None and self._blank_between(previous.span.end, rule.span.start):
+                lines.append("")
+            lines += [INDENT + line if line else "" for line in self._with_block(-1, self._rule_head(rule),
+                      rule.options, rule.block_span is not None)]
+            previous = rule
+        return [*lines, "}" + self._trailing(("stmt", i))]
 
     def _rule_head(self, rule: syn.Rule) -> list[str]:
         arguments = dict(rule.arguments)

@@ -102,6 +102,35 @@ class Target(Node):
         return f"column {self.column}" if self.kind == "column" else self.kind
 
 
+ConditionOp = Literal["=", "in", "has"]
+
+
+class Condition(Node):
+    """Where a rule applies (`when`): a dataset column equal to a value, in a list of values, or present.
+
+    How a row's value compares with the spec's values is `rewardlang.conditions.holds`.
+    """
+
+    column: Text
+    column_span: Annotated[Span, SkipValidation] = Field(default=NO_SPAN, exclude=True, repr=False)
+    op: ConditionOp
+    values: tuple[str | float, ...] = ()
+
+    def describe(self) -> str:
+        """As written in a spec: `task = "math"`, `task in "a", "b"`, `has reference`."""
+        if self.op == "has":
+            return f"has {self.column}"
+        values = ", ".join(_spec_value(value) for value in self.values)
+        return f"{self.column} {self.op} {values}"
+
+
+def _spec_value(value: str | float) -> str:
+    """A condition's value as a spec writes it: a quoted string, or a number (`2`, not `2.0`)."""
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
 class RuleBase(Node):
     """What every rule has. A kind's model adds `kind: Literal["<name>"]`, its arguments and its options."""
 
@@ -114,6 +143,7 @@ class RuleBase(Node):
     kind: str
     weight: Weight = 1.0
     scope: Scope = "answer"
+    when: Condition | None = None  # where the rule applies; elsewhere it scores None
 
 
 class TextMatching(BaseModel):

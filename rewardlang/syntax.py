@@ -86,8 +86,28 @@ class Expectation:
     span: Span
 
 
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """Where a rule applies: `task = "math"`, `task in "a", "b"`, `has reference` (the `when` option and group)."""
+
+    column: str
+    column_span: Span
+    op: str  # `=`, `in` or `has`
+    values: tuple[String | Number, ...]  # one for `=`, one or more for `in`, none for `has`
+    span: Span
+
+
 Value = (
-    Number | Word | String | Range | Target | Flag | ColumnValue | Expectation | tuple[String | TypedString, ...]
+    Number
+    | Word
+    | String
+    | Range
+    | Target
+    | Flag
+    | ColumnValue
+    | Expectation
+    | Condition
+    | tuple[String | TypedString, ...]
 )
 
 
@@ -174,7 +194,17 @@ class Header:
     span: Span
 
 
-Statement = Header | Defaults | Rule | Total | Gate | Clip | Example | ExamplesFile
+@dataclass(frozen=True, slots=True)
+class WhenGroup:
+    """`when CONDITION { rule ... }`: rules that apply only where the condition holds."""
+
+    condition: Condition
+    rules: tuple[Rule, ...]
+    span: Span
+    block_span: Span
+
+
+Statement = Header | Defaults | Rule | Total | Gate | Clip | Example | ExamplesFile | WhenGroup
 
 
 @dataclass(frozen=True, slots=True)

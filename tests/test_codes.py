@@ -33,6 +33,8 @@ NO_WRONG_EXAMPLE = {
     "RL133": "needs a schema file with a bad `$ref`; tests/golden/RL133.reward and tests/test_json_schema.py have one",
     "RL215": "needs a schema file with a misspelled keyword; tests/golden/RL215.reward has one",
     "RL139": "`rewardc test` reports it, not `check`; tests/golden/RL139.reward and tests/test_examples.py fail one",
+    "RL219": "it needs a data file (`rewardc check --data`); tests/golden/RL219.reward has one, RL219.data.jsonl",
+    "RL220": "it needs a data file (`rewardc check --data`); tests/golden/RL220.reward has one, RL220.data.jsonl",
 }
 
 
