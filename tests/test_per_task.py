@@ -463,3 +463,16 @@ def test_probe_runs_on_a_spec_with_per_task_rules(rewardc: Any, write: Any, tmp_
     assert report["honest"]["scores"] == {"brief": 1.0, "safe": 1.0}
     assert report["probes"] and all(math.isfinite(probe["total"]) for probe in report["probes"])
     assert result.code == (1 if any(probe["reaches"] for probe in report["probes"]) else 0)
+
+
+# ------------------------------------------------------------------------ docs
+def test_the_reference_s_per_task_examples_check_clean_and_are_formatted() -> None:
+    import re
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "language.md").read_text(encoding="utf-8")
+    section = text.split("### 12.1 Per-task rules: `when`", 1)[1].split("\n### ", 1)[0]
+    blocks = re.findall(r"^```reward\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    assert len(blocks) == 1
+    for block in blocks:
+        assert analyze(block).diagnostics == []
+        assert format_source(block) == (block, [])
