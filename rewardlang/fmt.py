@@ -203,15 +203,37 @@ class _Formatter:
     def __init__(self, text: str, tree: syn.SpecSyntax):
         self.text = text
         self.statements = tree.statements
+        # The rules inside `when` groups are numbered after the statements, so that their comments
+        # attach to them as to any statement's: number -> rule, and group index -> its rules' numbers.
+        self.inner: dict[int, syn.Rule] = {}
+        self.members: dict[int, list[int]] = {}
+        for i, statement in enumerate(self.statements):
+            if isinstance(statement, syn.WhenGroup):
+                for rule in statement.rules:
+                    number = len(self.statements) + len(self.inner)
+                    self.inner[number] = rule
+                    self.members.setdefault(i, []).append(number)
         self.notes: dict[NoteKey, _Notes] = {}
         self.end_notes: list[syn.Comment] = []
         self._attach(tree.comments)
 
+    def _numbered(self) -> list[tuple[int, syn.Statement]]:
+        """Every statement and every rule inside a group, with its number."""
+        return [*enumerate(self.statements), *self.inner.items()]
+
+    def _statement_at(self, number: int) -> syn.Statement:
+        return self.inner[number] if number in self.inner else self.statements[number]
+
     # -------------------------------------------------------- attachment
     def _elements(self) -> list[_Element]:
         elements = []
-        for i, statement in enumerate(self.statements):
+        for i, statement in self._numbered():
             elements.append(_Element(("stmt", i), statement.span.start, statement.span.end))
+            if isinstance(statement, syn.WhenGroup):  # its braces; its rules are numbered statements
+                block_span = statement.block_span
+                elements.append(_Element(("open", i), block_span.start, block_span.start + 1))
+                elements.append(_Element(("close", i), block_span.end - 1, block_span.end))
+                continue
             options, block = _block_of(statement)
             if block is None:
                 continue
@@ -237,7 +259,11 @@ class _Formatter:
                 continue
             target = following[0]
             enclosing = self._enclosing_statement(comment.span.start)
-            if enclosing is not None and target.key[0] not in ("opt", "close"):
+            if (
+                enclosing is not None
+                and target.key[0] not in ("opt", "close")
+                and target.key[1] not in self.members.get(enclosing, ())  # before a rule of the group
+            ):
                 # Inside a statement's head (say, between list items): keep it above the statement.
                 target = _Element(("stmt", enclosing), 0, 0)
             self._notes(target.key).leading.append(comment)
@@ -247,14 +273,13 @@ class _Formatter:
         kind = element.key[0]
         if kind in ("opt", "open", "close"):
             return True
-        statement = self.statements[element.key[1]]
-        return _block_of(statement)[1] is None
+        statement = self._statement_at(element.key[1])
+        return _block_of(statement)[1] is None and not isinstance(statement, syn.WhenGroup)
 
     def _enclosing_statement(self, offset: int) -> int | None:
-        for i, statement in enumerate(self.statements):
-            if statement.span.start < offset < statement.span.end:
-                return i
-        return None
+        """The innermost statement around `offset`: a rule inside a group before the group."""
+        around = [i for i, statement in self._numbered() if statement.span.start < offset < statement.span.end]
+        return around[-1] if around else None
 
     def _notes(self, key: NoteKey) -> _Notes:
         return self.notes.setdefault(key, _Notes())
@@ -327,20 +352,26 @@ class _Formatter:
         return self._with_block(i, self._rule_head(statement), statement.options, statement.block_span is not None)
 
     def _when_group(self, i: int, group: syn.WhenGroup) -> list[str]:
-        """`when CONDITION {`, its rules indented one level, `}`. Comments written inside the group are
-        kept above it (they are attached to the group statement)."""
+        """`when CONDITION {`, its rules (and their comments) indented one level, `}`."""
         head = f"when {format_condition(group.condition)} {{"
-        if not group.rules:
-            return [head + "}" + self._trailing(("stmt", i))]
-        lines = [head]
-        previous: syn.Rule | None = None
-        for rule in group.rules:
-            if previous is not None and self._blank_between(previous.span.end, rule.span.start):
+        close_notes = self.notes.get(("close", i), _Notes())
+        closing = "}" + self._trailing(("close", i)) + self._trailing(("stmt", i))
+        if not group.rules and not close_notes.leading and not self._trailing(("open", i)):
+            return [head + closing]
+        lines = [head + self._trailing(("open", i))]
+        previous_end: int | None = None
+        for number in self.members.get(i, []):
+            rule = self.inner[number]
+            notes = self.notes.get(("stmt", number), _Notes())
+            first_start = notes.leading[0].span.start if notes.leading else rule.span.start
+            if previous_end is not None and self._blank_between(previous_end, first_start):
                 lines.append("")
-            lines += [INDENT + line if line else "" for line in self._with_block(-1, self._rule_head(rule),
-                      rule.options, rule.block_span is not None)]
-            previous = rule
-        return [*lines, "}" + self._trailing(("stmt", i))]
+            lines += self._comment_lines(notes.leading, INDENT, rule.span.start)
+            block = self._with_block(number, self._rule_head(rule), rule.options, rule.block_span is not None)
+            lines += [INDENT + line if line else "" for line in block]
+            previous_end = rule.span.end
+        lines += self._comment_lines(close_notes.leading, INDENT, len(self.text))
+        return [*lines, closing]
 
     def _rule_head(self, rule: syn.Rule) -> list[str]:
         arguments = dict(rule.arguments)

@@ -164,8 +164,8 @@ CANONICAL = """\
 reward t
 
 rule a: length ..10 words { when task = "math"  weight 2 }
-# the polite ones
 when "task kind" in "chat", 2 {
+    # the polite ones
     rule b: phrases "please"
 
     rule c: json { when has x }
@@ -182,6 +182,23 @@ def test_format_writes_conditions_and_groups_canonically_and_is_idempotent() -> 
     first, second = analyze(MESSY), analyze(CANONICAL)
     assert [d.code for d in first.diagnostics] == [d.code for d in second.diagnostics] == ["RL140", "RL221"]
     assert first.syntax.statements and len(first.syntax.statements) == len(second.syntax.statements)
+
+
+def test_format_keeps_every_comment_of_a_group_in_its_place() -> None:
+    text = (
+        "reward t\n"
+        'when task = "m" {  # open\n'
+        "    # before a\n"
+        "    rule a: json  # after a\n"
+        "    rule b: json {\n"
+        "        # in b\n"
+        "        weight 2  # after weight\n"
+        "    }\n"
+        "    # at the end\n"
+        "}  # closed\n"
+    )
+    expected = text.replace("reward t\n", "reward t\n\n", 1)  # one blank line after the header
+    assert format_source(text) == (expected, [])
 
 
 def test_format_round_trip_keeps_the_validated_spec() -> None:
