@@ -2180,6 +2180,7 @@ RL219 = _code(
         Why it matters: the rule would score `n/a` on every row, and the run
         would train without it while its log line stays empty.
         """,
+    condition="`when {condition}` reads column `{column}`, which the data does not have",
 )
 
 RL220 = _code(

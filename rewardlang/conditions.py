@@ -113,11 +113,9 @@ def condition_columns(spec: Spec) -> list[str]:
 
 # ------------------------------------------------------------- data checks
 def columns_read(rule: RuleBase) -> Iterator[tuple[str, Any, str]]:
-    """(column, span, label) of each dataset column a rule reads: its `when`, its `column NAME`
-    targets, and a judge's `{column.NAME}` placeholders (in its criterion and its template file)."""
+    """(column, span, label) of each dataset column a rule reads: its `column NAME` targets and a
+    judge's `{column.NAME}` placeholders (in its criterion and its template file); not its `when`."""
     missing = "not a column of the data"
-    if rule.when is not None:
-        yield rule.when.column, rule.when.column_span, missing
     for name in type(rule).model_fields:
         value = getattr(rule, name)
         if isinstance(value, Target) and value.kind == "column" and value.column is not None:
@@ -146,9 +144,15 @@ def data_diagnostics(spec: Spec, columns: Collection[str], rows: Iterable[Mappin
     RL219 for every column a rule reads that the data lacks (with "did you mean"),
     RL220 for every `when` condition that holds on none of the rows. Never errors:
     a dataset never stops training, it only explains why a rule would never apply.
+    A group's rules share its condition: each condition is reported once.
     """
     available = sorted(c for c in columns if c not in RESERVED_COLUMNS)
-    diagnostics: list[Diagnostic] = []
+    conditions = list({rule.when.span.start: rule.when for rule in spec.rules if rule.when is not None}.values())
+    diagnostics = [
+        _missing_condition_column(condition, available)
+        for condition in conditions
+        if condition.column not in columns and condition.column not in RESERVED_COLUMNS
+    ]
     seen: set[tuple[str, str, int]] = set()
     for rule in spec.rules:
         for column, span, label in columns_read(rule):
@@ -157,20 +161,32 @@ def data_diagnostics(spec: Spec, columns: Collection[str], rows: Iterable[Mappin
             seen.add((rule.name, column, span.start))
             diagnostics.append(_missing_column(rule.name, column, span, label, available))
     rows = list(rows)
-    reported: set[tuple[int, str]] = set()
-    for rule in spec.rules:
-        condition = rule.when
-        if condition is None or condition.column not in columns or condition.column in RESERVED_COLUMNS:
-            continue
-        key = (condition.span.start, condition.describe())
-        if key in reported or any(holds(condition, row.get(condition.column)) for row in rows):
-            continue
-        reported.add(key)  # a group's rules share its condition: reported once
-        diagnostics.append(_never_holds(condition, rows))
+    diagnostics += [
+        _never_holds(condition, rows)
+        for condition in conditions
+        if condition.column in columns
+        and condition.column not in RESERVED_COLUMNS
+        and not any(holds(condition, row.get(condition.column)) for row in rows)
+    ]
     return diagnostics
 
 
 def _missing_column(rule: str, column: str, span: Any, label: str, available: Sequence[str]) -> Diagnostic:
+    return codes.RL219(span, rule=rule, column=column, label=label, help=_columns_help(column, available))
+
+
+def _missing_condition_column(condition: Condition, available: Sequence[str]) -> Diagnostic:
+    return codes.RL219(
+        condition.column_span,
+        variant="condition",
+        condition=condition.describe(),
+        column=condition.column,
+        label="not a column of the data",
+        help=_columns_help(condition.column, available),
+    )
+
+
+def _columns_help(column: str, available: Sequence[str]) -> str:
     best = did_you_mean(column, available)
     if best is not None:
         help_text = f"did you mean `{best}`?"
@@ -179,7 +195,7 @@ def _missing_column(rule: str, column: str, span: Any, label: str, available: Se
         help_text = f"the data's columns are {listed}" + (" …" if len(available) > VALUES_SHOWN else "")
     else:
         help_text = "the data has no columns besides the prompt and the completion"
-    return codes.RL219(span, rule=rule, column=column, label=label, help=help_text)
+    return help_text
 
 
 def _never_holds(condition: Condition, rows: Sequence[Mapping[str, Any]]) -> Diagnostic:

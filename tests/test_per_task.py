@@ -329,13 +329,21 @@ def test_check_data_warns_about_each_missing_column_and_a_condition_that_holds_n
     found = [(d["code"], d["message"], d["help"]) for d in json.loads(result.out)]
     assert found == [
         ("RL219", "rule `answer` reads column `solutoin`, which the data does not have", "did you mean `solution`?"),
-        ("RL219", "rule `answer` reads column `tsak`, which the data does not have", "did you mean `task`?"),
+        ("RL219", '`when tsak = "math"` reads column `tsak`, which the data does not have', "did you mean `task`?"),
         ("RL220", 'no row of the data has `task = "maths"` (3 rows read)',
          'did you mean "math"? `task` holds "math", "chat", "tool"'),
         ("RL219", "rule `polite` reads column `persona`, which the data does not have",
          "the data's columns are `solution`, `task`"),
     ]
     assert rewardc("check", "--strict", spec, "--data", data).code == 1
+
+
+def test_check_data_reports_a_group_s_condition_once(rewardc: Any, write: Any, tmp_path: Path) -> None:
+    data = _jsonl(tmp_path / "rows.jsonl", ROWS)
+    for condition, code in [('tsak = "math"', "RL219"), ('task = "maths"', "RL220")]:
+        spec = write(f"reward t\nwhen {condition} {{\n    rule a: json\n    rule b: json\n}}\n")
+        found = json.loads(rewardc("check", "--format", "json", spec, "--data", data).out)
+        assert [(d["code"], d["span"]["line"], d["span"]["column"]) for d in found] == [(code, 2, 6)]
 
 
 def test_check_data_lists_at_most_eight_values(rewardc: Any, write: Any, tmp_path: Path) -> None:
@@ -383,7 +391,7 @@ def test_grpo_train_prints_check_s_data_warnings_before_training(
          "task": "chat"},
     ])
     checked = rewardc("check", "--color", "never", spec, "--data", data)
-    assert checked.err.startswith("warning[RL219]: rule `answer` reads column `tsak`")
+    assert checked.err.startswith('warning[RL219]: `when tsak = "math"` reads column `tsak`')
     assert "did you mean `task`?" in checked.err
     capsys.readouterr()
     code = train.main([*common_args(spec, data, tiny_model_dir, tmp_path / "out"), "--dry_run"])
