@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import os
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -53,8 +54,9 @@ def matches(expected: str | float, value: Any) -> bool:
         return isinstance(value, str) and value == expected
     if isinstance(value, bool):
         return False
-    if isinstance(value, int | float):
-        return math.isfinite(value) and float(value) == expected
+    if isinstance(value, numbers.Real):  # numpy's numbers too (numpy's bool is no `Real`)
+        number = float(value)
+        return math.isfinite(number) and number == expected
     if isinstance(value, str):
         text = value.strip()
         return _NUMBER.fullmatch(text) is not None and float(text) == expected

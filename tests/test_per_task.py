@@ -75,6 +75,14 @@ def test_a_condition_holds_on_a_row_value_as_documented(condition: str, value: A
     assert scores_for(condition, column, [value]) == [1.0 if applies else None]
 
 
+def test_numpy_numbers_compare_as_numbers_and_numpy_bools_as_bools() -> None:
+    import numpy as np
+
+    values = [np.int64(2), np.float32(2.0), np.bool_(True), np.int64(3)]
+    assert scores_for("level = 2", "level", values) == [1.0, 1.0, None, None]
+    assert scores_for("level = 1", "level", [np.bool_(True)]) == [None]
+
+
 def test_a_column_missing_from_the_whole_batch_holds_nowhere() -> None:
     spec = rewardlang.loads(f"reward t\nrule r: {ALWAYS} {{ when has task }}\nrule s: {ALWAYS} {{ when task = 1 }}\n")
     scores = spec.score(["a", "b"], other=["x", "y"])
