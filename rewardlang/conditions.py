@@ -16,7 +16,8 @@ in docs/language.md §12.1:
 - a row without the column (a batch without it) matches no `=` or `in` condition.
 
 `data_diagnostics` compares a spec with a dataset's columns and rows: the checks of
-`rewardc check --data` and of `grpo-train` at start-up.
+`rewardc check --data` and of `grpo-train` at start-up. `task_of` names a row's task for
+`rewardc score`'s per-task means.
 """
 
 from __future__ import annotations
@@ -111,6 +112,36 @@ def _shown(value: Any, limit: int = 40) -> str:
 def condition_columns(spec: Spec) -> list[str]:
     """The columns the spec's `when` conditions read, in order of first use."""
     return list(dict.fromkeys(rule.when.column for rule in spec.rules if rule.when is not None))
+
+
+# ------------------------------------------------------------------- tasks
+# What a row's task is (`rewardc score`'s per-task means): for each condition column, the spec's
+# value the row matches, else OTHER; for a column that only `has` conditions read, PRESENT; NONE
+# for a row without a value. Bounded by the spec's values, whatever the data holds.
+OTHER, PRESENT, NONE = "(other)", "(present)", None
+
+
+def task_values(spec: Spec) -> dict[str, tuple[str | float, ...]]:
+    """Each condition column and the values the spec compares it with (none: only `has` reads it)."""
+    found: dict[str, list[str | float]] = {}
+    for rule in spec.rules:
+        if rule.when is not None:
+            found.setdefault(rule.when.column, []).extend(rule.when.values)
+    return {column: tuple(dict.fromkeys(values)) for column, values in found.items()}
+
+
+def task_of(values: Mapping[str, tuple[str | float, ...]], row: Mapping[str, Any]) -> dict[str, str | float | None]:
+    """The task of a row with dataset columns `row`, as `task_values` describes the spec."""
+    task: dict[str, str | float | None] = {}
+    for column, expected in values.items():
+        value = row.get(column)
+        if value is None:
+            task[column] = NONE
+        elif not expected:
+            task[column] = PRESENT if present(value) else NONE
+        else:
+            task[column] = next((v for v in expected if matches(v, value)), OTHER)
+    return task
 
 
 # ------------------------------------------------------------- data checks

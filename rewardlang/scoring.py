@@ -22,13 +22,12 @@ Nothing here knows argparse or terminals (that is `rewardlang.cli.score`).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from rewardlang.conditions import condition_columns
+from rewardlang.conditions import task_of, task_values
 from rewardlang.conversations import completion_text
 from rewardlang.datafile import DEFAULT_BATCH_SIZE, DataSource, open_data
 from rewardlang.rows import Row, Skipped, to_row
@@ -97,16 +96,16 @@ class Stats:
 
 
 class TaskStats:
-    """One task of a spec with `when` conditions: the rows whose condition columns hold the same values."""
+    """One task of a spec with `when` conditions: the rows that `conditions.task_of` gives the same task."""
 
-    def __init__(self, values: dict[str, Any], rules: Sequence[str]) -> None:
-        self.values = values  # condition column -> the rows' value (None: the rows lack the column)
+    def __init__(self, values: dict[str, str | float | None], rules: Sequence[str]) -> None:
+        self.values = values  # condition column -> the spec's value the rows match, `(other)`, `(present)` or None
         self.rows = 0
         self.stats = {name: Stats() for name in rules}
 
     @property
     def label(self) -> str:
-        """`task=math`, `task=math level=2`; `task=(none)` for rows without the column."""
+        """`task=math`, `task=math level=2`, `task=(other)`; `task=(none)` for rows without the column."""
         return " ".join(f"{column}={_label_value(value)}" for column, value in self.values.items())
 
     def as_dict(self) -> dict[str, Any]:
@@ -121,18 +120,12 @@ class TaskStats:
         }
 
 
-def _label_value(value: Any) -> str:
+def _label_value(value: str | float | None) -> str:
     if value is None:
         return "(none)"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _task_value(value: Any) -> Any:
-    """A row's condition value as the JSON output holds it: text, number, bool or None as they are."""
-    return value if value is None or isinstance(value, str | int | float | bool) else _label_value(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return value
 
 
 @dataclass
@@ -150,21 +143,21 @@ class ScoreResult:
     total_stats: Stats = field(default_factory=Stats)
     dropped_columns: set[str] = field(default_factory=set)  # columns not passed to rules: the name is reserved
     metrics: dict[str, float] = field(default_factory=dict)  # what rules counted, summed over every batch
-    # Per-task statistics, by label in order of first appearance: only for specs with `when` conditions.
-    task_columns: list[str] = field(default_factory=list)
+    # Per-task statistics, by label in order of first appearance: only for specs with `when` conditions
+    # (`task_values`: each condition column and the spec's values for it, `conditions.task_values`).
+    task_values: dict[str, tuple[str | float, ...]] = field(default_factory=dict)
     tasks: dict[str, TaskStats] = field(default_factory=dict)
 
     def add_to_task(self, columns: dict[str, Any], scores: dict[str, float | None]) -> None:
-        """Count one scored row in its task (the values of the spec's condition columns)."""
-        values = {column: _task_value(columns.get(column)) for column in self.task_columns}
-        task = TaskStats(values, self.rules)
+        """Count one scored row in its task (`conditions.task_of`)."""
+        task = TaskStats(task_of(self.task_values, columns), self.rules)
         task = self.tasks.setdefault(task.label, task)
         task.rows += 1
         for name, value in scores.items():
             task.stats[name].add(value)
 
     def summary(self) -> dict[str, Any]:
-        tasks = {"tasks": [task.as_dict() for task in self.tasks.values()]} if self.task_columns else {}
+        tasks = {"tasks": [task.as_dict() for task in self.tasks.values()]} if self.task_values else {}
         return {
             "rows": self.rows_read,
             "scored": self.scored,
@@ -193,7 +186,7 @@ def _score_source(request: ScoreRequest, source: DataSource) -> ScoreResult:
     spec = request.spec.spec
     rules = [rule.name for rule in spec.rules]
     result = ScoreResult(
-        spec.name, rules, source.name, stats={name: Stats() for name in rules}, task_columns=condition_columns(spec)
+        spec.name, rules, source.name, stats={name: Stats() for name in rules}, task_values=task_values(spec)
     )
     advance = request.on_progress or (lambda count: None)
     batch: list[Row] = []
@@ -247,7 +240,7 @@ def _score_batch(request: ScoreRequest, batch: Sequence[Row], result: ScoreResul
         scored = ScoredRow(row.number, text, rule_scores, scores.total[i], explanations)
         for name, value in rule_scores.items():
             result.stats.setdefault(name, Stats()).add(value)
-        if result.task_columns:
+        if result.task_values:
             result.add_to_task(row.columns, rule_scores)
         result.total_stats.add(scored.total)
         result.scored += 1

@@ -443,6 +443,32 @@ def test_score_shows_per_task_means_over_the_rows_where_each_rule_applies(
     assert ["task=(none)", "1", "n/a", "n/a", "1.000", "(1)"] in lines
 
 
+def test_a_task_is_the_spec_s_value_a_row_matches_so_free_text_makes_no_tasks(
+    rewardc: Any, write: Any, tmp_path: Path
+) -> None:
+    spec = write(
+        "reward tasks\n"
+        "rule hard: length ..3 words { when level in 2, 3 }\n"
+        "rule referenced: equals column reference { when has reference }\n"
+    )
+    data = _jsonl(tmp_path / "rows.jsonl", [
+        {"completion": "a", "level": "2", "reference": "a"},
+        {"completion": "b", "level": 2.0, "reference": "free text one"},
+        {"completion": "c", "level": 7, "reference": "free text two"},
+        {"completion": "d", "level": 3, "reference": ""},
+        {"completion": "e"},
+    ])
+    tasks = json.loads(rewardc("score", spec, "--data", data, "--format", "json").out)["summary"]["tasks"]
+    assert [(t["task"], t["values"], t["rows"]) for t in tasks] == [
+        ("level=2 reference=(present)", {"level": 2.0, "reference": "(present)"}, 2),
+        ("level=(other) reference=(present)", {"level": "(other)", "reference": "(present)"}, 1),
+        ("level=3 reference=(none)", {"level": 3.0, "reference": None}, 1),
+        ("level=(none) reference=(none)", {"level": None, "reference": None}, 1),
+    ]
+    assert tasks[0]["rules"] == {"hard": {"mean": 1.0, "rows": 2}, "referenced": {"mean": 0.5, "rows": 2}}
+    assert tasks[1]["rules"] == {"hard": {"mean": None, "rows": 0}, "referenced": {"mean": 0.0, "rows": 1}}
+
+
 def test_score_without_conditions_has_no_per_task_part(rewardc: Any, write: Any, tmp_path: Path) -> None:
     spec = write("reward t\nrule brief: length ..3 words\n")
     data = _jsonl(tmp_path / "rows.jsonl", [{"completion": "hi", "task": "chat"}])

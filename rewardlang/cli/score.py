@@ -284,7 +284,7 @@ def _write_tables(result: ScoreResult, rows: list[ScoredRow], name: str, explain
     stats.add_row(Text("total", style="bold"), _number(item["mean"]), _number(item["min"]), _number(item["max"]),
                   str(item["none"]))
     console.print(stats)
-    if result.task_columns:
+    if result.task_values:
         console.print(_task_table(result))
 
 
