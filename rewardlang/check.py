@@ -448,7 +448,7 @@ def _columns_read(rule: ast.RuleBase) -> list[str]:
 
 
 @check
-def condition_columns(ctx: CheckContext) -> Iterator[Diagnostic]:
+def conditions_on_reserved_columns(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A `when` on a column TRL never passes to rewards (`prompt`, `completions`, ...) cannot be decided."""
     reported: set[int] = set()  # a group's rules share its condition
     for rule in ctx.spec.rules:
