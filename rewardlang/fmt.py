@@ -113,8 +113,10 @@ def format_value(value: syn.Value) -> str:
 
 
 def format_condition(value: syn.Condition) -> str:
-    """`task = "math"`, `task in "a", "b"`, `has reference` (a column name that is no NAME is quoted)."""
-    column = value.column if is_name(value.column) else format_string(value.column)
+    """`task = "math"`, `task in "a", "b"`, `has reference` (a column name that is no NAME is quoted, and
+    so is a column `has` compared with values: bare, `when has = 1` would read as the `has` condition)."""
+    bare = is_name(value.column) and not (value.column == "has" and value.op != "has")
+    column = value.column if bare else format_string(value.column)
     if value.op == "has":
         return f"has {column}"
     return f"{column} {value.op} " + ", ".join(format_value(v) for v in value.values)

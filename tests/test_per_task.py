@@ -209,6 +209,25 @@ def test_format_keeps_every_comment_of_a_group_in_its_place() -> None:
     assert format_source(text) == (expected, [])
 
 
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        ('when "has" = 1', 'when "has" = 1'),  # bare, `has = 1` would be the `has` condition
+        ('when has "has"', "when has has"),
+        ('when "in" in 1, 2', "when in in 1, 2"),
+        ('when "rule" = "x"', 'when rule = "x"'),
+        ('when "a b" = "x"', 'when "a b" = "x"'),
+    ],
+)
+def test_format_quotes_a_column_name_only_where_it_must(written: str, canonical: str) -> None:
+    text = f"reward t\nrule a: json {{ {written} }}\n"
+    formatted, _ = format_source(text)
+    assert formatted == f"reward t\n\nrule a: json {{ {canonical} }}\n"
+    first, second = analyze(text).spec, analyze(formatted).spec
+    assert first is not None and second is not None
+    assert first.model_dump() == second.model_dump()
+
+
 def test_format_round_trip_keeps_the_validated_spec() -> None:
     text = (
         'reward t\nwhen task = "math" {\n  rule a: json\n  rule b: length ..3 words {weight 2}\n}\n'
