@@ -221,27 +221,25 @@ def _within_groups(starts: list[tuple[int, str]], text: str) -> list[int]:
     """
     if "when" not in {keyword for _, keyword in starts}:
         return [start for start, _ in starts]
-    masked = list(text)  # braces inside strings and comments do not count
-    for match in _lexicon().string_or_comment.finditer(text):
-        masked[match.start() : match.end()] = " " * (match.end() - match.start())
-    keyword_at = dict(starts)
+    # Braces inside strings and comments do not count.
+    masked = _lexicon().string_or_comment.sub(lambda match: " " * len(match.group(0)), text)
+    braces = [(match.start(), match.group(0)) for match in re.finditer(r"[{}]", masked)]
     kept: list[int] = []
     opened: list[str] = []  # what each open brace belongs to: "group" (a `when` statement) or "block"
     statement = ""
-    for position, char in enumerate(masked):
-        keyword = keyword_at.get(position)
-        if keyword is not None:
+    for position, item in sorted(starts + braces):
+        if item == "{":
+            opened.append("group" if statement == "when" and not opened else "block")
+        elif item == "}":
+            if opened:
+                opened.pop()
+        else:  # a statement keyword at the start of a line
             inner = opened[-1] if opened else None
-            if (inner == "group" and keyword == "rule") or (inner == "block" and keyword == "when"):
-                statement = keyword
+            statement = item
+            if (inner == "group" and item == "rule") or (inner == "block" and item == "when"):
                 continue
             kept.append(position)
-            statement = keyword
             opened.clear()
-        if char == "{":
-            opened.append("group" if statement == "when" and not opened else "block")
-        elif char == "}" and opened:
-            opened.pop()
     return kept
 
 
