@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rewardlang import ast, codes, groups
+from rewardlang.conditions import RESERVED_COLUMNS, holds
 from rewardlang.diagnostics import Diagnostic, Label, one_of, suggestion_help
 from rewardlang.kinds.banned import BannedRule
 from rewardlang.kinds.brevity import BrevityRule
@@ -510,11 +511,13 @@ def _model_backed(rule: ast.RuleBase) -> bool:
 
 @check
 def example_columns(ctx: CheckContext) -> Iterator[Diagnostic]:
-    """A rule that compares with a column does not apply to an example without it."""
+    """A rule that compares with a column does not apply to an example without it (where its `when` holds)."""
     readers = [(rule, column) for rule in ctx.spec.rules for column in _columns_read(rule)]
     for example in ctx.spec.examples:
         expected_na = {e.subject for e in example.expectations if e.op == "n/a"}
         for rule, column in readers:
+            if rule.when is not None and not holds(rule.when, example.columns.get(rule.when.column)):
+                continue  # the rule does not apply to this example: the column it compares with is not needed
             if column not in example.columns and rule.name not in expected_na:
                 where = example.span if example.file else example.span.head(len("example"))  # a line, or `example`
                 yield codes.RL218(
@@ -531,3 +534,20 @@ def _columns_read(rule: ast.RuleBase) -> list[str]:
         for value in (getattr(rule, name) for name in type(rule).model_fields)
         if isinstance(value, ast.Target) and value.kind == "column" and value.column is not None
     ]
+
+
+@check
+def conditions_on_reserved_columns(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A `when` on a column TRL never passes to rewards (`prompt`, `completions`, ...) cannot be decided."""
+    reported: set[int] = set()  # a group's rules share its condition
+    for rule in ctx.spec.rules:
+        condition = rule.when
+        if condition is None or condition.column not in RESERVED_COLUMNS or condition.column_span.start in reported:
+            continue
+        reported.add(condition.column_span.start)
+        yield codes.RL141(
+            condition.column_span,
+            column=condition.column,
+            label="not a dataset column for rewards",
+            help="add a column that names the task (`task`, `source`, ...) to the dataset and test it",
+        )

@@ -1561,6 +1561,65 @@ RL139 = _code(
 )
 
 
+RL140 = _code(
+    "RL140",
+    ERROR,
+    "condition inside a condition",
+    "rule `{name}` has a `when` of its own inside a `when` group",
+    """
+        A rule written inside a `when CONDITION { ... }` group applies where
+        the group's condition holds; it cannot add a `when` option of its
+        own. The two conditions would have to be combined (both? either?),
+        and the language does not guess. Move the rule out of the group and
+        give it the one condition it needs, or remove its own `when`.
+
+        Wrong:
+
+            reward tasks
+            when task = "math" {
+                rule answer: math column solution { when has solution }
+            }
+
+        Fixed:
+
+            reward tasks
+            when task = "math" {
+                rule answer: math column solution
+            }
+
+        Why it matters: a rule that silently applied to the wrong rows
+        would train a task on another task's reward.
+        """,
+)
+
+RL141 = _code(
+    "RL141",
+    ERROR,
+    "condition on a column rewards never see",
+    "`when` reads `{column}`, which is never passed to rewards as a column",
+    """
+        A `when` condition names `prompt`, `completion`, `completion_ids` or
+        one of the keywords TRL passes to every reward function (`prompts`,
+        `completions`, `trainer_state`, `log_extra`, `log_metric`). TRL
+        takes those out of the dataset row before calling the rewards, so
+        the condition could never be decided. Give the dataset a column
+        that names the task (`task`, `source`, ...) and test that.
+
+        Wrong:
+
+            reward tasks
+            rule answer: math column solution { when prompt = "What is 2 + 2?" }
+
+        Fixed:
+
+            reward tasks
+            rule answer: math column solution { when task = "math" }
+
+        Why it matters: the rule would never apply, and every training log
+        of it would be empty.
+        """,
+)
+
 RL143 = _code(
     "RL143",
     ERROR,
@@ -2214,6 +2273,98 @@ RL218 = _code(
 
         Why it matters: in training every row has the column; an example
         without it tests the rule on a case that never happens.
+        """,
+)
+
+RL219 = _code(
+    "RL219",
+    WARNING,
+    "column missing from the data",
+    "rule `{rule}` reads column `{column}`, which the data does not have",
+    """
+        `rewardc check SPEC --data FILE` (and `grpo-train` when it starts)
+        compares the columns the spec reads with the dataset's: the column
+        of a `when` condition, a `column NAME` target, a judge's
+        `{column.NAME}` placeholder. A column the data lacks is most often
+        a misspelling; the help line suggests the closest column of the
+        data, or lists them. Where a row lacks the column, a `when` on it
+        does not hold and a rule comparing with it scores `n/a`.
+
+        For data whose rows hold a `task` column:
+
+            {"prompt": "What is 2 + 2?", "completion": "4", "task": "math", "solution": "4"}
+
+        this spec gets the warning for `tsak`:
+
+            reward tasks
+            rule answer: math column solution { when tsak = "math" }
+
+        Fixed:
+
+            reward tasks
+            rule answer: math column solution { when task = "math" }
+
+        Why it matters: the rule would score `n/a` on every row, and the run
+        would train without it while its log line stays empty.
+        """,
+    condition="`when {condition}` reads column `{column}`, which the data does not have",
+)
+
+RL220 = _code(
+    "RL220",
+    WARNING,
+    "condition holds on no row of the data",
+    "no row of the data has `{condition}` ({rows} read)",
+    """
+        `rewardc check SPEC --data FILE` (and `grpo-train` when it starts)
+        evaluates each `when` condition on the rows of the data: this one
+        holds on none of them, so its rules would never apply. The help line
+        lists the values the column does hold (at most 8). Values compare as
+        written: `"Math"` is not `"math"`, and a string never equals a
+        number (`task = "1"` does not hold on the number 1; `task = 1` does,
+        and also on the text "1").
+
+        For data whose `task` column holds "math" and "chat":
+
+            reward tasks
+            rule answer: math column solution { when task = "maths" }
+
+        Fixed:
+
+            reward tasks
+            rule answer: math column solution { when task = "math" }
+
+        Why it matters: a per-task rule that never applies trains nothing,
+        and its mean in the training logs is missing rather than wrong, which
+        is easy to overlook.
+        """,
+)
+
+RL221 = _code(
+    "RL221",
+    WARNING,
+    "empty `when` group",
+    "`when {condition}` holds no rules",
+    """
+        A `when CONDITION { ... }` group applies its condition to the rules
+        written inside its braces; this one has none, so it does nothing.
+        Move the rules meant for those rows inside it, or remove it.
+
+        Wrong:
+
+            reward tasks
+            rule answer: math column solution
+            when task = "math" {}
+
+        Fixed:
+
+            reward tasks
+            when task = "math" {
+                rule answer: math column solution
+            }
+
+        Why it matters: the rules meant for those rows most likely apply to
+        every row instead.
         """,
 )
 

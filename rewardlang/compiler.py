@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rewardlang import ast, groups
+from rewardlang.conditions import applicable_rows, not_applicable_reason
 from rewardlang.diagnostics import SpecError
 from rewardlang.frontend import analyze, read_source, spec_base
 from rewardlang.registry import KINDS, score_range
@@ -103,7 +104,8 @@ class CompiledSpec:
             # cost rows x batch size.
             rows = [batch.row(i) for i in range(batch.size)]
             explanations = {
-                name: [_safe_explain(scorer, row, 0) for row in rows] for name, scorer in self.scorers.items()
+                name: [_explained(scorer, batch, row, i) for i, row in enumerate(rows)]
+                for name, scorer in self.scorers.items()
             }
             explanations |= self._group_explanations(batch)
         return Scores(
@@ -144,7 +146,21 @@ class CompiledSpec:
         return {name: batch.rule_scores[name] for name in self.spec.rule_names}
 
     def _score_rule(self, scorer: RuleScorer, batch: Batch) -> list[float | None]:
-        return _guarded(scorer, batch)
+        condition = scorer.rule.when
+        if condition is None:
+            return _guarded(scorer, batch)
+        # A per-task rule scores only the rows where it applies (a judge costs nothing elsewhere).
+        indices = applicable_rows(condition, batch)
+        if len(indices) == batch.size:
+            return _guarded(scorer, batch)
+        scores: list[float | None] = [None] * batch.size
+        if indices:
+            part = batch.subset(indices)
+            for index, value in zip(indices, _guarded(scorer, part), strict=True):
+                scores[index] = value
+            for name, value in part.metrics.items():  # what the rule counted counts for the whole call
+                batch.record_metric(name, value)
+        return scores
 
     def total(self, rule_scores: dict[str, list[float | None]], size: int, step: int = 0) -> list[float]:
         """The combined reward of each completion at training step `step`, as TRL would sum it or the formula says."""
@@ -330,6 +346,14 @@ def _clamped(value: Any, low: float, high: float) -> float | None:
     if not math.isfinite(number):
         return None
     return min(max(number, low), high)
+
+
+def _explained(scorer: RuleScorer, batch: Batch, row: Batch, index: int) -> str:
+    """The explanation of row `index` (`row`: a batch of it alone); a per-task rule says why it does not apply."""
+    condition = scorer.rule.when
+    if condition is not None and not applicable_rows(condition, row):
+        return not_applicable_reason(condition, batch, index)
+    return _safe_explain(scorer, row, 0)
 
 
 def _safe_explain(scorer: RuleScorer, batch: Batch, index: int) -> str:

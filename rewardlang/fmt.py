@@ -113,6 +113,8 @@ def format_value(value: syn.Value) -> str:
         if value.comparison is None or value.threshold is None:
             return value.rule.text
         return f"{value.rule.text} {value.comparison.text} {format_number(value.threshold.value)}"
+    if isinstance(value, syn.Condition):
+        return format_condition(value)
     return ", ".join(_format_item(item) for item in value)
 
 
@@ -129,6 +131,16 @@ def format_schedule(value: syn.ScheduleValue) -> str:
     if first_step is None:
         return f"{change} over {last_text}"
     return f"{change} over {format_number(first_step.value)}..{last_text}"
+
+
+def format_condition(value: syn.Condition) -> str:
+    """`task = "math"`, `task in "a", "b"`, `has reference` (a column name that is no NAME is quoted, and
+    so is a column `has` compared with values: bare, `when has = 1` would read as the `has` condition)."""
+    bare = is_name(value.column) and not (value.column == "has" and value.op != "has")
+    column = value.column if bare else format_string(value.column)
+    if value.op == "has":
+        return f"has {column}"
+    return f"{column} {value.op} " + ", ".join(format_value(v) for v in value.values)
 
 
 def format_expectation(value: syn.Expectation) -> str:
@@ -214,15 +226,37 @@ class _Formatter:
     def __init__(self, text: str, tree: syn.SpecSyntax):
         self.text = text
         self.statements = tree.statements
+        # The rules inside `when` groups are numbered after the statements, so that their comments
+        # attach to them as to any statement's: number -> rule, and group index -> its rules' numbers.
+        self.inner: dict[int, syn.Rule] = {}
+        self.members: dict[int, list[int]] = {}
+        for i, statement in enumerate(self.statements):
+            if isinstance(statement, syn.WhenGroup):
+                for rule in statement.rules:
+                    number = len(self.statements) + len(self.inner)
+                    self.inner[number] = rule
+                    self.members.setdefault(i, []).append(number)
         self.notes: dict[NoteKey, _Notes] = {}
         self.end_notes: list[syn.Comment] = []
         self._attach(tree.comments)
 
+    def _numbered(self) -> list[tuple[int, syn.Statement]]:
+        """Every statement and every rule inside a group, with its number."""
+        return [*enumerate(self.statements), *self.inner.items()]
+
+    def _statement_at(self, number: int) -> syn.Statement:
+        return self.inner[number] if number in self.inner else self.statements[number]
+
     # -------------------------------------------------------- attachment
     def _elements(self) -> list[_Element]:
         elements = []
-        for i, statement in enumerate(self.statements):
+        for i, statement in self._numbered():
             elements.append(_Element(("stmt", i), statement.span.start, statement.span.end))
+            if isinstance(statement, syn.WhenGroup):  # its braces; its rules are numbered statements
+                block_span = statement.block_span
+                elements.append(_Element(("open", i), block_span.start, block_span.start + 1))
+                elements.append(_Element(("close", i), block_span.end - 1, block_span.end))
+                continue
             options, block = _block_of(statement)
             if block is None:
                 continue
@@ -248,7 +282,11 @@ class _Formatter:
                 continue
             target = following[0]
             enclosing = self._enclosing_statement(comment.span.start)
-            if enclosing is not None and target.key[0] not in ("opt", "close"):
+            if (
+                enclosing is not None
+                and target.key[0] not in ("opt", "close")
+                and target.key[1] not in self.members.get(enclosing, ())  # before a rule of the group
+            ):
                 # Inside a statement's head (say, between list items): keep it above the statement.
                 target = _Element(("stmt", enclosing), 0, 0)
             self._notes(target.key).leading.append(comment)
@@ -258,14 +296,13 @@ class _Formatter:
         kind = element.key[0]
         if kind in ("opt", "open", "close"):
             return True
-        statement = self.statements[element.key[1]]
-        return _block_of(statement)[1] is None
+        statement = self._statement_at(element.key[1])
+        return _block_of(statement)[1] is None and not isinstance(statement, syn.WhenGroup)
 
     def _enclosing_statement(self, offset: int) -> int | None:
-        for i, statement in enumerate(self.statements):
-            if statement.span.start < offset < statement.span.end:
-                return i
-        return None
+        """The innermost statement around `offset`: a rule inside a group before the group."""
+        around = [i for i, statement in self._numbered() if statement.span.start < offset < statement.span.end]
+        return around[-1] if around else None
 
     def _notes(self, key: NoteKey) -> _Notes:
         return self.notes.setdefault(key, _Notes())
@@ -332,11 +369,35 @@ class _Formatter:
             return self._with_block(i, ["defaults"], statement.options)
         if isinstance(statement, syn.ExamplesFile):
             return [f"examples {format_string(statement.path.value, statement.path.raw)}" + self._trailing(("stmt", i))]
+        if isinstance(statement, syn.WhenGroup):
+            return self._when_group(i, statement)
         if isinstance(statement, syn.Example):
             head = "example" + (f" {format_string(statement.name.value)}" if statement.name else "")
             texts = [_example_item(option) for option in statement.options]
             return self._with_block(i, [head], statement.options, texts=texts)
         return self._with_block(i, self._rule_head(statement), statement.options, statement.block_span is not None)
+
+    def _when_group(self, i: int, group: syn.WhenGroup) -> list[str]:
+        """`when CONDITION {`, its rules (and their comments) indented one level, `}`."""
+        head = f"when {format_condition(group.condition)} {{"
+        close_notes = self.notes.get(("close", i), _Notes())
+        closing = "}" + self._trailing(("close", i)) + self._trailing(("stmt", i))
+        if not group.rules and not close_notes.leading and not self._trailing(("open", i)):
+            return [head + closing]
+        lines = [head + self._trailing(("open", i))]
+        previous_end: int | None = None
+        for number in self.members.get(i, []):
+            rule = self.inner[number]
+            notes = self.notes.get(("stmt", number), _Notes())
+            first_start = notes.leading[0].span.start if notes.leading else rule.span.start
+            if previous_end is not None and self._blank_between(previous_end, first_start):
+                lines.append("")
+            lines += self._comment_lines(notes.leading, INDENT, rule.span.start)
+            block = self._with_block(number, self._rule_head(rule), rule.options, rule.block_span is not None)
+            lines += [INDENT + line if line else "" for line in block]
+            previous_end = rule.span.end
+        lines += self._comment_lines(close_notes.leading, INDENT, len(self.text))
+        return [*lines, closing]
 
     def _rule_head(self, rule: syn.Rule) -> list[str]:
         arguments = dict(rule.arguments)

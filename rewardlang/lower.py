@@ -20,6 +20,7 @@ from rewardlang.registry import KINDS
 from rewardlang.source import SourceMap, Span
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
+_BLANK_OR_COMMENTS = re.compile(r"(?:\s+|#[^\n]*)*")
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|.)", re.DOTALL)
 
 
@@ -235,6 +236,40 @@ class Lowerer(Transformer[Token, Any]):
     @v_args(meta=True)
     def schedule(self, meta: Any, c: list[Any]) -> syn.Schedule:
         return syn.Schedule(c[0], c[1], self._tree_span(meta, c))
+    # ------------------------------------------------------------ conditions
+    def column_name(self, children: list[syn.Word | syn.String]) -> syn.Word | syn.String:
+        return children[0]
+
+    def value_list(self, children: list[syn.String | syn.Number]) -> tuple[syn.String | syn.Number, ...]:
+        return tuple(children)
+
+    def _condition(
+        self, meta: Any, c: list[Any], op: str, values: tuple[syn.String | syn.Number, ...]
+    ) -> syn.Condition:
+        name = c[0]
+        column = name.text if isinstance(name, syn.Word) else name.value
+        return syn.Condition(column, name.span, op, values, self._tree_span(meta, c))
+
+    @v_args(meta=True)
+    def condition_equal(self, meta: Any, c: list[Any]) -> syn.Condition:
+        return self._condition(meta, c, "=", (c[1],))
+
+    @v_args(meta=True)
+    def condition_in(self, meta: Any, c: list[Any]) -> syn.Condition:
+        return self._condition(meta, c, "in", c[1])
+
+    @v_args(meta=True)
+    def condition_has(self, meta: Any, c: list[Any]) -> syn.Condition:
+        return self._condition(meta, c, "has", ())
+
+    @v_args(meta=True)
+    def when_group(self, meta: Any, c: list[Any]) -> syn.WhenGroup:
+        condition, rules = c[0], tuple(c[1:])
+        span = self._tree_span(meta, c)
+        # The block runs from the `{` after the condition (past any comments) to the end of the statement.
+        skipped = _BLANK_OR_COMMENTS.match(self.source.text, condition.span.end)
+        open_brace = skipped.end() if skipped else condition.span.end
+        return syn.WhenGroup(condition, rules, span, self.source.span(open_brace, span.end))
 
     # --------------------------------------------------------------- examples
     @v_args(meta=True)

@@ -174,6 +174,33 @@ class Schedule(Node):
 def number_text(value: float) -> str:
     """A step or weight as a spec writes it: `100`, `0.5`."""
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+ConditionOp = Literal["=", "in", "has"]
+
+
+class Condition(Node):
+    """Where a rule applies (`when`): a dataset column equal to a value, in a list of values, or present.
+
+    How a row's value compares with the spec's values is `rewardlang.conditions.holds`.
+    """
+
+    column: Text
+    column_span: Annotated[Span, SkipValidation] = Field(default=NO_SPAN, exclude=True, repr=False)
+    op: ConditionOp
+    values: tuple[str | float, ...] = ()
+
+    def describe(self) -> str:
+        """As written in a spec: `task = "math"`, `task in "a", "b"`, `has reference`."""
+        if self.op == "has":
+            return f"has {self.column}"
+        values = ", ".join(_spec_value(value) for value in self.values)
+        return f"{self.column} {self.op} {values}"
+
+
+def _spec_value(value: str | float) -> str:
+    """A condition's value as a spec writes it: a quoted string, or a number (`2`, not `2.0`)."""
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
 class RuleBase(Node):
@@ -188,6 +215,7 @@ class RuleBase(Node):
     kind: str
     weight: Weight | Schedule = 1.0  # a number, or one that follows the training step
     scope: Scope = "answer"
+    when: Condition | None = None  # where the rule applies; elsewhere it scores None
 
 
 class TextMatching(BaseModel):

@@ -178,6 +178,8 @@ def _lower(
             statements.append(statement)
         elif child.data in ("rule", "schedule"):  # a formula may still name it
             broken.add(str(child.children[0]))
+        elif child.data == "when_group":
+            broken.update(str(rule.children[0]) for rule in child.children[1:] if isinstance(rule, Tree))
     return statements
 
 
@@ -185,10 +187,10 @@ def _parse_by_statement(text: str, source: SourceMap, sink: DiagnosticSink, spec
     lexicon = _lexicon()
     # A line of a triple-quoted string that starts with a keyword does not start a statement.
     inside = [(m.start(), m.end()) for m in lexicon.long_string.finditer(text)] if '"""' in text else []
-    starts = [
-        m.start(1) for m in lexicon.statement_start.finditer(text)
+    starts = _within_groups([
+        (m.start(1), m.group(1)) for m in lexicon.statement_start.finditer(text)
         if not any(start < m.start(1) < end for start, end in inside)
-    ]
+    ], text)
     if not starts or not _only_comments(text[: starts[0]]):
         starts.insert(0, 0)
     for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
@@ -199,11 +201,46 @@ def _parse_by_statement(text: str, source: SourceMap, sink: DiagnosticSink, spec
             tree = _parser().parse(chunk, start="chunk")
         except UnexpectedInput as exc:
             sink.add(_translate(exc, chunk, start, source))
-            if header := lexicon.rule_header.match(chunk):
+            # A broken rule (or `when` group) defines its rules' names all the same.
+            if chunk.startswith("when"):
+                spec.broken_rule_names.update(header.group(1) for header in lexicon.rule_header.finditer(chunk))
+            elif header := lexicon.rule_header.match(chunk):
                 spec.broken_rule_names.add(header.group(1))
             continue
         spec.statements.extend(_lower(tree, source, sink, start, spec.broken_rule_names))
     _check_header(text, source, sink, spec)
+
+
+def _within_groups(starts: list[tuple[int, str]], text: str) -> list[int]:
+    """The statement starts that are not inside a `when` group or a rule's options block.
+
+    `when` starts a statement and is an option too, and a group holds `rule` statements:
+    a rule inside a group, or a `when` option inside a rule's block, continues the
+    statement around it. Any other keyword inside braces starts a statement (the braces
+    were left open by mistake), and so does `rule` after a block left open.
+    """
+    if "when" not in {keyword for _, keyword in starts}:
+        return [start for start, _ in starts]
+    # Braces inside strings and comments do not count.
+    masked = _lexicon().string_or_comment.sub(lambda match: " " * len(match.group(0)), text)
+    braces = [(match.start(), match.group(0)) for match in re.finditer(r"[{}]", masked)]
+    kept: list[int] = []
+    opened: list[str] = []  # what each open brace belongs to: "group" (a `when` statement) or "block"
+    statement = ""
+    for position, item in sorted(starts + braces):
+        if item == "{":
+            opened.append("group" if statement == "when" and not opened else "block")
+        elif item == "}":
+            if opened:
+                opened.pop()
+        else:  # a statement keyword at the start of a line
+            inner = opened[-1] if opened else None
+            statement = item
+            if (inner == "group" and item == "rule") or (inner == "block" and item == "when"):
+                continue
+            kept.append(position)
+            opened.clear()
+    return kept
 
 
 def _check_header(text: str, source: SourceMap, sink: DiagnosticSink, spec: syn.SpecSyntax) -> None:

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from rewardlang.conditions import task_of, task_values
 from rewardlang.conversations import completion_text
 from rewardlang.datafile import DEFAULT_BATCH_SIZE, DataSource, open_data
 from rewardlang.rows import Row, Skipped, to_row
@@ -95,6 +96,39 @@ class Stats:
         return {"mean": self.total / self.count, "min": self.low, "max": self.high, "none": self.none}
 
 
+class TaskStats:
+    """One task of a spec with `when` conditions: the rows that `conditions.task_of` gives the same task."""
+
+    def __init__(self, values: dict[str, str | float | None], rules: Sequence[str]) -> None:
+        self.values = values  # condition column -> the spec's value the rows match, `(other)`, `(present)` or None
+        self.rows = 0
+        self.stats = {name: Stats() for name in rules}
+
+    @property
+    def label(self) -> str:
+        """`task=math`, `task=math level=2`, `task=(other)`; `task=(none)` for rows without the column."""
+        return " ".join(f"{column}={_label_value(value)}" for column, value in self.values.items())
+
+    def as_dict(self) -> dict[str, Any]:
+        """Each rule's mean over the task's rows where it applies (None where it applies to none) and that count."""
+        return {
+            "task": self.label,
+            "values": self.values,
+            "rows": self.rows,
+            "rules": {
+                name: {"mean": stats.as_dict()["mean"], "rows": stats.count} for name, stats in self.stats.items()
+            },
+        }
+
+
+def _label_value(value: str | float | None) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return value
+
+
 @dataclass
 class ScoreResult:
     """Everything one run found: scored rows (unless streamed to `on_row`), skipped rows, statistics."""
@@ -113,8 +147,22 @@ class ScoreResult:
     step: int = 0
     weights: dict[str, float] = field(default_factory=dict)  # the scheduled weights at `step` (`weight/<rule>`, ...)
 
+    # Per-task statistics, by label in order of first appearance: only for specs with `when` conditions
+    # (`task_values`: each condition column and the spec's values for it, `conditions.task_values`).
+    task_values: dict[str, tuple[str | float, ...]] = field(default_factory=dict)
+    tasks: dict[str, TaskStats] = field(default_factory=dict)
+
+    def add_to_task(self, columns: dict[str, Any], scores: dict[str, float | None]) -> None:
+        """Count one scored row in its task (`conditions.task_of`)."""
+        task = TaskStats(task_of(self.task_values, columns), self.rules)
+        task = self.tasks.setdefault(task.label, task)
+        task.rows += 1
+        for name, value in scores.items():
+            task.stats[name].add(value)
+
     def summary(self) -> dict[str, Any]:
         scheduled = {"step": self.step, "weights": self.weights} if self.weights else {}
+        tasks = {"tasks": [task.as_dict() for task in self.tasks.values()]} if self.task_values else {}
         return scheduled | {
             "rows": self.rows_read,
             "scored": self.scored,
@@ -123,6 +171,7 @@ class ScoreResult:
             "rules": {name: stats.as_dict() for name, stats in self.stats.items()},
             "total": self.total_stats.as_dict(),
             "metrics": dict(sorted(self.metrics.items())),
+            **tasks,
         }
 
 
@@ -141,7 +190,10 @@ def score(request: ScoreRequest) -> ScoreResult:
 def _score_source(request: ScoreRequest, source: DataSource) -> ScoreResult:
     spec = request.spec.spec
     rules = [rule.name for rule in spec.rules]
-    result = ScoreResult(spec.name, rules, source.name, stats={name: Stats() for name in rules}, step=request.step)
+    result = ScoreResult(
+        spec.name, rules, source.name, stats={name: Stats() for name in rules}, step=request.step,
+        task_values=task_values(spec),
+    )
     advance = request.on_progress or (lambda count: None)
     batch: list[Row] = []
     for number, record in source.records():
@@ -196,6 +248,8 @@ def _score_batch(request: ScoreRequest, batch: Sequence[Row], result: ScoreResul
         scored = ScoredRow(row.number, text, rule_scores, scores.total[i], explanations)
         for name, value in rule_scores.items():
             result.stats.setdefault(name, Stats()).add(value)
+        if result.task_values:
+            result.add_to_task(row.columns, rule_scores)
         result.total_stats.add(scored.total)
         result.scored += 1
         if request.on_row is None:

@@ -106,8 +106,29 @@ class Correct:
     span: Span
 
 
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """Where a rule applies: `task = "math"`, `task in "a", "b"`, `has reference` (the `when` option and group)."""
+
+    column: str
+    column_span: Span
+    op: str  # `=`, `in` or `has`
+    values: tuple[String | Number, ...]  # one for `=`, one or more for `in`, none for `has`
+    span: Span
+
+
 Value = (
-    Number | Word | String | Range | Target | Flag | ColumnValue | Expectation | ScheduleValue | Correct
+    Number
+    | Word
+    | String
+    | Range
+    | Target
+    | Flag
+    | ColumnValue
+    | Expectation
+    | ScheduleValue
+    | Correct
+    | Condition
     | tuple[String | TypedString, ...]
 )
 
@@ -204,7 +225,17 @@ class Schedule:
     span: Span
 
 
-Statement = Header | Defaults | Rule | Total | Gate | Clip | Example | ExamplesFile | Schedule
+@dataclass(frozen=True, slots=True)
+class WhenGroup:
+    """`when CONDITION { rule ... }`: rules that apply only where the condition holds."""
+
+    condition: Condition
+    rules: tuple[Rule, ...]
+    span: Span
+    block_span: Span
+
+
+Statement = Header | Defaults | Rule | Total | Gate | Clip | Example | ExamplesFile | Schedule | WhenGroup
 
 
 @dataclass(frozen=True, slots=True)

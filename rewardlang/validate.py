@@ -19,6 +19,7 @@ from rewardlang import ast, codes
 from rewardlang import syntax as syn
 from rewardlang.diagnostics import Diagnostic, Label, suggestion_help
 from rewardlang.examples import build_examples
+from rewardlang.fmt import format_condition
 from rewardlang.registry import KINDS
 from rewardlang.source import NO_SPAN, FieldPath, Span, SpanTable
 
@@ -34,6 +35,17 @@ def build_spec(tree: syn.SpecSyntax, base: str | os.PathLike[str] | None = None)
     folder; None: the working directory).
     """
     return _Builder(base).build(tree)
+
+
+def grouped_rules(statements: list[syn.Statement]) -> list[tuple[syn.Rule, syn.WhenGroup | None]]:
+    """Every rule of a spec in source order, with the `when` group it is written in (None: none)."""
+    found: list[tuple[syn.Rule, syn.WhenGroup | None]] = []
+    for statement in statements:
+        if isinstance(statement, syn.Rule):
+            found.append((statement, None))
+        elif isinstance(statement, syn.WhenGroup):
+            found += [(rule, statement) for rule in statement.rules]
+    return found
 
 
 class Built(NamedTuple):
@@ -55,13 +67,15 @@ class _Builder:
         defaults = self._defaults([s for s in tree.statements if isinstance(s, syn.Defaults)])
         rules: list[ast.RuleBase] = []
         failed: set[str] = set()
-        syntax_rules = [s for s in tree.statements if isinstance(s, syn.Rule)]
+        grouped = grouped_rules(tree.statements)
+        self._check_empty_groups(tree.statements)
+        syntax_rules = [rule for rule, _ in grouped]
         self._check_rule_names(syntax_rules)
-        for index, rule in enumerate(syntax_rules):
+        for index, (rule, group) in enumerate(grouped):
             # A rule's spans are keyed by its place in the file until it validates,
             # then by its place in the Spec (failed rules leave gaps).
             outer, self.spans = self.spans, SpanTable()
-            validated = self._rule(index, rule, defaults)
+            validated = self._rule(index, rule, defaults, group)
             rule_spans, self.spans = self.spans, outer
             if validated is None:
                 failed.add(rule.name.text)
@@ -187,7 +201,9 @@ class _Builder:
         return list(seen.values())
 
     # ----------------------------------------------------------------- rules
-    def _rule(self, index: int, rule: syn.Rule, defaults: dict[str, tuple[Any, Span]]) -> ast.RuleBase | None:
+    def _rule(
+        self, index: int, rule: syn.Rule, defaults: dict[str, tuple[Any, Span]], group: syn.WhenGroup | None = None
+    ) -> ast.RuleBase | None:
         kind = rule.kind.text
         model: type[ast.RuleBase] = KINDS[kind].model
         path: FieldPath = ("syntax_rules", index)
@@ -200,6 +216,8 @@ class _Builder:
         for option in self._unique_options(rule.options):
             data[option.key] = self._value(option.value, (*path, option.key), field=option.key)
             self.spans[(*path, option.key)] = option.span
+        if group is not None:
+            data["when"] = self._group_condition(rule, group, (*path, "when"))
         for key, (value, span) in defaults.items():
             if key in model.model_fields and key not in data:
                 data[key] = value
@@ -211,6 +229,35 @@ class _Builder:
         except ValidationError as exc:
             self._report(exc, prefix=path, kind=kind)
             return None
+
+    def _check_empty_groups(self, statements: list[syn.Statement]) -> None:
+        for statement in statements:
+            if isinstance(statement, syn.WhenGroup) and not statement.rules:
+                condition = statement.condition
+                self.diagnostics.append(
+                    codes.RL221(
+                        statement.span,
+                        condition=format_condition(condition),
+                        label="no rules inside",
+                        help="write the rules for these rows inside the braces, or remove the group",
+                    )
+                )
+
+    def _group_condition(self, rule: syn.Rule, group: syn.WhenGroup, path: FieldPath) -> dict[str, Any]:
+        """A group's condition, copied onto one of its rules (a `when` of the rule's own is an error)."""
+        own = next((option for option in rule.options if option.key == "when"), None)
+        if own is not None:
+            self.diagnostics.append(
+                codes.RL140(
+                    own.span,
+                    name=rule.name.text,
+                    label="a condition of its own",
+                    labels=(Label(group.condition.span, "the group's condition"),),
+                    help="move the rule out of the `when` group, or remove its own `when`",
+                )
+            )
+        condition: dict[str, Any] = self._value(group.condition, path)
+        return condition
 
     def _check_names(self, data: dict[str, Any], path: FieldPath) -> int:
         """Targets and formula functions are plain names in the grammar; give them good errors."""
@@ -252,6 +299,15 @@ class _Builder:
                 self.spans[(*path, "threshold")] = value.threshold.span
                 data |= {"comparison": value.comparison.text, "threshold": value.threshold.value}
             return data
+        if isinstance(value, syn.Condition):
+            self.spans[(*path, "column")] = value.column_span
+            return {
+                "column": value.column,
+                "column_span": value.column_span,
+                "op": value.op,
+                "values": [v.value for v in value.values],
+                "span": value.span,
+            }
         if isinstance(value, syn.Target):
             if value.is_column:
                 return {"kind": "column", "column": value.name, "span": value.span}

@@ -83,7 +83,7 @@ def test_option_not_applicable_is_rl102_listing_accepted_options() -> None:
     assert d.message == "option `each` does not apply to `json` rules"
     assert at(d) == where(text, "each")
     assert covers(text, d) == "each"
-    assert d.help == "`json` rules accept `extract`, `keys`, `schema`, `scope`, `tool` or `weight`"
+    assert d.help == "`json` rules accept `extract`, `keys`, `schema`, `scope`, `tool`, `weight` or `when`"
 
 
 def test_option_not_applicable_to_length_rules() -> None:

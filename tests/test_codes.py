@@ -35,6 +35,8 @@ NO_WRONG_EXAMPLE = {
     "RL139": "`rewardc test` reports it, not `check`; tests/golden/RL139.reward and tests/test_examples.py fail one",
     "RL222": "grpo-train reports it at start-up from `max_steps`, never `check`; tests/test_schedules.py builds one",
     "RL225": "grpo-train reports it from the training configuration, not `check`; tests/test_group_rules.py",
+    "RL219": "it needs a data file (`rewardc check --data`); tests/golden/RL219.reward has one, RL219.data.jsonl",
+    "RL220": "it needs a data file (`rewardc check --data`); tests/golden/RL220.reward has one, RL220.data.jsonl",
 }
 
 

@@ -6,7 +6,8 @@ is the exact stderr of
     rewardc check --format rich --color never tests/golden/<CODE>.reward
 
 run from the repository root. `<CODE>.short.txt` (short style, stderr) and
-`<CODE>.json` (JSON style, stdout) exist for a few codes. Expected files are
+`<CODE>.json` (JSON style, stdout) exist for a few codes. A code about data
+(`rewardc check --data`) has its data next to the spec, `<CODE>.data.jsonl`. Expected files are
 generated, never written by hand: after an intended change to a message run
 
     REWARDLANG_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py
@@ -35,6 +36,7 @@ import pytest
 from rewardlang import analyze
 from rewardlang.cli import main
 from rewardlang.codes import CODES
+from rewardlang.diagnostics import Diagnostic
 from rewardlang.parser import MAX_SOURCE_CHARS
 from rewardlang.render import render
 
@@ -86,7 +88,9 @@ def test_golden(
     relative = spec.relative_to(ROOT).as_posix()  # what the output shows as the file name
     style, stream = STYLES[suffix]
     command = "test" if spec.stem in TEST_CODES else "check"
-    exit_code, out, err = _run([command, "--format", style, "--color", "never", relative], capsys)
+    data = _data_file(spec)
+    with_data = ["--data", data.relative_to(ROOT).as_posix()] if data is not None else []
+    exit_code, out, err = _run([command, "--format", style, "--color", "never", relative, *with_data], capsys)
     actual = out if stream == "out" else err
     expected_path = GOLDEN / (spec.stem + suffix)
     if UPDATE:
@@ -99,11 +103,29 @@ def test_golden(
         assert f"error[{spec.stem}]" in err and exit_code == 1
         return
     diagnostics = analyze(spec.read_text(encoding="utf-8"), base=spec.parent).diagnostics  # as `rewardc check` reads it
+    if data is not None:
+        diagnostics += _data_diagnostics(spec, data)
     assert spec.stem in {d.code for d in diagnostics}, f"{spec.name} does not trigger {spec.stem}"
     if stream == "err":
         assert out == "", "rich and short diagnostics go to stderr only"
     # Exit status: 1 when any error is reported, 0 when there are only warnings.
     assert exit_code == (1 if any(d.is_error for d in diagnostics) else 0)
+
+
+def _data_file(spec: Path) -> Path | None:
+    """`<CODE>.data.jsonl`: the data a code about data is checked against (`rewardc check --data`)."""
+    data = spec.with_suffix(".data.jsonl")
+    return data if data.exists() else None
+
+
+def _data_diagnostics(spec: Path, data: Path) -> list[Diagnostic]:
+    from rewardlang.cli.check import read_sample
+    from rewardlang.conditions import data_diagnostics
+
+    parsed = analyze(spec.read_text(encoding="utf-8"), base=spec.parent).spec
+    assert parsed is not None, f"{spec.name}: a spec checked against data must be valid"
+    sample = read_sample(str(data), "auto")
+    return data_diagnostics(parsed, sample.columns, sample.rows)
 
 
 def test_golden_file_names_are_known_codes() -> None:
@@ -132,10 +154,12 @@ def test_warning_goldens_pass_without_strict_but_fail_with_it(
     monkeypatch.chdir(ROOT)
     for spec in SPECS:
         relative = spec.relative_to(ROOT).as_posix()
-        _, _, err = _run(["check", "--color", "never", relative], capsys)
+        data = _data_file(spec)
+        with_data = ["--data", data.relative_to(ROOT).as_posix()] if data is not None else []
+        _, _, err = _run(["check", "--color", "never", relative, *with_data], capsys)
         if "error[" in err or spec.stem in TEST_CODES:
             continue
-        exit_code, _, _ = _run(["check", "--strict", "--color", "never", relative], capsys)
+        exit_code, _, _ = _run(["check", "--strict", "--color", "never", relative, *with_data], capsys)
         assert exit_code == 1, f"{spec.name}: warnings must fail under --strict"
 
 

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from rewardlang import analyze, cli
+from rewardlang.conditions import RESERVED_COLUMNS
 from rewardlang.diagnostics import Severity
 from rewardlang.fmt import format_source
 from rewardlang.registry import KINDS
@@ -531,6 +532,22 @@ def rule_body(draw: st.DrawFn) -> tuple[str, list[str]]:
     return head, options
 
 
+# `when` conditions (docs §12.1): a column (a name, or a quoted one) compared with strings and numbers.
+condition_column = (names | phrase_text.map(lambda t: quote(t, "plain"))).filter(
+    lambda c: c != "has" and c.strip('"') not in RESERVED_COLUMNS
+)
+condition_value = phrase_text.map(lambda t: quote(t, "plain")) | num(
+    st.integers(-1000, 1000) | st.floats(-1e6, 1e6, allow_nan=False)
+)
+condition = st.one_of(
+    st.tuples(condition_column, condition_value).map(lambda c: f"{c[0]} = {c[1]}"),
+    st.tuples(condition_column, st.lists(condition_value, min_size=1, max_size=3)).map(
+        lambda c: f"{c[0]} in {', '.join(c[1])}"
+    ),
+    condition_column.map(lambda c: f"has {c}"),
+)
+
+
 def formula(rule_names: list[str]) -> st.SearchStrategy[str]:
     """Formulas written with full parentheses, so the source fixes the tree."""
     leaves = st.sampled_from(rule_names) | num(st.integers(1, 100) | st.floats(0.01, 100))
@@ -584,24 +601,35 @@ def valid_specs(draw: st.DrawFn) -> str:
         )
         out += maybe_comment() + "defaults { " + "  ".join(options) + " }" + trailing() + draw(gap)
     rule_names = draw(st.lists(names, min_size=1, max_size=5, unique=True))
-    for name in rule_names:
+    # Some consecutive rules in a `when` group (none of them with a `when` of its own).
+    group_start = draw(st.integers(0, len(rule_names) - 1))
+    group_end = group_start + draw(st.integers(0, len(rule_names) - group_start))
+    for index, name in enumerate(rule_names):
         head, options = draw(rule_body())
-        out += maybe_comment()
+        grouped = group_start <= index < group_end
+        indent = "    " if grouped else ""
+        if index == group_start and grouped:
+            out += maybe_comment() + f"when {draw(condition)} {{{trailing()}\n"
+        elif not grouped and draw(st.integers(0, 3)) == 0:
+            options = [*options, f"when {draw(condition)}"]
+        out += maybe_comment(indent)
         layouts = ["none", "inline", "lines"] if options else ["none", "empty"]
         layout = draw(st.sampled_from(layouts))
         if layout == "none":
-            out += f"rule {name}: {head}{trailing()}"
+            out += f"{indent}rule {name}: {head}{trailing()}"
         elif layout == "empty":
-            out += f"rule {name}: {head} {{}}{trailing()}"
+            out += f"{indent}rule {name}: {head} {{}}{trailing()}"
         elif layout == "inline":
-            out += f"rule {name}: {head} {{ {'  '.join(options)} }}{trailing()}"
+            out += f"{indent}rule {name}: {head} {{ {'  '.join(options)} }}{trailing()}"
         else:
-            out += f"rule {name}: {head} {{{trailing()}\n"
+            out += f"{indent}rule {name}: {head} {{{trailing()}\n"
             for text in options:
-                out += maybe_comment("    ") + f"    {text}{trailing()}\n"
+                out += maybe_comment(indent + "    ") + f"{indent}    {text}{trailing()}\n"
                 out += draw(st.sampled_from(["", "", "\n", "\n\n"]))
-            out += maybe_comment("    ") + "}" + trailing()
+            out += maybe_comment(indent + "    ") + indent + "}" + trailing()
         out += draw(gap)
+        if grouped and index == group_end - 1:
+            out += maybe_comment("    ") + "}" + trailing() + draw(gap)
     if draw(st.booleans()):
         out += maybe_comment() + f"total = {draw(formula(rule_names))}{trailing()}\n"
     for _ in range(draw(st.integers(0, 2))):

@@ -12,6 +12,9 @@ raises `PreflightError` with a message that names the option, file or rule at fa
   overwritten, nor mixed with another run's checkpoint.
 - `model_location_problem(name)` / `rule_model_problems(spec)`: a model folder that does not
   exist, or a Hub id that cannot be loaded offline, is reported before anything loads.
+- `data_warnings(spec, text, filename, dataset)`: what `rewardc check --data` warns about the
+  training dataset (a column the spec reads that it lacks, a `when` that holds on no row);
+  warnings only, they never stop training.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ __all__ = [
     "LATEST_WORDS",
     "PreflightError",
     "check_output_dir",
+    "data_warnings",
     "model_location_problem",
     "read_config",
     "resume_request",
@@ -298,3 +302,22 @@ def _default_embedder_problem(rule: str) -> str | None:
     except ModelLoadError as exc:
         return f"rule `{rule}`: {exc}"
     return None
+
+
+# ------------------------------------------------------------------------------------- dataset
+DATA_SAMPLE_ROWS = 100_000  # rows whose `when` columns are read for the checks, as `rewardc check --data`
+
+
+def data_warnings(spec: Any, text: str, filename: str, dataset: Any) -> str:
+    """`rewardc check --data`'s warnings about the training dataset, rendered as check renders them ("" if none)."""
+    from rewardlang.conditions import condition_columns, data_diagnostics
+    from rewardlang.render import render, summary
+
+    columns = set(dataset.column_names)
+    read = [column for column in condition_columns(spec) if column in columns]
+    sample = dataset.select(range(min(DATA_SAMPLE_ROWS, dataset.num_rows))).select_columns(read) if read else None
+    rows = sample.to_list() if sample is not None else []
+    diagnostics = data_diagnostics(spec, columns, rows)
+    if not diagnostics:
+        return ""
+    return render(diagnostics, text, filename) + summary(0, len(diagnostics)) + "\n"

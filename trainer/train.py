@@ -390,12 +390,14 @@ def _dry_run(compiled: Any, dataset: Any, model_path: str, tokenizer: Any, train
 # -------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     import rewardlang
+    from rewardlang.frontend import read_source
     from rewardlang.groups import group_split_warning
 
     from .data import DataError, load_dataset_source, prepare
     from .preflight import (
         PreflightError,
         check_output_dir,
+        data_warnings,
         model_location_problem,
         read_config,
         resume_request,
@@ -420,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         with resources.as_file(DEFAULT_SPEC) if rewards is None else contextlib.nullcontext(rewards) as spec_file:
             filename = str(spec_file)
             compiled = rewardlang.load(spec_file)
+            spec_text = read_source(spec_file)  # for the warnings about the dataset (step 5)
     except rewardlang.SpecError as exc:
         if _is_main_process():  # every rank finds the same errors: show them once
             from rewardlang.render import render_error
@@ -493,6 +496,8 @@ def main(argv: list[str] | None = None) -> int:
         _err(str(exc))
         return EXIT_USAGE
     _say(report.summary())
+    if _is_main_process():  # the columns the spec reads that the dataset lacks, `when`s that hold nowhere
+        sys.stderr.write(data_warnings(compiled.spec, spec_text, filename, dataset))
 
     # 6. The model.
     model_path = model_args.model_name_or_path

@@ -6,10 +6,11 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from rewardlang.cli.common import display_name, positive_int, print_error, read_spec, spec_folder_of
-from rewardlang.diagnostics import Diagnostic
+from rewardlang.cli.common import STDIN, display_name, positive_int, print_error, read_spec, spec_folder_of
+from rewardlang.datafile import DATA_FORMATS, DataError, open_data
+from rewardlang.diagnostics import Diagnostic, sort_diagnostics
 from rewardlang.exits import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from rewardlang.frontend import SourceError, SourceTooLarge, analyze
 from rewardlang.render import STYLES, render, summary, to_json, use_color
@@ -22,14 +23,67 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--strict", action="store_true", help="warnings fail the check too")
     parser.add_argument("--max-errors", type=positive_int, metavar="N", help="stop after N errors")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument(
+        "--data", metavar="FILE",
+        help="also check the columns the spec reads against this data (JSONL, JSON or Parquet; `-`: standard input)",
+    )
+    parser.add_argument(
+        "--data-format", choices=DATA_FORMATS, default="auto",
+        help="format of the --data file (default: detected from its content and extension)",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    return check(args.files, args.format, args.strict, args.max_errors, use_color(args.color, sys.stderr))
+    data: DataSample | None = None
+    if args.data is not None:
+        if args.data == STDIN and STDIN in args.files:
+            print_error("the spec and the data cannot both come from standard input")
+            return EXIT_USAGE
+        try:
+            data = read_sample(args.data, args.data_format)
+        except DataError as exc:
+            print_error(str(exc))
+            return EXIT_USAGE
+    return check(args.files, args.format, args.strict, args.max_errors, use_color(args.color, sys.stderr), data)
 
 
-def check(files: Sequence[str], style: str, strict: bool, max_errors: int | None, color: bool) -> int:
+class DataSample(NamedTuple):
+    """What `--data` checks read from a data file: its columns and the rows' columns (at most `SAMPLE_ROWS`)."""
+
+    columns: set[str]
+    rows: list[dict[str, Any]]
+
+
+SAMPLE_ROWS = 100_000  # rows of --data read for the checks (their columns only)
+
+
+def read_sample(path: str, data_format: str) -> DataSample:
+    """The columns and rows of a data file as `rewardc score` reads them; raises `DataError`."""
+    from rewardlang.rows import Row, to_row
+
+    source = open_data(path, data_format)
+    rows: list[dict[str, Any]] = []
+    try:
+        for number, record in source.records():
+            row = to_row(number, record)
+            if isinstance(row, Row):  # rows that cannot be scored are `rewardc score`'s to report
+                rows.append(row.columns)
+            if len(rows) >= SAMPLE_ROWS:
+                break
+    finally:
+        source.close()
+    return DataSample({name for row in rows for name in row}, rows)
+
+
+def check(
+    files: Sequence[str],
+    style: str,
+    strict: bool,
+    max_errors: int | None,
+    color: bool,
+    data: DataSample | None = None,
+) -> int:
     io_failed = spec_failed = False
     shown_errors = total_errors = total_warnings = 0
     json_items: list[dict[str, object]] = []
@@ -44,7 +98,13 @@ def check(files: Sequence[str], style: str, strict: bool, max_errors: int | None
             io_failed = True
             continue
         else:
-            diagnostics = analyze(text, spec_folder_of(name)).diagnostics
+            analysis = analyze(text, spec_folder_of(name))
+            diagnostics = analysis.diagnostics
+            if data is not None and analysis.spec is not None:
+                from rewardlang.conditions import data_diagnostics
+
+                found = data_diagnostics(analysis.spec, data.columns, data.rows)
+                diagnostics = sort_diagnostics(diagnostics + found)
         errors = sum(d.is_error for d in diagnostics)
         warnings = len(diagnostics) - errors
         total_errors += errors

@@ -300,3 +300,25 @@ def _write_tables(
         for key, value in result.weights.items():
             weights.add_row(key, _number(value), schedules[key].describe())
         console.print(weights)
+    if result.task_values:
+        console.print(_task_table(result))
+
+
+def _task_table(result: ScoreResult) -> Any:
+    """Per task (the values of the `when` columns): each rule's mean over the rows where it applies, and how many."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title="per task: mean (rows where the rule applies)", box=box.SIMPLE_HEAD)
+    table.add_column("task", no_wrap=True)
+    table.add_column("rows", justify="right", no_wrap=True)
+    for rule in result.rules:
+        table.add_column(rule, justify="right", no_wrap=True)
+    for task in result.tasks.values():
+        cells = [task.label, str(task.rows)]
+        for rule in result.rules:
+            stats = task.stats[rule]
+            mean = stats.as_dict()["mean"]
+            cells.append("n/a" if mean is None else f"{mean:.3f} ({stats.count})")
+        table.add_row(*cells)
+    return table
