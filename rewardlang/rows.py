@@ -69,5 +69,9 @@ def to_row(number: int, record: Any) -> Row | Skipped:
         isinstance(completion_ids, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in completion_ids)
     ):
         return Skipped(number, "`completion_ids` is not a list of whole numbers")
-    columns = {key: value for key, value in record.items() if key not in _ROW_FIELDS and isinstance(key, str)}
-    return Row(number, prompt, completion, completion_ids, columns)
+    return Row(number, prompt, completion, completion_ids, row_columns(record))
+
+
+def row_columns(record: dict[Any, Any]) -> dict[str, Any]:
+    """A record's dataset columns: every field but the prompt, the completion and its ids."""
+    return {key: value for key, value in record.items() if key not in _ROW_FIELDS and isinstance(key, str)}

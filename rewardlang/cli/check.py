@@ -59,16 +59,23 @@ SAMPLE_ROWS = 100_000  # rows of --data read for the checks (their columns only)
 
 
 def read_sample(path: str, data_format: str) -> DataSample:
-    """The columns and rows of a data file as `rewardc score` reads them; raises `DataError`."""
-    from rewardlang.rows import Row, to_row
+    """The columns of each row of a data file, as the rules would see them; raises `DataError`.
+
+    A training dataset has prompts and no completions: its rows count too (what `grpo-train`
+    trains on is what `--data` checks). A conversation gets grpo-train's `reference` column.
+    """
+    from rewardlang.probe.honest import with_reference
+    from rewardlang.rows import Row, row_columns, to_row
 
     source = open_data(path, data_format)
     rows: list[dict[str, Any]] = []
     try:
         for number, record in source.records():
             row = to_row(number, record)
-            if isinstance(row, Row):  # rows that cannot be scored are `rewardc score`'s to report
-                rows.append(row.columns)
+            if isinstance(row, Row):
+                rows.append(with_reference(record, row).columns)
+            elif isinstance(record, dict) and record.get("prompt") is not None:  # a prompt to train on
+                rows.append(row_columns(record))
             if len(rows) >= SAMPLE_ROWS:
                 break
     finally:
