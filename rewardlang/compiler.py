@@ -25,7 +25,7 @@ from typing import Any
 from rewardlang import ast
 from rewardlang.diagnostics import SpecError
 from rewardlang.frontend import analyze, read_source, spec_base
-from rewardlang.registry import KINDS, score_range
+from rewardlang.registry import kind_of, score_range
 from rewardlang.rules.base import RuleScorer
 from rewardlang.rules.models import ModelLoadError
 from rewardlang.runtime import Batch
@@ -38,7 +38,7 @@ _TRL_KEYWORDS = frozenset({"prompts", "completions", "completion_ids", "trainer_
 
 def compile_rule(rule: ast.RuleBase) -> RuleScorer:
     """The rule's scorer: its kind's scorer class, built with the validated rule."""
-    return KINDS[rule.kind].scorer(rule)
+    return kind_of(rule.kind).scorer(rule)
 
 
 @dataclass(frozen=True)
