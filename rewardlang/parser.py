@@ -324,7 +324,7 @@ def _unexpected_token(exc: UnexpectedToken, chunk: str, offset: int, source: Sou
         keywords = sorted(set(keywords) | set(_lexicon().statement_keywords))
     if token.type == "NAME" and keywords:
         return codes.RL001(span, word=shown, label=label, help=suggestion_help(str(token), keywords))
-    return codes.RL002(span, token=_describe_token(token), label=label, help=_token_help(token, accepts))
+    return codes.RL002(span, token=_describe_token(token), label=label, help=_token_help(token, accepts, chunk[: token.start_pos]))
 
 
 # Parser state stack -> the terminals it accepts. Lark computes `accepts` by feeding
@@ -372,9 +372,14 @@ def _describe_token(token: Token) -> str:
     return f"`{token}`"
 
 
-def _token_help(token: Token, accepts: set[str]) -> str:
-    """A hint for the usual slips; terminal names are the grammar's (`_COMMA`, `_DOTS`, ...)."""
-    if token.type in ("STRING", "RAW_STRING") and "_COMMA" in accepts:
+def _token_help(token: Token, accepts: set[str], before: str) -> str:
+    """A hint for the usual slips; terminal names are the grammar's (`_COMMA`, `_DOTS`, ...).
+
+    A string right after a string is a missing comma even where the parser no longer expects
+    one: a plugin kind's header may hold two lists, so LALR ends the list before the error.
+    """
+    after_string = before.lstrip().startswith("rule") and before.rstrip().endswith(('"', "'"))
+    if token.type in ("STRING", "RAW_STRING") and ("_COMMA" in accepts or after_string):
         return "separate list items with commas"
     if token.type == "NUMBER" and "_DOTS" in accepts:
         return "write a range as `low..high`, `low..` or `..high`"
@@ -425,6 +430,10 @@ def _describe_expected(accepts: set[str], chunk: str, position: int) -> str:
         pattern = parser.get_terminal(name).pattern
         if pattern.type == "str" and not _KEYWORD.fullmatch(pattern.value):
             others.append(f"`{pattern.value}`")
+    if "weight" in keywords and _kind_at(chunk, position):
+        # In a built-in kind's block every option is a keyword. LALR merges its states with a
+        # plugin kind's block, whose options are names: that name is not accepted here.
+        others = [other for other in others if other != _TERMINAL_NAMES["NAME"]]
     words = [f"`{k}`" for k in keywords] + list(dict.fromkeys(others))
     if len(words) > 12:
         return "one of " + ", ".join(words[:12]) + ", …"

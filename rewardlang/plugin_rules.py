@@ -52,7 +52,7 @@ def resolve_kind(rule: syn.Rule, packages: Sequence[syn.String]) -> Kind[Any] | 
             needs=("package " if len(missing) == 1 else "packages ") + quoted,
             packages=" ".join(missing),
             label="not installed",
-            help=f"install the spec's plugin packages, then run `rewardc check` again: pip install {' '.join(missing)}",
+            help="a plugin kind is checked by its package: install the spec's `plugins`, then check again",
         )
     closest = did_you_mean(name, [*KINDS, *plugins.installed()])
     return codes.RL149(
