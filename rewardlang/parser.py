@@ -324,7 +324,8 @@ def _unexpected_token(exc: UnexpectedToken, chunk: str, offset: int, source: Sou
         keywords = sorted(set(keywords) | set(_lexicon().statement_keywords))
     if token.type == "NAME" and keywords:
         return codes.RL001(span, word=shown, label=label, help=suggestion_help(str(token), keywords))
-    return codes.RL002(span, token=_describe_token(token), label=label, help=_token_help(token, accepts, chunk[: token.start_pos]))
+    help = _token_help(token, accepts, chunk[: token.start_pos])
+    return codes.RL002(span, token=_describe_token(token), label=label, help=help)
 
 
 # Parser state stack -> the terminals it accepts. Lark computes `accepts` by feeding

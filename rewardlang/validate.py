@@ -51,6 +51,7 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self.packages: tuple[syn.String, ...] = ()  # the `plugins` statement's packages
         self.plugin_kinds: dict[str, tuple[str, syn.Word]] = {}  # plugin kind -> (its package, where first used)
+        self.unknown_kinds = False  # a rule names a kind that could not be resolved
 
     # ------------------------------------------------------------------ spec
     def build(self, tree: syn.SpecSyntax) -> Built:
@@ -88,8 +89,9 @@ class _Builder:
             "plugins": tuple(package.value for package in self.packages),
         }
         if plugins_statement is not None or self.plugin_kinds:
-            # A rule that failed to parse may be the one using a package: no "unused package" then.
-            unused_ok = bool(tree.broken_rule_names)
+            # A rule that failed to parse, or whose kind is unknown, may be the one using a package:
+            # no "unused package" then.
+            unused_ok = bool(tree.broken_rule_names) or self.unknown_kinds
             self.diagnostics += plugin_rules.check_packages(plugins_statement, self.plugin_kinds, unused_ok)
         if headers:
             self.spans[("name",)] = headers[0].name.span
@@ -235,6 +237,7 @@ class _Builder:
         found = plugin_rules.resolve_kind(rule, self.packages)
         if isinstance(found, Diagnostic):
             self.diagnostics.append(found)
+            self.unknown_kinds = True
             return None
         package = plugins.provider(rule.kind.text)
         if package is not None:

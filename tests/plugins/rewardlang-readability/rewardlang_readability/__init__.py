@@ -102,7 +102,9 @@ class ReadabilityScorer(RuleScorer):
             distance = value - high
         else:
             return 1.0
-        return 1.0 + (self.rule.outside - 1.0) * min(1.0, distance / self.rule.ramp)
+        fraction = distance / self.rule.ramp
+        # Past the ramp the score is exactly `outside` (the formula below would round it).
+        return self.rule.outside if fraction >= 1 else 1.0 + (self.rule.outside - 1.0) * fraction
 
     def score(self, batch: Batch) -> list[float | None]:
         return [None if value is None else self.shape(value) for value in self._grades(batch)]
