@@ -102,17 +102,16 @@ def check_packages(
     named = {plugins.normalize(p.value) for p in statement.packages} if statement else set()
     for package in statement.packages if statement else ():
         # A kind named like a built-in can never be used (the built-in wins): the package's mistake.
-        for clash in sorted(set(plugins.kinds_of(package.value)) & set(KINDS)):
-            try:
-                plugins.load(clash)
-            except plugins.PluginError as exc:
-                found.append(codes.RL151(
-                    package.span,
-                    kind=clash,
-                    reason=str(exc),
-                    label=f"registers `{clash}`",
-                    help=f"fix package `{package.value}`, or uninstall it",
-                ))
+        found.extend(
+            codes.RL151(
+                package.span,
+                kind=clash,
+                reason=str(plugins.built_in_clash(package.value, clash)),
+                label=f"registers `{clash}`",
+                help=f"fix package `{package.value}`, or uninstall it",
+            )
+            for clash in sorted(set(plugins.kinds_of(package.value)) & set(KINDS))
+        )
         if not plugins.is_installed(package.value):
             found.append(codes.RL150(
                 package.span,

@@ -82,15 +82,10 @@ def kinds_of(package: str) -> list[str]:
 @functools.cache
 def load(name: str) -> Kind[Any]:
     """The `Kind` record of installed plugin kind `name`. Raises KeyError when no package provides it,
-    `PluginError` when its package does but the kind cannot be used."""
-    from rewardlang.registry import KINDS
-
+    `PluginError` when its package does but the kind cannot be used. (A plugin kind named like a
+    built-in is never looked up here: `registry.kind_of` finds the built-in first.)"""
     entry = installed()[name]
     package = entry.distribution
-    if name in KINDS:
-        raise PluginError(
-            f"package `{package}` registers kind `{name}`, which is a built-in kind: rename it in the package"
-        )
     try:
         kind = entry.entry_point.load()
     except Exception as exc:  # noqa: BLE001 - any failure of a plugin's own code becomes a diagnostic
@@ -125,11 +120,14 @@ def _kind_name(kind: Kind[Any]) -> str | None:
         return None
 
 
-def provider(name: str) -> str | None:
-    """The distribution that provides kind `name`: None for a built-in kind or one nobody provides."""
-    from rewardlang.registry import KINDS
+def built_in_clash(package: str, name: str) -> PluginError:
+    """The error of a package that registers kind `name`, which a built-in kind already has."""
+    return PluginError(
+        f"package `{package}` registers kind `{name}`, which is a built-in kind: rename it in the package"
+    )
 
-    if name in KINDS:
-        return None
+
+def provider(name: str) -> str | None:
+    """The distribution that provides plugin kind `name`, None when no installed package does."""
     entry = installed().get(name)
     return entry.distribution if entry is not None else None
