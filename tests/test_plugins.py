@@ -405,3 +405,11 @@ def test_a_plugin_kind_in_two_real_grpo_steps(tiny_model_dir: Path, tmp_path: Pa
     assert len(means) == 2
     assert all(0.0 <= mean <= 1.0 for mean in means)
     assert len(logged(history, "rewards/plain/brief/mean")) == 2
+
+
+def test_the_reference_example_checks_clean() -> None:
+    section = (ROOT / "docs" / "language.md").read_text(encoding="utf-8").split("### 12.4 Plugin kinds", 1)[1]
+    example = section.split("```reward\n", 1)[1].split("```", 1)[0]
+    analysis = analyze(example)
+    assert analysis.diagnostics == []
+    assert analysis.spec is not None and [rule.kind for rule in analysis.spec.rules] == ["readability", "length"]
