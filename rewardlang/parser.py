@@ -21,6 +21,7 @@ from rewardlang import syntax as syn
 from rewardlang.ast import DEFAULTABLE
 from rewardlang.diagnostics import Diagnostic, DiagnosticSink, Label, suggestion_help
 from rewardlang.lower import Lowerer, deepest_node
+from rewardlang.plugins import PluginError
 from rewardlang.registry import RULE_MODELS, options_for
 from rewardlang.source import SourceMap, normalize_newlines
 
@@ -406,18 +407,30 @@ def _keywords(accepts: set[str], chunk: str, position: int) -> list[str]:
         if pattern.type == "str" and _KEYWORD.fullmatch(pattern.value):
             words.append(pattern.value)
     if "weight" in words:  # inside an options block: only the options that apply here
-        kind = _kind_at(chunk, position)
-        if kind:
-            words = [w for w in words if w in set(options_for(kind))]
+        options = _options_at(chunk, position)
+        if options is not None:
+            words = [w for w in words if w in set(options)]
         elif chunk.lstrip().startswith("defaults"):
             words = [w for w in words if w in DEFAULTABLE]
     return sorted(words)
 
 
 def _kind_at(chunk: str, position: int) -> str | None:
+    """The built-in kind of the rule statement `chunk`, None for a plugin kind or outside a rule."""
     header = _lexicon().rule_header.search(chunk[:position])
     kind = header.group(2) if header else None
     return kind if kind in RULE_MODELS else None
+
+
+def _options_at(chunk: str, position: int) -> list[str] | None:
+    """The options of the rule's kind, built in or an installed plugin's; None when not known."""
+    header = _lexicon().rule_header.search(chunk[:position])
+    if header is None or header.group(2) is None:
+        return None
+    try:
+        return options_for(header.group(2))
+    except (KeyError, PluginError):  # no such kind, or a broken plugin: validation reports it
+        return None
 
 
 def _describe_expected(accepts: set[str], chunk: str, position: int) -> str:

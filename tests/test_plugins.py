@@ -413,3 +413,14 @@ def test_the_reference_example_checks_clean() -> None:
     analysis = analyze(example)
     assert analysis.diagnostics == []
     assert analysis.spec is not None and [rule.kind for rule in analysis.spec.rules] == ["readability", "length"]
+
+
+def test_a_syntax_error_in_a_plugin_block_lists_the_kinds_options() -> None:
+    d = single(HEADER + 'rule plain: readability 6..10 { ramp 2 "x" }\n', "RL002")
+    assert d.label == "expected one of `outside`, `ramp`, `scope`, `weight`, a name, `}`"
+
+
+def test_every_plugin_code_is_explained(rewardc) -> None:
+    for code in ("RL149", "RL150", "RL151", "RL152", "RL228", "RL229"):
+        result = rewardc("explain", code)
+        assert result.code == 0 and result.out.startswith(("error[" + code, "warning[" + code)), code
