@@ -278,7 +278,7 @@ def _distribution(root: Path, name: str, module: str, source: str, entry_points:
 BROKEN = """
     from typing import Literal
     from rewardlang.kind import Kind
-    from rewardlang.nodes import RuleBase
+    from rewardlang.nodes import PhraseList, RuleBase
     from rewardlang.rules.base import RuleScorer
 
     class Quiet(RuleBase):
@@ -290,6 +290,16 @@ BROKEN = """
     class Wordy(RuleBase):
         kind: Literal["wordy"]
 
+    class Keywords(RuleBase):
+        kind: Literal["keywords"]
+        phrases: PhraseList
+
+    class KeywordsScorer(RuleScorer):
+        def score(self, batch):
+            return [1.0 if any(p.text in text for p in self.rule.phrases) else 0.0 for text in batch.texts()]
+
+    KEYWORDS = Kind(model=Keywords, arguments=("phrases",), template="keywords {phrases}",
+                    scorer=KeywordsScorer, summary="")
     NOT_A_KIND = 42
     WRONG_NAME = Kind(model=Loud, arguments=(), template="loud", scorer=RuleScorer, summary="")
     WORDY = Kind(model=Wordy, arguments=(), template="wordy please", scorer=RuleScorer, summary="")
@@ -307,6 +317,7 @@ def broken_plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     _distribution(tmp_path, "rewardlang-broken", "rewardlang_broken", BROKEN, {
         "fails": "rewardlang_missing_module:KIND", "number": "rewardlang_broken:NOT_A_KIND",
         "wrong": "rewardlang_broken:WRONG_NAME", "wordy": "rewardlang_broken:WORDY",
+        "keywords": "rewardlang_broken:KEYWORDS",
     })
     _distribution(tmp_path, "rewardlang-clash", "rewardlang_clash", BROKEN, {"length": "rewardlang_clash:CLASH"})
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -348,6 +359,18 @@ def test_a_plugin_that_registers_a_built_in_name_is_rl151_at_the_package(broken_
     )
     assert (d.span.line, d.span.column) == (2, 9)
     assert kind_of("length") is KINDS["length"]  # the built-in kind stays
+
+
+def test_a_plugin_list_argument_gets_the_list_checks_of_built_ins(broken_plugins: None) -> None:
+    # The package's working kind: its phrase list is checked for blanks (RL107) and repeats (RL204).
+    # (No `case` option: entries compare case-sensitively, so "hi" and "Hi" differ.)
+    text = 'reward x\nplugins "rewardlang-broken"\nrule r: keywords "hi", "Hi", "" { weight 2 }\n'
+    found = analyze(text).diagnostics
+    assert [(d.code, d.span.column) for d in found] == [("RL107", 30)]
+    found = analyze(text.replace(', ""', "").replace('"Hi"', '"hi"')).diagnostics
+    assert [(d.code, d.span.column) for d in found] == [("RL204", 24)]
+    compiled = rewardlang.loads(text.replace(', ""', ""))
+    assert compiled.score(["hi there", "zero"]).rules["r"] == [1.0, 0.0]
 
 
 def test_broken_plugins_harm_no_spec_that_does_not_use_them(broken_plugins: None) -> None:
