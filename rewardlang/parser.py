@@ -325,8 +325,36 @@ def _unexpected_token(exc: UnexpectedToken, chunk: str, offset: int, source: Sou
         keywords = sorted(set(keywords) | set(_lexicon().statement_keywords))
     if token.type == "NAME" and keywords:
         return codes.RL001(span, word=shown, label=label, help=suggestion_help(str(token), keywords))
+    misspelled = _misspelled_statement(chunk, token.start_pos, offset, source)
+    if misspelled is not None:
+        return misspelled
     help = _token_help(token, accepts, chunk[: token.start_pos])
     return codes.RL002(span, token=_describe_token(token), label=label, help=help)
+
+
+def _misspelled_statement(chunk: str, position: int, offset: int, source: SourceMap) -> Diagnostic | None:
+    """RL001 for a misspelled statement keyword that a plugin kind's header took in as a name.
+
+    `rule a: readability 6..10` then `totl = a` on the next line: `totl` reads as one more header
+    value and the error comes at `=`. When the error's line (not the statement's first) starts
+    with a name close to a statement keyword, that name is the mistake.
+    """
+    line_start = chunk.rfind("\n", 0, position) + 1
+    line = chunk[line_start:position]
+    first = _lexicon().name.match(chunk, line_start + len(line) - len(line.lstrip(" \t")))
+    if line_start == 0 or first is None or first.end() > position:
+        return None
+    word = first.group()
+    keywords = _lexicon().statement_keywords
+    help = suggestion_help(word, keywords)
+    if word in keywords or not help:
+        return None
+    return codes.RL001(
+        source.span(offset + first.start(), offset + first.end()),
+        word=word,
+        label="read as a value of the rule above (a plugin kind's header takes names)",
+        help=help,
+    )
 
 
 # Parser state stack -> the terminals it accepts. Lark computes `accepts` by feeding

@@ -447,3 +447,13 @@ def test_every_plugin_code_is_explained(rewardc) -> None:
     for code in ("RL149", "RL150", "RL151", "RL152", "RL228", "RL229"):
         result = rewardc("explain", code)
         assert result.code == 0 and result.out.startswith(("error[" + code, "warning[" + code)), code
+
+
+@pytest.mark.parametrize(
+    ("line", "word", "keyword"), [("totl = plain", "totl", "total"), ("rul b: json", "rul", "rule")]
+)
+def test_a_misspelled_statement_keyword_after_a_plugin_header_is_rl001(line: str, word: str, keyword: str) -> None:
+    # The plugin header takes the misspelled word in as a name; the error is still reported at the word.
+    d = single(HEADER + f"rule plain: readability 6..10\n{line}\n", "RL001")
+    assert (d.message, d.help) == (f"unknown keyword `{word}`", f"did you mean `{keyword}`?")
+    assert (d.span.line, d.span.column, d.span.end_column) == (4, 1, 1 + len(word))
