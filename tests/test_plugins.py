@@ -457,3 +457,42 @@ def test_a_misspelled_statement_keyword_after_a_plugin_header_is_rl001(line: str
     d = single(HEADER + f"rule plain: readability 6..10\n{line}\n", "RL001")
     assert (d.message, d.help) == (f"unknown keyword `{word}`", f"did you mean `{keyword}`?")
     assert (d.span.line, d.span.column, d.span.end_column) == (4, 1, 1 + len(word))
+
+
+MESSY = """\
+reward   plain   # header
+plugins  "rewardlang-readability" ,   # the package
+# before the rule
+rule plain :readability   -2 .. 10 {   # open
+  # inside
+  min_words   3   # trailing
+  ignore_code
+}
+rule other: politeness column   ref "a" ,"b",{weight 2}
+"""
+
+MESSY_FORMATTED = """\
+reward plain  # header
+
+plugins "rewardlang-readability"  # the package
+# before the rule
+rule plain: readability -2..10 {  # open
+    # inside
+    min_words 3  # trailing
+    ignore_code
+}
+rule other: politeness column ref "a", "b" { weight 2 }
+"""
+
+
+def test_fmt_of_plugin_rules_keeps_comments_and_is_idempotent() -> None:
+    formatted, diagnostics = format_source(MESSY)
+    assert diagnostics == []
+    assert formatted == MESSY_FORMATTED
+    assert format_source(MESSY_FORMATTED) == (MESSY_FORMATTED, [])
+    before, after = analyze(MESSY), analyze(MESSY_FORMATTED)
+    assert [d.code for d in before.diagnostics] == [d.code for d in after.diagnostics] == ["RL149"]  # politeness
+    # Without the rule of the kind nobody provides, both validate to the same spec.
+    valid_before, valid_after = (analyze(text.rsplit("rule other", 1)[0]).spec for text in (MESSY, MESSY_FORMATTED))
+    assert valid_before is not None and valid_after is not None
+    assert valid_before.model_dump() == valid_after.model_dump()
