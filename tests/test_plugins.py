@@ -496,3 +496,15 @@ def test_fmt_of_plugin_rules_keeps_comments_and_is_idempotent() -> None:
     valid_before, valid_after = (analyze(text.rsplit("rule other", 1)[0]).spec for text in (MESSY, MESSY_FORMATTED))
     assert valid_before is not None and valid_after is not None
     assert valid_before.model_dump() == valid_after.model_dump()
+
+
+def test_checking_a_plugin_spec_imports_no_training_stack(tmp_path: Path) -> None:
+    try:
+        from test_imports import heavy_after
+    except ImportError:  # tests/ turned into a package
+        from tests.test_imports import heavy_after
+
+    path = tmp_path / "plain.reward"
+    path.write_text(SPEC, encoding="utf-8")
+    outcome = heavy_after(f"import rewardlang.cli\nresult = rewardlang.cli.main(['check', {str(path)!r}])")
+    assert outcome == {"result": 0, "heavy": []}
