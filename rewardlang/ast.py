@@ -18,6 +18,7 @@ from pydantic import Field, SkipValidation
 from rewardlang.diagnostics import SourceFile
 from rewardlang.nodes import (
     Case,
+    Comparison,
     MatchMode,
     Node,
     Phrase,
@@ -59,7 +60,6 @@ __all__ = [
     "Unary",
 ]
 
-Comparison = Literal["<", "<=", ">", ">="]
 FunctionName = Literal["min", "max", "clip", "abs"]
 
 # How many arguments each formula function takes: (at least, at most).

@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from rewardlang import ast, codes
+from rewardlang import ast, codes, groups
 from rewardlang.diagnostics import Diagnostic, Label, one_of, suggestion_help
 from rewardlang.kinds.banned import BannedRule
+from rewardlang.kinds.brevity import BrevityRule
 from rewardlang.kinds.phrases import PhrasesRule
 from rewardlang.nodes import Phrase
 from rewardlang.registry import kind_of, score_range
@@ -335,6 +336,66 @@ def gates(ctx: CheckContext) -> Iterator[Diagnostic]:
                 fires="never" if not can_fire else "always",
                 label=f"`{gate.rule}` scores lie in {_num(low)}..{_num(high)}",
                 help="pick a threshold inside the rule's score range",
+            )
+
+
+@check
+def correct_rules(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """`brevity`'s `correct RULE`: a rule that exists, reads no other rule, and can meet the threshold."""
+    by_name = {rule.name: rule for rule in ctx.spec.rules}
+    places = {rule.name: index for index, rule in enumerate(ctx.spec.rules)}
+    names = sorted({*by_name, *ctx.broken_rule_names})
+    for index, rule in enumerate(ctx.spec.rules):
+        if not isinstance(rule, BrevityRule) or rule.correct is None:
+            continue
+        correct = rule.correct
+        named = by_name.get(correct.rule)
+        if named is None:
+            if correct.rule not in ctx.broken_rule_names:
+                yield _unknown_rule(correct.rule, ctx.span(index, "correct", "rule"), names)
+            continue
+        reads = groups.dependencies(named)
+        if reads:
+            itself = named is rule
+            yield codes.RL146(
+                ctx.span(index, "correct", "rule"),
+                rule=correct.rule,
+                reads=reads[0],
+                label="a rule cannot read its own score" if itself else "reads another rule's scores",
+                labels=() if itself else (Label(ctx.span(places[named.name], "correct"), "it reads this"),),
+                help="name the rule that decides correctness (`equals`, `math`, ...)",
+            )
+            continue
+        if correct.comparison is None or correct.threshold is None:
+            continue
+        low, high = score_range(named)
+        threshold = correct.threshold
+        reachable = {">=": high >= threshold, ">": high > threshold, "<=": low <= threshold, "<": low < threshold}
+        if not reachable[correct.comparison]:
+            yield codes.RL147(
+                ctx.span(index, "correct", "threshold"),
+                rule=correct.rule,
+                comparison=correct.comparison,
+                threshold=_num(threshold),
+                low=_num(low),
+                high=_num(high),
+                label="no score of the rule reaches it",
+                help=f"pick a threshold in {_num(low)}..{_num(high)}, or write `correct {correct.rule}` alone "
+                f"(`>= {_num(high)}`)",
+            )
+            continue
+        always = {">=": low >= threshold, ">": low > threshold, "<=": high <= threshold, "<": high < threshold}
+        if always[correct.comparison]:
+            yield codes.RL226(
+                ctx.span(index, "correct", "threshold"),
+                rule=correct.rule,
+                comparison=correct.comparison,
+                threshold=_num(threshold),
+                low=_num(low),
+                high=_num(high),
+                label="every score of the rule meets it",
+                help=f"pick a threshold inside {_num(low)}..{_num(high)}, or write `correct {correct.rule}` alone "
+                f"(`>= {_num(high)}`)",
             )
 
 

@@ -722,8 +722,9 @@ RL111 = _code(
     "unknown rule",
     "unknown rule `{name}`",
     """
-        A `total` formula, a `gate` or an example's `expect` names a rule that
-        the spec does not define (an `expect` may also name `total`). The help
+        A `total` formula, a `gate`, an example's `expect` or a `brevity`
+        rule's `correct` names a rule that the spec does not define (an
+        `expect` may also name `total`). The help
         line suggests the closest rule name or lists the defined ones. A rule
         whose own statement has a syntax error is not reported here: fix that
         error first.
@@ -1557,6 +1558,67 @@ RL139 = _code(
 )
 
 
+RL146 = _code(
+    "RL146",
+    ERROR,
+    "`correct` names a rule that reads another rule",
+    "`correct` names `{rule}`, which itself reads the scores of `{reads}`",
+    """
+        A `brevity` rule's `correct RULE` names a rule whose own score depends
+        on another rule's score: another `brevity` rule with `correct`, or the
+        rule itself. The compiler scores the named rule before the `brevity`
+        rule; one level is all a spec needs, so chains and cycles are refused.
+        Name the rule that decides correctness directly (`equals`, `math`,
+        ...).
+
+        Wrong:
+
+            reward math
+            rule accuracy: equals column answer
+            rule short: brevity words { correct accuracy }
+            rule shorter: brevity tokens { correct short >= 0 }
+
+        Fixed:
+
+            reward math
+            rule accuracy: equals column answer
+            rule short: brevity words { correct accuracy }
+            rule shorter: brevity tokens { correct accuracy }
+
+        Why it matters: a rule that reads a rule that reads another hides what
+        "correct" means, and a cycle has no order in which to score it.
+        """,
+)
+
+RL147 = _code(
+    "RL147",
+    ERROR,
+    "`correct` threshold out of reach",
+    "`correct {rule} {comparison} {threshold}` never holds: `{rule}` scores lie in {low}..{high}",
+    """
+        A `brevity` rule's `correct RULE COMPARISON NUMBER` compares RULE's
+        score with a number that RULE can never reach, so no completion ever
+        counts as correct and every one gets at most 0. Pick a threshold
+        inside RULE's score range, or leave it out: `correct RULE` alone
+        means `>=` the highest score RULE can give (1 for `equals` and `math`).
+
+        Wrong:
+
+            reward math
+            rule accuracy: equals column answer
+            rule short: brevity words { correct accuracy >= 2 }
+
+        Fixed:
+
+            reward math
+            rule accuracy: equals column answer
+            rule short: brevity words { correct accuracy >= 1 }
+
+        Why it matters: with nothing ever correct, brevity only ever
+        penalises, and training learns that short answers are never worth it.
+        """,
+)
+
 RL149 = _code(
     "RL149",
     ERROR,
@@ -1669,6 +1731,7 @@ RL152 = _code(
     header="`{kind}` rules are written `{header}`",
     missing="`{kind}` rules need `{field}`",
 )
+
 
 # warnings
 
@@ -2199,6 +2262,58 @@ RL218 = _code(
 
         Why it matters: in training every row has the column; an example
         without it tests the rule on a case that never happens.
+        """,
+)
+
+RL225 = _code(
+    "RL225",
+    WARNING,
+    "a group rule may see part of a group",
+    "group rules {rules} may score part of a prompt's group: {reason}",
+    """
+        grpo-train reports this at start-up, from the training configuration,
+        when the spec has a group rule (`brevity`, `diversity`) and TRL's
+        settings let a prompt's completions be scored apart: each process
+        scores its own `per_device_train_batch_size x steps_per_generation`
+        completions, and when that is not a multiple of `num_generations` a
+        group can be split between two processes; each then scores the part
+        it holds as a group of its own (docs/language.md §12.3). With
+        `num_generations` 1 every group holds one completion and group rules
+        score it neutrally (`brevity` 0, `diversity` 1). Make
+        `per_device_train_batch_size x steps_per_generation` a multiple of
+        `num_generations`.
+
+        Why it matters: a split group compares a completion with fewer of its
+        siblings, so its score depends on where TRL cut the batch.
+        """,
+)
+
+RL226 = _code(
+    "RL226",
+    WARNING,
+    "`correct` threshold always met",
+    "`correct {rule} {comparison} {threshold}` always holds: `{rule}` scores lie in {low}..{high}",
+    """
+        A `brevity` rule's `correct RULE COMPARISON NUMBER` is met by every
+        score RULE can give, so every completion where RULE applies counts as
+        correct, as if `correct` were not written. Pick a threshold inside
+        RULE's score range, or write `correct RULE` alone (`>=` the highest
+        score RULE can give).
+
+        Wrong:
+
+            reward math
+            rule accuracy: equals column answer
+            rule short: brevity words { correct accuracy >= 0 }
+
+        Fixed:
+
+            reward math
+            rule accuracy: equals column answer
+            rule short: brevity words { correct accuracy >= 1 }
+
+        Why it matters: wrong answers would be paid for being short, which
+        is what `correct` is there to prevent.
         """,
 )
 

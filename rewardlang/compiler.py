@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rewardlang import ast
+from rewardlang import ast, groups
 from rewardlang.diagnostics import SpecError
 from rewardlang.frontend import analyze, read_source, spec_base
 from rewardlang.registry import kind_of, score_range
@@ -54,7 +54,10 @@ class Scores:
 class CompiledSpec:
     def __init__(self, spec: ast.Spec):
         self.spec = spec
-        self.scorers: dict[str, RuleScorer] = {rule.name: compile_rule(rule) for rule in spec.rules}
+        scorers = {rule.name: compile_rule(rule) for rule in spec.rules}
+        # Scoring order: a rule that reads another rule's scores (`brevity { correct accuracy }`) after it.
+        self.scorers: dict[str, RuleScorer] = groups.scoring_order(spec, scorers)
+        groups.bind_thresholds(spec, self.scorers)
         self.combined = spec.total is not None or bool(spec.gates) or spec.clip is not None
         # The inputs of the last TRL call (kept alive, compared by identity) and their scores.
         self._last: tuple[dict[str, Any], dict[str, list[float | None]]] | None = None
@@ -96,7 +99,16 @@ class CompiledSpec:
             explanations = {
                 name: [_safe_explain(scorer, row, 0) for row in rows] for name, scorer in self.scorers.items()
             }
+            explanations |= self._group_explanations(batch)
         return Scores(rule_scores, self.total(rule_scores, batch.size), explanations, dict(batch.metrics))
+
+    def _group_explanations(self, batch: Batch) -> dict[str, list[str]]:
+        """Group rules compare a row with the other rows of its prompt: they are explained on the whole batch."""
+        return {
+            name: [_safe_explain(scorer, batch, i) for i in range(batch.size)]
+            for name, scorer in self.scorers.items()
+            if kind_of(scorer.rule.kind).group
+        }
 
     def scores_for_call(self, kwargs: dict[str, Any]) -> dict[str, list[float | None]]:
         """Rule scores for one TRL call; the calls of one step (same objects) share one pass."""

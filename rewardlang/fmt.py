@@ -107,6 +107,10 @@ def format_value(value: syn.Value) -> str:
         return f"{name} {format_value(value.value)}"
     if isinstance(value, syn.Expectation):
         return format_expectation(value)
+    if isinstance(value, syn.Correct):
+        if value.comparison is None or value.threshold is None:
+            return value.rule.text
+        return f"{value.rule.text} {value.comparison.text} {format_number(value.threshold.value)}"
     return ", ".join(_format_item(item) for item in value)
 
 

@@ -72,6 +72,9 @@ class Kind(Generic[R]):
     # The form in which two entries of a list argument are the same (RL204) or blank (RL107).
     # None: as the rule's own `case` and `unicode` options fold text, with surrounding whitespace trimmed.
     item_key: Callable[[R, str], str] | None = None
+    # Scores a completion against the other completions of its prompt (`brevity`, `diversity`):
+    # explained on the whole batch, and grpo-train warns when a rank may hold part of a group.
+    group: bool = False
 
     def is_penalty(self, rule: R) -> bool:
         """Whether this rule of the kind is a penalty by design (scores at most 0)."""

@@ -275,6 +275,13 @@ class Lowerer(Transformer[Token, Any]):
     def expect_not_applicable(self, c: list[Any]) -> tuple[syn.Word, None, None]:
         return c[0], None, None
 
+    @v_args(meta=True)
+    def correct(self, meta: Any, c: list[Any]) -> syn.Option:
+        span = self._tree_span(meta, c)
+        rule, comparison, threshold = [*c, None, None][:3]
+        key_span = self.source.span(span.start, span.start + len("correct"))
+        return syn.Option("correct", syn.Correct(rule, comparison, threshold, span), key_span, span)
+
     def start(self, children: list[Any]) -> list[Any]:
         return children
 

@@ -69,6 +69,7 @@ MatchMode = Literal["word", "substring"]
 SplitMode = Literal["words", "whitespace"]
 LengthUnit = Literal["words", "characters", "tokens", "sentences"]
 TargetKind = Literal["last_user", "prompt", "system", "column"]
+Comparison = Literal["<", "<=", ">", ">="]  # a gate's, or `brevity`'s `correct RULE >= 1`
 
 
 class Node(BaseModel):

@@ -10,6 +10,7 @@ documented in docs/language.md.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -207,6 +208,37 @@ class Batch:
             return texts
 
         return self.cached(("target", target.kind), compute)
+
+    def group_keys(self) -> list[str | None]:
+        """Each completion's group: the canonical form of its prompt (None: no prompt, a group of its own).
+
+        TRL repeats each prompt `num_generations` times as separate, equal objects, so
+        groups are formed by content, not identity. A per-completion list, so that
+        `subset` keeps each row's key and groups form again among the rows it holds.
+        """
+        return self.cached("group_keys", lambda: [None if p is None else prompt_key(p) for p in self.prompts])
+
+    def groups(self) -> list[list[int]]:
+        """The indices of each group's completions, groups in order of their first completion."""
+        by_key: dict[str, list[int]] = {}
+        groups: list[list[int]] = []
+        for index, key in enumerate(self.group_keys()):
+            if key is None:
+                groups.append([index])
+            elif key in by_key:
+                by_key[key].append(index)
+            else:
+                by_key[key] = [index]
+                groups.append(by_key[key])
+        return groups
+
+
+def prompt_key(prompt: Any) -> str:
+    """A prompt's canonical form: JSON with sorted keys (messages, or a string), `repr` for what JSON cannot hold."""
+    try:
+        return json.dumps(prompt, sort_keys=True, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError):  # keys that do not sort, a circular reference
+        return repr(prompt)
 
 
 def _clean(text: str | None) -> str | None:

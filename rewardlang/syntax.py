@@ -86,8 +86,19 @@ class Expectation:
     span: Span
 
 
+@dataclass(frozen=True, slots=True)
+class Correct:
+    """`brevity`'s `correct accuracy` or `correct accuracy >= 0.5`: the rule that says a completion is correct."""
+
+    rule: Word
+    comparison: Word | None
+    threshold: Number | None
+    span: Span
+
+
 Value = (
-    Number | Word | String | Range | Target | Flag | ColumnValue | Expectation | tuple[String | TypedString, ...]
+    Number | Word | String | Range | Target | Flag | ColumnValue | Expectation | Correct
+    | tuple[String | TypedString, ...]
 )
 
 

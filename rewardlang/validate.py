@@ -275,6 +275,13 @@ class _Builder:
             return True
         if isinstance(value, syn.Range):
             return self._range(value, path)
+        if isinstance(value, syn.Correct):
+            self.spans[(*path, "rule")] = value.rule.span
+            data: dict[str, Any] = {"rule": value.rule.text, "span": value.span}
+            if value.comparison is not None and value.threshold is not None:
+                self.spans[(*path, "threshold")] = value.threshold.span
+                data |= {"comparison": value.comparison.text, "threshold": value.threshold.value}
+            return data
         if isinstance(value, syn.Target):
             if value.is_column:
                 return {"kind": "column", "column": value.name, "span": value.span}

@@ -57,7 +57,10 @@ rule eq: equals column answer { compare exact  punctuation trailing }
 rule cls: classifier "org/model" { label "positive"  activation softmax  context prompt  max_length 256 }
 rule sums: math column answer { timeout 2 }
 rule jd: judge "Is {answer} a polite reply to {last_user}?" { choices "no", "partly", "yes"  batch_size 8 }
-total = length + 2 * helpful - -safety + digits + tags + marks + js + rel + ov + sim + rep + long + sums + eq + cls + jd
+rule short: brevity tokens
+rule varied: diversity rougeL
+total = length + 2 * helpful - -safety + digits + tags + marks + js + rel + ov + sim + rep + long + sums
+    + short + varied + eq + cls + jd
 gate safety < 0.5 then 0
 clip ..3
 """

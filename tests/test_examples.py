@@ -366,7 +366,7 @@ def test_the_testing_guide_examples_pass(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_the_reference_examples_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
-    section = text[text.index("## 11. Examples"):text.index("## 12. ")]
+    section = text[text.index("## 11. Examples") : text.index("## 12. ")]
     blocks = re.findall(r"^```reward\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
     assert len(blocks) == 1
     spec = write(tmp_path / "doc.reward", blocks[0])

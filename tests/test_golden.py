@@ -49,6 +49,7 @@ EXEMPT = {
     "RL008": "tested in memory: test_rl008_spec_too_large",
     "RL100": "the validator's fallback, unreachable from spec text",
     "RL151": "needs a broken plugin package installed: tests/test_plugins.py installs some in a temporary folder",
+    "RL225": "grpo-train reports it from the training configuration: tests/test_group_rules.py",
 }
 
 # Codes that only `rewardc test` reports (it scores the examples; `check` never does).

@@ -487,6 +487,18 @@ def judge_body(draw: st.DrawFn) -> KindBody:
     ]
 
 
+@st.composite
+def brevity_body(draw: st.DrawFn) -> KindBody:
+    # No `correct`: it names another rule, and the generated rules have random names.
+    return f"brevity {draw(unit)}", []
+
+
+@st.composite
+def diversity_body(draw: st.DrawFn) -> KindBody:
+    metric = draw(st.sampled_from(["rouge1", "rouge2", "rougeL", "bleu", "chrf", "fuzzy"]))
+    return f"diversity {metric}", MATCHING
+
+
 # Every rule kind has an entry (tests/test_kinds.py checks it against the registry).
 KIND_BODIES = {
     "length": length_body,
@@ -505,6 +517,8 @@ KIND_BODIES = {
     "classifier": classifier_body,
     "math": math_body,
     "judge": judge_body,
+    "brevity": brevity_body,
+    "diversity": diversity_body,
 }
 
 

@@ -594,6 +594,11 @@ EVERY_RULE = [
     "equals column reference { punctuation ignore }",
     "equals column reference { compare exact  punctuation trailing }",
     'equals column reference { tag "answer" }',
+    "brevity words",
+    "brevity tokens",
+    "brevity characters { scope full }",
+    "diversity rougeL",
+    "diversity fuzzy { case sensitive  unicode raw }",
 ]
 RULE_KINDS = {rule.split()[0] for rule in EVERY_RULE}
 

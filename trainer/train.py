@@ -354,6 +354,7 @@ def _dry_run(compiled: Any, dataset: Any, model_path: str, tokenizer: Any, train
 # -------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     import rewardlang
+    from rewardlang.groups import group_split_warning
 
     from .data import DataError, load_dataset_source, prepare
     from .preflight import (
@@ -411,6 +412,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         _err(str(exc))
         return EXIT_USAGE
+
+    # RL225: a group rule (`brevity`, `diversity`) whose groups a process may hold only part of.
+    if (group_warning := group_split_warning(compiled.spec, training_args)) and _is_main_process():
+        print(group_warning, file=sys.stderr)
 
     # 3. The output folder: an earlier run is never silently overwritten, nor mixed with another
     #    run's checkpoint; a false --resume_from_checkpoint means no resume.

@@ -454,6 +454,8 @@ MAXIMIZERS: dict[str, Maximizer | str] = {
     "repetition": _bare,
     "similarity": _echo,
     "tags": _maximise_format,
+    "brevity": "a group-relative score: a completion alone is its own group of one (0)",
+    "diversity": "a group-relative score: a completion alone is its own group of one (1)",
 }
 
 
