@@ -414,19 +414,34 @@ def test_checking_a_plugin_spec_reads_the_rewardlang_group() -> None:
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_a_plugin_kind_in_two_real_grpo_steps(tiny_model_dir: Path, tmp_path: Path) -> None:
-    """TRL's GRPOTrainer with a spec holding the plugin kind: its mean is logged each step, in its range."""
+    """TRL's GRPOTrainer with a spec holding the plugin kind: each step logs the mean of its scores.
+
+    A weight-0 reward function records the completions TRL generated, so the logged mean is compared
+    with the spec's own scores of them (None, not applicable, left out as TRL does).
+    """
     pytest.importorskip("trl")
     from datasets import Dataset
 
     from trl_runs import logged, train_two_steps
 
-    spec = rewardlang.loads(HEADER + "rule plain: readability 0..12 { ramp 6 }\nrule brief: length ..40 words\n")
+    spec = rewardlang.loads(HEADER + "rule plain: readability 5..6 { ramp 20 }\nrule brief: length ..40 words\n")
+    generated: list[list[object]] = []
+
+    def record(completions: list[object], **_: object) -> list[float]:
+        generated.append(list(completions))
+        return [0.0] * len(completions)
+
     prompts = ["Explain rain.", "What is a cat?", "Say hello.", "Why is the sky blue?"]
     dataset = Dataset.from_list([{"prompt": [{"role": "user", "content": p}]} for p in prompts])
-    history = train_two_steps(spec.reward_funcs, spec.weights, tiny_model_dir, tmp_path / "run", dataset)
-    means = logged(history, "rewards/plain/plain/mean")
-    assert len(means) == 2
-    assert all(0.0 <= mean <= 1.0 for mean in means)
+    history = train_two_steps([*spec.reward_funcs, record], [*spec.weights, 0.0], tiny_model_dir, tmp_path / "run",
+                              dataset)
+    assert len(generated) == 2
+    expected = []
+    for completions in generated:
+        scores = [score for score in spec.score(completions).rules["plain"] if score is not None]
+        expected.append(sum(scores) / len(scores))
+    assert logged(history, "rewards/plain/plain/mean") == pytest.approx(expected)
+    assert all(0.0 < mean < 1.0 for mean in expected)  # a narrow range: the scores really vary
     assert len(logged(history, "rewards/plain/brief/mean")) == 2
 
 
