@@ -34,6 +34,7 @@ from rewardlang.nodes import (
     Weight,
 )
 from rewardlang.registry import Rule
+from rewardlang.schedules import NamedSchedule, Schedule
 from rewardlang.source import NO_SPAN, Span
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "Expectation",
     "Expr",
     "Gate",
+    "NamedSchedule",
     "Node",
     "Num",
     "Phrase",
@@ -53,6 +55,7 @@ __all__ = [
     "Ref",
     "Rule",
     "RuleBase",
+    "Schedule",
     "Spec",
     "Target",
     "TargetKind",
@@ -109,7 +112,7 @@ class Gate(Node):
 class Defaults(Node):
     """Options applied to every rule that accepts them and does not set them itself."""
 
-    weight: Weight | None = None
+    weight: Weight | Schedule | None = None
     scope: Scope | None = None
     case: Case | None = None
     unicode: UnicodeMode | None = None
@@ -183,6 +186,7 @@ class Spec(Node):
     gates: tuple[Gate, ...] = ()
     clip: Range | None = None
     examples: tuple[Example, ...] = ()
+    schedules: tuple[NamedSchedule, ...] = ()  # `schedule NAME: ...`, for formula terms
     plugins: tuple[str, ...] = ()  # the distributions whose rule kinds the spec uses (`plugins "..."`)
 
     def rule(self, name: str) -> RuleBase:
@@ -194,6 +198,11 @@ class Spec(Node):
     @property
     def rule_names(self) -> list[str]:
         return [rule.name for rule in self.rules]
+
+    @property
+    def scheduled(self) -> bool:
+        """Whether a weight follows the training step: a rule's scheduled weight, or a named schedule."""
+        return bool(self.schedules) or any(isinstance(rule.weight, Schedule) for rule in self.rules)
 
 
 for _model in (Unary, Binary, Call, Spec):

@@ -22,6 +22,7 @@ from rewardlang.kinds.phrases import PhrasesRule
 from rewardlang.nodes import Phrase
 from rewardlang.registry import kind_of, score_range
 from rewardlang.rules.matching import PhraseMatcher
+from rewardlang.schedules import never_weighted
 from rewardlang.source import Span, SpanTable
 from rewardlang.text import normalize
 
@@ -81,7 +82,9 @@ def weights(ctx: CheckContext) -> Iterator[Diagnostic]:
                 help=f"put weights in the `total` formula instead, e.g. `total = 2 * {example} + ...`",
             )
         return
-    if ctx.spec.rules and not ctx.had_syntax_errors and all(rule.weight == 0 for rule in ctx.spec.rules):
+    if ctx.spec.rules and not ctx.had_syntax_errors and all(
+        never_weighted(rule.weight) for rule in ctx.spec.rules
+    ):
         yield codes.RL117(
             ctx.span(0, "weight"),
             label="so the total is always 0",
@@ -90,7 +93,7 @@ def weights(ctx: CheckContext) -> Iterator[Diagnostic]:
         return
     gated = {gate.rule for gate in ctx.spec.gates}  # a gate's rule acts through the gate, weight 0 or not
     for index, rule in enumerate(ctx.spec.rules):
-        if rule.weight == 0 and rule.name not in gated:
+        if never_weighted(rule.weight) and rule.name not in gated:
             yield codes.RL207(
                 ctx.span(index, "weight"),
                 name=rule.name,
@@ -274,7 +277,9 @@ def _refs(expr: ast.Expr | None) -> Iterator[ast.Ref | ast.Num | ast.Binary]:
 
 @check
 def references(ctx: CheckContext) -> Iterator[Diagnostic]:
-    known = set(ctx.spec.rule_names) | ctx.broken_rule_names
+    rules = set(ctx.spec.rule_names) | ctx.broken_rule_names
+    schedules = {schedule.name for schedule in ctx.spec.schedules}
+    known = rules | schedules  # a formula term may be a rule's score or a schedule's weight
     names = sorted(known)
     used: set[str] = set()
     unknown = False
@@ -291,8 +296,14 @@ def references(ctx: CheckContext) -> Iterator[Diagnostic]:
             yield codes.RL123(node.right.span, label="divides by 0")
     for index, gate in enumerate(ctx.spec.gates):
         used.add(gate.rule)
-        if gate.rule not in known:
-            yield _unknown_rule(gate.rule, ctx.spans.find(("gates", index, "rule")), names)
+        span = ctx.spans.find(("gates", index, "rule"))
+        if gate.rule in schedules and gate.rule not in rules:
+            yield codes.RL144(
+                span, name=gate.rule, label="a schedule",
+                help=f"gate on a rule; to switch a term on at a step, write `total = {gate.rule} * RULE`",
+            )
+        elif gate.rule not in rules:
+            yield _unknown_rule(gate.rule, span, sorted(rules))
     if ctx.spec.total is None or ctx.had_syntax_errors or unknown:
         return  # a misspelled reference would also make its rule look unused
     for index, rule in enumerate(ctx.spec.rules):
@@ -303,6 +314,23 @@ def references(ctx: CheckContext) -> Iterator[Diagnostic]:
                 label="logged, but does not affect the reward",
                 labels=(Label(ctx.spans.find(("total",)), "the total"),),
                 help=f"add `{rule.name}` to the `total` formula, or remove the rule",
+            )
+
+
+@check
+def unused_schedules(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A named schedule weights formula terms; one no formula names changes nothing (RL223)."""
+    used = {node.rule for node in _refs(ctx.spec.total) if isinstance(node, ast.Ref)}
+    known = {*ctx.spec.rule_names, *ctx.broken_rule_names, *(schedule.name for schedule in ctx.spec.schedules)}
+    if ctx.had_syntax_errors or not used <= known:
+        return  # a misspelled reference would also make its schedule look unused
+    for index, schedule in enumerate(ctx.spec.schedules):
+        if schedule.name not in used:
+            yield codes.RL223(
+                ctx.spans.find(("schedules", index, "name")),
+                name=schedule.name,
+                label="logged, but weights nothing",
+                help=f"multiply a term of the formula by it: `total = ... + {schedule.name} * RULE`",
             )
 
 

@@ -485,7 +485,10 @@ RL101 = _code(
         the rule, and TRL logs it as `rewards/<name>/mean` and
         `rewards/<name>/std`. Two rules with one name would write to the same
         log entries, and `total` formulas and gates could not tell them apart.
+        A named schedule (`schedule NAME: ...`) shares the names of rules:
+        a formula could not tell the two apart either.
         """,
+    schedule="`{name}` names both a schedule and {other}",
 )
 
 RL102 = _code(
@@ -956,8 +959,8 @@ RL119 = _code(
     "reserved rule name",
     "`{name}` is a reserved name",
     """
-        A rule is named `total`. That name is reserved: it names the combined
-        score.
+        A rule (or a schedule) is named `total`. That name is reserved: it
+        names the combined score.
 
         Wrong:
 
@@ -1557,6 +1560,68 @@ RL139 = _code(
         """,
 )
 
+
+RL143 = _code(
+    "RL143",
+    ERROR,
+    "schedule steps out of order",
+    "a schedule's steps must increase: {detail}",
+    """
+        A weight schedule changes a weight over training steps, and its
+        steps must run forward: each point of `points STEP: WEIGHT, ...`
+        after the one before, a warm-up `A -> B over N` (or `over L..H`)
+        over at least one step, a switch `A -> B at N` after step 0. Steps
+        are whole numbers from 0 (TRL's `trainer_state.global_step`).
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 words { weight points 0: 0, 100: 1, 50: 0.5 }
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words { weight points 0: 0, 50: 0.5, 100: 1 }
+
+        Why it matters: a schedule whose steps go backwards has no single
+        weight at a step; rather than guess which point was meant, the spec
+        is refused.
+        """,
+    open="a warm-up needs both ends of its step range",
+)
+
+RL144 = _code(
+    "RL144",
+    ERROR,
+    "gate on a schedule",
+    "`gate {name}` compares a schedule, not a rule's score",
+    """
+        A `gate` names a weight schedule (`schedule NAME: ...`). A gate
+        compares a rule's score on each completion; a schedule is a weight
+        that depends only on the training step, the same for every
+        completion. Gate on a rule; to switch a term on or off at a step,
+        multiply it by a schedule in the `total` formula.
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 words
+            schedule late: 0 -> 1 at 100
+            total = brief
+            gate late < 1 then 0
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words
+            schedule late: 0 -> 1 at 100
+            total = late * brief
+
+        Why it matters: a gate on a schedule would zero the reward of every
+        completion alike until a step, which GRPO cannot learn from; a
+        schedule in the formula says what was meant.
+        """,
+)
 
 RL146 = _code(
     "RL146",
@@ -2262,6 +2327,53 @@ RL218 = _code(
 
         Why it matters: in training every row has the column; an example
         without it tests the rule on a case that never happens.
+        """,
+)
+
+RL222 = _code(
+    "RL222",
+    WARNING,
+    "schedule never completes",
+    "{what} changes until step {last}, past the run's last step ({max_steps} steps)",
+    """
+        `grpo-train` reports this at start-up: a weight schedule's last
+        point lies beyond `max_steps`, so the run ends before the weight
+        reaches its final value (a warm-up `0 -> 1 over 1000` in a run of 200
+        steps scores its last step, step 199, with 0.199). The first step is
+        step 0 (TRL's `global_step` when the batch is scored). `rewardc check`
+        does not know the run's length and never reports it. Shorten the
+        schedule, or train longer.
+
+        Why it matters: a schedule is a plan for the whole run; one that is
+        cut off trains on weights nobody chose.
+        """,
+)
+
+RL223 = _code(
+    "RL223",
+    WARNING,
+    "unused schedule",
+    "schedule `{name}` is not used by the total",
+    """
+        A named schedule (`schedule NAME: ...`) is a weight for a term of the
+        `total` formula, and no formula names it (or the spec has no
+        formula). Its value is still logged as `schedule/NAME`, but it
+        changes no reward. Multiply a term by it, or give a rule the schedule
+        as its weight (`weight 0 -> 1 over 100`).
+
+        Wrong:
+
+            reward chat
+            rule brief: length ..200 words
+            schedule warmup: 0 -> 1 over 100
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words { weight 0 -> 1 over 100 }
+
+        Why it matters: an unused schedule looks like a plan for the reward
+        and does nothing.
         """,
 )
 

@@ -5,9 +5,12 @@
                 args=GRPOConfig(reward_weights=compiled.weights, ...))
 
 Without `total`/`gate`/`clip`, there is one reward function per rule and the
-weights are the rules' weights: TRL sums them. With any of those, the first
-function computes the total (weight 1) and every rule still has its own
-function with weight 0, so TRL logs `rewards/<spec>/<rule>/mean` for each.
+weights are the rules' weights: TRL sums them. With any of those, or a weight
+schedule, the first function computes the total (weight 1) and every rule
+still has its own function with weight 0, so TRL logs
+`rewards/<spec>/<rule>/mean` for each. A schedule's weight at a call is its
+value at TRL's `trainer_state.global_step` (`rewardlang.schedules`); each call
+logs it through TRL's `log_metric` as `weight/<rule>` or `schedule/<name>`.
 All functions of a spec share one scoring pass per TRL step: rules are
 computed once per batch, whichever function TRL calls first.
 """
@@ -29,6 +32,7 @@ from rewardlang.registry import kind_of, score_range
 from rewardlang.rules.base import RuleScorer
 from rewardlang.rules.models import ModelLoadError
 from rewardlang.runtime import Batch
+from rewardlang.schedules import Schedule, step_of, weight_at
 
 logger = logging.getLogger("rewardlang")
 
@@ -49,6 +53,7 @@ class Scores:
     total: list[float]
     explanations: dict[str, list[str]] | None = None
     metrics: dict[str, float] = field(default_factory=dict)  # what rules counted (`Batch.record_metric`)
+    weights: dict[str, float] = field(default_factory=dict)  # the scheduled weights used (`logged_weights`)
 
 
 class CompiledSpec:
@@ -58,7 +63,7 @@ class CompiledSpec:
         # Scoring order: a rule that reads another rule's scores (`brevity { correct accuracy }`) after it.
         self.scorers: dict[str, RuleScorer] = groups.scoring_order(spec, scorers)
         groups.bind_thresholds(spec, self.scorers)
-        self.combined = spec.total is not None or bool(spec.gates) or spec.clip is not None
+        self.combined = spec.total is not None or bool(spec.gates) or spec.clip is not None or spec.scheduled
         # The inputs of the last TRL call (kept alive, compared by identity) and their scores.
         self._last: tuple[dict[str, Any], dict[str, list[float | None]]] | None = None
 
@@ -72,7 +77,7 @@ class CompiledSpec:
     def weights(self) -> list[float]:
         if self.combined:
             return [1.0] + [0.0] * len(self.spec.rules)
-        return [rule.weight for rule in self.spec.rules]
+        return list(self.weights_at(0).values())  # unscheduled: the same at every step
 
     @property
     def names(self) -> list[str]:
@@ -85,9 +90,10 @@ class CompiledSpec:
         prompts: Sequence[Any] | None = None,
         completion_ids: Sequence[Any] | None = None,
         explain: bool = False,
+        at_step: int = 0,
         **columns: Sequence[Any],
     ) -> Scores:
-        """Score a batch: every rule and the total (for tools and tests)."""
+        """Score a batch: every rule and the total, weighted as at training step `at_step` (for tools and tests)."""
         batch = Batch(completions, prompts, completion_ids, columns)
         rule_scores = self._score_rules(batch)
         explanations = None
@@ -100,7 +106,10 @@ class CompiledSpec:
                 name: [_safe_explain(scorer, row, 0) for row in rows] for name, scorer in self.scorers.items()
             }
             explanations |= self._group_explanations(batch)
-        return Scores(rule_scores, self.total(rule_scores, batch.size), explanations, dict(batch.metrics))
+        return Scores(
+            rule_scores, self.total(rule_scores, batch.size, at_step), explanations, dict(batch.metrics),
+            self.logged_weights(at_step),
+        )
 
     def _group_explanations(self, batch: Batch) -> dict[str, list[str]]:
         """Group rules compare a row with the other rows of its prompt: they are explained on the whole batch."""
@@ -123,7 +132,8 @@ class CompiledSpec:
         self._last = (inputs, scores)
         log_metric = kwargs.get("log_metric")
         if callable(log_metric):  # TRL averages each metric over its logging window
-            for name, value in batch.metrics.items():
+            logged = {**batch.metrics, **self.logged_weights(step_of(kwargs.get("trainer_state")))}
+            for name, value in logged.items():
                 log_metric(name, value)
         return scores
 
@@ -136,20 +146,44 @@ class CompiledSpec:
     def _score_rule(self, scorer: RuleScorer, batch: Batch) -> list[float | None]:
         return _guarded(scorer, batch)
 
-    def total(self, rule_scores: dict[str, list[float | None]], size: int) -> list[float]:
-        """The combined reward of each completion, as TRL would sum it or as the formula says."""
+    def total(self, rule_scores: dict[str, list[float | None]], size: int, step: int = 0) -> list[float]:
+        """The combined reward of each completion at training step `step`, as TRL would sum it or the formula says."""
+        weights = self.weights_at(step)
+        schedules = self.schedules_at(step)  # a formula reads a schedule's name as its weight
         totals = []
         for i in range(size):
             row = {name: scores[i] for name, scores in rule_scores.items()}
-            totals.append(self._combine(row))
+            totals.append(self._combine({**row, **schedules}, weights))
         return totals
 
-    def _combine(self, row: dict[str, float | None]) -> float:
+    def weights_at(self, step: int) -> dict[str, float]:
+        """Each rule's weight at training step `step`."""
+        return {rule.name: weight_at(rule.weight, step) for rule in self.spec.rules}
+
+    def schedules_at(self, step: int) -> dict[str, float]:
+        """Each named schedule's weight at training step `step`."""
+        return {named.name: named.schedule.value_at(step) for named in self.spec.schedules}
+
+    @property
+    def logged_schedules(self) -> dict[str, Schedule]:
+        """The schedules a TRL call logs, by metric name: `weight/<rule>` for each scheduled rule weight
+        that counts (a formula ignores weights: RL203), `schedule/<name>` for each named schedule."""
+        logged: dict[str, Schedule] = {}
+        if self.spec.total is None:
+            rules = self.spec.rules
+            logged = {f"weight/{rule.name}": rule.weight for rule in rules if isinstance(rule.weight, Schedule)}
+        return logged | {f"schedule/{named.name}": named.schedule for named in self.spec.schedules}
+
+    def logged_weights(self, step: int) -> dict[str, float]:
+        """The value of each of `logged_schedules` at training step `step`: what a call logs, `rewardc score` shows."""
+        return {name: schedule.value_at(step) for name, schedule in self.logged_schedules.items()}
+
+    def _combine(self, row: dict[str, float | None], weights: dict[str, float]) -> float:
         spec = self.spec
         if spec.total is not None:
             value = evaluate(spec.total, row)
         else:
-            value = sum(rule.weight * (row[rule.name] or 0.0) for rule in spec.rules)
+            value = sum(weights[rule.name] * (row[rule.name] or 0.0) for rule in spec.rules)
         for gate in spec.gates:
             score = row.get(gate.rule)
             if score is not None and _holds(score, gate.comparison, gate.threshold):
@@ -191,7 +225,7 @@ class RewardFunction:
         if self.rule_name is not None:
             return list(scores[self.rule_name])
         size = len(kwargs.get("completions") or [])
-        return list(self.compiled.total(scores, size))
+        return list(self.compiled.total(scores, size, step_of(kwargs.get("trainer_state"))))
 
     def __repr__(self) -> str:
         return f"<reward function {self.__name__}>"

@@ -107,11 +107,28 @@ def format_value(value: syn.Value) -> str:
         return f"{name} {format_value(value.value)}"
     if isinstance(value, syn.Expectation):
         return format_expectation(value)
+    if isinstance(value, syn.ScheduleValue):
+        return format_schedule(value)
     if isinstance(value, syn.Correct):
         if value.comparison is None or value.threshold is None:
             return value.rule.text
         return f"{value.rule.text} {value.comparison.text} {format_number(value.threshold.value)}"
     return ", ".join(_format_item(item) for item in value)
+
+
+def format_schedule(value: syn.ScheduleValue) -> str:
+    """`0 -> 1 over 100`, `0 -> 1 over 50..150`, `1 -> 0 at 200` or `points 0: 0, 100: 1`."""
+    if value.form == "points":
+        points = [f"{format_number(step.value if step else 0)}: {format_number(w.value)}" for step, w in value.points]
+        return "points " + ", ".join(points)
+    (first_step, first), (last_step, last) = value.points
+    change = f"{format_number(first.value)} -> {format_number(last.value)}"
+    last_text = format_number(last_step.value) if last_step else ""
+    if value.form == "switch":
+        return f"{change} at {last_text}"
+    if first_step is None:
+        return f"{change} over {last_text}"
+    return f"{change} over {format_number(first_step.value)}..{last_text}"
 
 
 def format_expectation(value: syn.Expectation) -> str:
@@ -308,6 +325,9 @@ class _Formatter:
             return [text + then + self._trailing(("stmt", i))]
         if isinstance(statement, syn.Clip):
             return [f"clip {format_range(statement.range)}" + self._trailing(("stmt", i))]
+        if isinstance(statement, syn.Schedule):
+            text = f"schedule {statement.name.text}: {format_schedule(statement.value)}"
+            return [text + self._trailing(("stmt", i))]
         if isinstance(statement, syn.Defaults):
             return self._with_block(i, ["defaults"], statement.options)
         if isinstance(statement, syn.Plugins):

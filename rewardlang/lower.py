@@ -228,6 +228,45 @@ class Lowerer(Transformer[Token, Any]):
     def clip(self, meta: Any, c: list[Any]) -> syn.Clip:
         return syn.Clip(c[0], self._tree_span(meta, c))
 
+    # -------------------------------------------------------------- schedules
+    @v_args(meta=True)
+    def schedule_linear(self, meta: Any, c: list[Any]) -> syn.ScheduleValue:
+        start, end, steps = c
+        span = self._tree_span(meta, c)
+        if isinstance(steps, syn.Number):  # `over 100`: from step 0
+            return syn.ScheduleValue("linear", ((None, start), (steps, end)), span)
+        if steps.low is None or steps.high is None:
+            self.sink.add(
+                codes.RL143(
+                    steps.span,
+                    variant="open",
+                    label="both ends needed",
+                    help="write the steps the weight changes over: `over 100` or `over 50..150`",
+                )
+            )
+        return syn.ScheduleValue("linear", ((steps.low, start), (steps.high, end)), span)
+
+    @v_args(meta=True)
+    def schedule_switch(self, meta: Any, c: list[Any]) -> syn.ScheduleValue:
+        start, end, step = c
+        return syn.ScheduleValue("switch", ((None, start), (step, end)), self._tree_span(meta, c))
+
+    @v_args(meta=True)
+    def schedule_points(self, meta: Any, c: list[Any]) -> syn.ScheduleValue:
+        return syn.ScheduleValue("points", tuple(c), self._tree_span(meta, c))
+
+    def schedule_point(self, c: list[syn.Number]) -> tuple[syn.Number, syn.Number]:
+        return c[0], c[1]
+
+    @v_args(meta=True)
+    def weight_schedule(self, meta: Any, c: list[Any]) -> syn.Option:
+        span = self._tree_span(meta, c)
+        return syn.Option("weight", c[0], self.source.span(span.start, span.start + len("weight")), span)
+
+    @v_args(meta=True)
+    def schedule(self, meta: Any, c: list[Any]) -> syn.Schedule:
+        return syn.Schedule(c[0], c[1], self._tree_span(meta, c))
+
     # --------------------------------------------------------------- examples
     @v_args(meta=True)
     def example(self, meta: Any, c: list[Any]) -> syn.Example:

@@ -13,11 +13,13 @@ of those kinds. This module sits below both.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SkipValidation, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SkipValidation, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from rewardlang.source import NO_SPAN, Span
 
@@ -103,6 +105,77 @@ class Target(Node):
         return f"column {self.column}" if self.kind == "column" else self.kind
 
 
+# ------------------------------------------------------------- schedules
+# A weight that follows the training step (`weight 0 -> 1 over 100`): every written form is
+# one list of points; `rewardlang.schedules` holds what the spec and the trainer do with it.
+Step = Annotated[int, Field(ge=0, le=1_000_000_000)]
+Form = Literal["linear", "switch", "points"]
+
+
+class SchedulePoint(Node):
+    step: Step
+    weight: Weight
+
+
+class Schedule(Node):
+    """A weight that follows the training step; `value_at(step)` is its weight at that step."""
+
+    form: Form
+    points: Annotated[tuple[SchedulePoint, ...], Field(min_length=1)]
+
+    @field_validator("points")
+    @classmethod
+    def _steps_increase(cls, points: tuple[SchedulePoint, ...]) -> tuple[SchedulePoint, ...]:
+        for index in range(1, len(points)):
+            if points[index].step <= points[index - 1].step:
+                raise PydanticCustomError(
+                    "schedule_order",
+                    "step {step} is not after step {previous}",
+                    {"index": index, "step": points[index].step, "previous": points[index - 1].step},
+                )
+        return points
+
+    def value_at(self, step: int) -> float:
+        """The weight at training step `step` (flat outside the points)."""
+        points = self.points
+        if step <= points[0].step:
+            return float(points[0].weight)
+        for before, after in itertools.pairwise(points):
+            if step < after.step:
+                if self.form == "switch":
+                    return float(before.weight)
+                fraction = (step - before.step) / (after.step - before.step)
+                return float(before.weight + fraction * (after.weight - before.weight))
+        return float(points[-1].weight)
+
+    @property
+    def last_step(self) -> int:
+        """The step from which the weight no longer changes."""
+        return self.points[-1].step
+
+    @property
+    def is_zero(self) -> bool:
+        """Whether the weight is 0 at every step."""
+        return all(point.weight == 0 for point in self.points)
+
+    def describe(self) -> str:
+        """As written in a spec: `0 -> 1 over 100`, `0 -> 1 over 50..150`, `1 -> 0 at 200`, `points 0: 0, 100: 1`."""
+        if self.form == "points":
+            return "points " + ", ".join(f"{number_text(p.step)}: {number_text(p.weight)}" for p in self.points)
+        first, last = self.points
+        change = f"{number_text(first.weight)} -> {number_text(last.weight)}"
+        if self.form == "switch":
+            return f"{change} at {number_text(last.step)}"
+        if first.step == 0:
+            return f"{change} over {number_text(last.step)}"
+        return f"{change} over {number_text(first.step)}..{number_text(last.step)}"
+
+
+def number_text(value: float) -> str:
+    """A step or weight as a spec writes it: `100`, `0.5`."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+
+
 class RuleBase(Node):
     """What every rule has. A kind's model adds `kind: Literal["<name>"]`, its arguments and its options."""
 
@@ -113,7 +186,7 @@ class RuleBase(Node):
 
     name: str
     kind: str
-    weight: Weight = 1.0
+    weight: Weight | Schedule = 1.0  # a number, or one that follows the training step
     scope: Scope = "answer"
 
 
@@ -123,3 +196,4 @@ class TextMatching(BaseModel):
     case: Case = "insensitive"
     unicode: UnicodeMode = "nfkc"
     match: MatchMode = "word"
+

@@ -177,7 +177,7 @@ def _lower(
         statement = lowerer.transform(child)
         if len(sink.diagnostics) == before:
             statements.append(statement)
-        elif child.data == "rule":
+        elif child.data in ("rule", "schedule"):  # a formula may still name it
             broken.add(str(child.children[0]))
     return statements
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from rewardlang.compiler import CompiledSpec
 
 # Column names that cannot be passed to `CompiledSpec.score(**columns)` (they are its parameters).
-_CLASHING_COLUMNS = frozenset({"self", "completions", "prompts", "explain"})
+_CLASHING_COLUMNS = frozenset({"self", "completions", "prompts", "explain", "at_step"})
 
 
 class ScoredRow(NamedTuple):
@@ -65,6 +65,7 @@ class ScoreRequest:
     batch_size: int = DEFAULT_BATCH_SIZE
     limit: int | None = None  # score only the first N usable rows
     explain: bool = False  # each rule's reason for its score
+    step: int = 0  # the training step whose scheduled weights the total uses
     on_row: Callable[[ScoredRow], None] | None = None  # each row once scored; the result then keeps none
     on_progress: Callable[[int], None] | None = None  # the number of rows just handled (scored or skipped)
 
@@ -109,9 +110,12 @@ class ScoreResult:
     total_stats: Stats = field(default_factory=Stats)
     dropped_columns: set[str] = field(default_factory=set)  # columns not passed to rules: the name is reserved
     metrics: dict[str, float] = field(default_factory=dict)  # what rules counted, summed over every batch
+    step: int = 0
+    weights: dict[str, float] = field(default_factory=dict)  # the scheduled weights at `step` (`weight/<rule>`, ...)
 
     def summary(self) -> dict[str, Any]:
-        return {
+        scheduled = {"step": self.step, "weights": self.weights} if self.weights else {}
+        return scheduled | {
             "rows": self.rows_read,
             "scored": self.scored,
             "skipped": len(self.skipped),
@@ -137,7 +141,7 @@ def score(request: ScoreRequest) -> ScoreResult:
 def _score_source(request: ScoreRequest, source: DataSource) -> ScoreResult:
     spec = request.spec.spec
     rules = [rule.name for rule in spec.rules]
-    result = ScoreResult(spec.name, rules, source.name, stats={name: Stats() for name in rules})
+    result = ScoreResult(spec.name, rules, source.name, stats={name: Stats() for name in rules}, step=request.step)
     advance = request.on_progress or (lambda count: None)
     batch: list[Row] = []
     for number, record in source.records():
@@ -174,8 +178,10 @@ def _score_batch(request: ScoreRequest, batch: Sequence[Row], result: ScoreResul
         prompts=[row.prompt for row in batch],
         completion_ids=ids if any(i is not None for i in ids) else None,
         explain=request.explain,
+        at_step=request.step,
         **columns,
     )
+    result.weights = scores.weights
     for metric, count in scores.metrics.items():
         result.metrics[metric] = result.metrics.get(metric, 0.0) + count
     for i, row in enumerate(batch):

@@ -114,6 +114,7 @@ def run_examples(compiled: CompiledSpec, examples: Sequence[ast.Example] | None 
             prompts=[row.prompt],
             completion_ids=[row.completion_ids] if row.completion_ids is not None else None,
             explain=True,
+            at_step=0,  # examples score with the weights of the first training step
             **{name: [value] for name, value in row.columns.items()},
         )
         rule_scores = {name: values[0] for name, values in scores.rules.items()}

@@ -87,6 +87,16 @@ class Expectation:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleValue:
+    """A weight that follows the training step, as written (`rewardlang.schedules`):
+    `0 -> 1 over 100` or `over 50..150` (linear), `1 -> 0 at 200` (switch), `points 0: 0, 100: 1`."""
+
+    form: str  # linear | switch | points
+    points: tuple[tuple[Number | None, Number], ...]  # (step, weight); a None step is step 0, not written
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Correct:
     """`brevity`'s `correct accuracy` or `correct accuracy >= 0.5`: the rule that says a completion is correct."""
 
@@ -97,7 +107,7 @@ class Correct:
 
 
 Value = (
-    Number | Word | String | Range | Target | Flag | ColumnValue | Expectation | Correct
+    Number | Word | String | Range | Target | Flag | ColumnValue | Expectation | ScheduleValue | Correct
     | tuple[String | TypedString, ...]
 )
 
@@ -189,6 +199,15 @@ class Header:
 
 
 @dataclass(frozen=True, slots=True)
+class Schedule:
+    """`schedule NAME: 0 -> 1 over 100`: a named weight for formula terms."""
+
+    name: Word
+    value: ScheduleValue
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Plugins:
     """`plugins "rewardlang-readability", ...`: the distributions whose rule kinds the spec uses."""
 
@@ -196,7 +215,7 @@ class Plugins:
     span: Span
 
 
-Statement = Header | Defaults | Rule | Total | Gate | Clip | Example | ExamplesFile | Plugins
+Statement = Header | Defaults | Rule | Total | Gate | Clip | Example | ExamplesFile | Schedule | Plugins
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,6 +86,7 @@ class _Builder:
                 if (gate := self._gate(i, statement)) is not None
             ],
             "span": headers[0].span if headers else NO_SPAN,
+            "schedules": self._named_schedules(tree, syntax_rules, failed),
             "plugins": tuple(package.value for package in self.packages),
         }
         if plugins_statement is not None or self.plugin_kinds:
@@ -275,6 +276,8 @@ class _Builder:
             return True
         if isinstance(value, syn.Range):
             return self._range(value, path)
+        if isinstance(value, syn.ScheduleValue):
+            return self._schedule(value, path)
         if isinstance(value, syn.Correct):
             self.spans[(*path, "rule")] = value.rule.span
             data: dict[str, Any] = {"rule": value.rule.text, "span": value.span}
@@ -309,6 +312,55 @@ class _Builder:
             "high": value.high.value if value.high else None,
             "span": value.span,
         }
+
+    def _schedule(self, value: syn.ScheduleValue, path: FieldPath) -> dict[str, Any]:
+        """A schedule's points; an unwritten step (`0 -> 1 over 100` starts at step 0) is 0."""
+        points = []
+        for index, (step, weight) in enumerate(value.points):
+            if step is not None:
+                self.spans[(*path, "points", index, "step")] = step.span
+            self.spans[(*path, "points", index, "weight")] = weight.span
+            points.append({"step": step.value if step is not None else 0, "weight": weight.value})
+        return {"form": value.form, "points": points, "span": value.span}
+
+    def _named_schedules(
+        self, tree: syn.SpecSyntax, rules: list[syn.Rule], failed: set[str]
+    ) -> list[ast.NamedSchedule]:
+        """`schedule NAME: ...` statements; a name must not be `total`, a rule's or another schedule's.
+        The names of those that fail join `failed`: a formula may still name them."""
+        taken: dict[str, tuple[Span, str]] = {rule.name.text: (rule.name.span, "a rule") for rule in reversed(rules)}
+        schedules: list[ast.NamedSchedule] = []
+        for statement in (s for s in tree.statements if isinstance(s, syn.Schedule)):
+            name = statement.name
+            if name.text in RESERVED_NAMES:
+                self.diagnostics.append(
+                    codes.RL119(name.span, name=name.text, label="cannot name a schedule",
+                                help=f"`{name.text}` names the combined score in training logs; pick another name")
+                )
+                failed.add(name.text)
+                continue
+            if name.text in taken:
+                first, what = taken[name.text]
+                self.diagnostics.append(
+                    codes.RL101(
+                        name.span, variant="schedule", name=name.text, other=what,
+                        label="defined again here", labels=(Label(first, "first defined here"),),
+                        help="a formula names rules and schedules alike: give each its own name",
+                    )
+                )
+                continue
+            taken[name.text] = (name.span, "another schedule")
+            path: FieldPath = ("schedules", len(schedules))
+            self.spans[path] = statement.span
+            self.spans[(*path, "name")] = name.span
+            data = {"name": name.text, "schedule": self._value(statement.value, (*path, "schedule")),
+                    "span": statement.span}
+            try:
+                schedules.append(ast.NamedSchedule.model_validate(data))
+            except ValidationError as exc:
+                self._report(exc, prefix=path, kind=None)
+                failed.add(name.text)
+        return schedules
 
     def _gate(self, index: int, gate: syn.Gate) -> ast.Gate | None:
         path: FieldPath = ("gates", index)
@@ -425,6 +477,14 @@ class _Builder:
                 help=(suggestion_help(option, accepted) + " " if suggestion_help(option, accepted) else "")
                 + f"{where} accept {_listing(accepted)}",
             )
+        if kind_name == "schedule_order":
+            return codes.RL143(
+                self.spans.find((*prefix, *loc, ctx["index"], "step")),
+                detail=f"step {ctx['step']} is not after step {ctx['previous']}",
+                label=f"not after step {ctx['previous']}",
+                help="write each point after the one before: `points 0: 0, 100: 1`; "
+                "a warm-up `over N` and a switch `at N` need N >= 1",
+            )
         if kind_name == "literal_error":
             expected = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
             return codes.RL104(
@@ -459,13 +519,19 @@ class _Builder:
 def _wrong_union_member(err: Any) -> bool:
     """For `int | str` fields, the error of the member the input was not meant for."""
     value = err.get("input")
+    if err["type"] == "model_type" and err["loc"][-1:] == ("Schedule",):  # a weight: a number, or a schedule
+        return True
+    if err["type"] == "float_type" and isinstance(value, dict):
+        return True
     if err["type"] in ("int_type", "int_parsing", "int_from_float"):
         return isinstance(value, str)
     return err["type"] == "string_type" and not isinstance(value, str)
 
 
 def _is_union_tag(part: Any) -> bool:
-    return isinstance(part, str) and (part.startswith(("constrained-", "function-")) or part in ("int", "str"))
+    return isinstance(part, str) and (
+        part.startswith(("constrained-", "function-")) or part in ("int", "str", "Schedule")
+    )
 
 
 def _listing(words: Any) -> str:
@@ -482,6 +548,8 @@ def _number(value: Any) -> str:
 
 
 def _range_help(field: str) -> str:
+    if field == "step":
+        return "steps count TRL's optimizer steps from 0 (`trainer_state.global_step`)"
     if field == "weight":
         return "weights scale a rule's score in the total; use a value between -100 and 100"
     if field in ("each", "cap", "present", "absent", "outside", "value"):

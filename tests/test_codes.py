@@ -33,6 +33,7 @@ NO_WRONG_EXAMPLE = {
     "RL133": "needs a schema file with a bad `$ref`; tests/golden/RL133.reward and tests/test_json_schema.py have one",
     "RL215": "needs a schema file with a misspelled keyword; tests/golden/RL215.reward has one",
     "RL139": "`rewardc test` reports it, not `check`; tests/golden/RL139.reward and tests/test_examples.py fail one",
+    "RL222": "grpo-train reports it at start-up from `max_steps`, never `check`; tests/test_schedules.py builds one",
     "RL151": "it needs a broken plugin package installed; tests/test_plugins.py installs some in a temporary folder",
     "RL225": "grpo-train reports it from the training configuration, not `check`; tests/test_group_rules.py",
 }

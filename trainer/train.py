@@ -38,7 +38,9 @@ from typing import TYPE_CHECKING, Any
 from rewardlang.exits import EXIT_OK, EXIT_SPEC, EXIT_USAGE, interrupted
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
+
+    from rewardlang.schedules import Schedule
 
     from .watch import WatchWarning
 
@@ -258,8 +260,12 @@ def _steps(entries: list[dict[str, Any]]) -> str:
     return f"step {first}" if len(entries) == 1 else f"steps {first}-{last}"
 
 
-def _print_reward_table(history: list[dict[str, Any]], names: list[str], warnings: Sequence[WatchWarning] = ()) -> None:
-    """Each rule's mean reward at the start and at the end of training, then the watch's warnings.
+def _print_reward_table(
+    history: list[dict[str, Any]], names: list[str], warnings: Sequence[WatchWarning] = (),
+    schedules: Mapping[str, Schedule] | None = None,
+) -> None:
+    """Each rule's mean reward at the start and at the end of training, the scheduled weights, then the
+    watch's warnings.
 
     Start and end average up to 3 logged steps each: one step's mean over a handful of
     completions is noisy enough to suggest a trend that is not there. Nothing is printed
@@ -277,10 +283,40 @@ def _print_reward_table(history: list[dict[str, Any]], names: list[str], warning
     for name in names:
         key = f"rewards/{name}/mean"
         print(f"  {name:<{width}}  {_fmt(_mean(head, key)):>8}  {_fmt(_mean(tail, key)):>8}")
+    _print_schedules(history, schedules or {})
     if warnings:
         print(f"training watch: {len(warnings)} warning{'s' if len(warnings) > 1 else ''} (docs/training.md):")
         for warning in warnings:
             print(f"  {warning}")
+
+
+def _print_schedules(history: list[dict[str, Any]], schedules: Mapping[str, Schedule]) -> None:
+    """Each logged schedule (`weight/<rule>`, `schedule/<name>`): its value at the first and the last
+    step that logged it, and the schedule as written."""
+    rows = []
+    for key, schedule in schedules.items():
+        logged = [entry for entry in history if isinstance(entry.get(key), (int, float))]
+        if logged:
+            first, last = logged[0], logged[-1]
+            rows.append((key, f"{_fmt(first[key])} -> {_fmt(last[key])}", _steps([first, last]), schedule.describe()))
+        else:
+            rows.append((key, "-", "not logged", schedule.describe()))
+    if not rows:
+        return
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    print("scheduled weights (first -> last logged step):")
+    for row in rows:
+        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[3])
+
+
+def _warn_unfinished_schedules(compiled: Any, max_steps: int, filename: str) -> None:
+    """RL222 at start-up: a schedule that is still changing when the run ends."""
+    from rewardlang.render import render_short
+    from rewardlang.schedules import unfinished_schedules
+
+    if _is_main_process():
+        for diagnostic in unfinished_schedules(compiled.logged_schedules, max_steps):
+            print(render_short(diagnostic, filename), file=sys.stderr)
 
 
 def _resume_command(argv: list[str], checkpoint: str) -> str:
@@ -412,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         _err(str(exc))
         return EXIT_USAGE
+    _warn_unfinished_schedules(compiled, training_args.max_steps, filename)
 
     # RL225: a group rule (`brevity`, `diversity`) whose groups a process may hold only part of.
     if (group_warning := group_split_warning(compiled.spec, training_args)) and _is_main_process():
@@ -538,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
         _err(str(exc))
         return EXIT_USAGE
     if _is_main_process():
-        _print_reward_table(trainer.state.log_history, compiled.names, watch.warnings)
+        _print_reward_table(trainer.state.log_history, compiled.names, watch.warnings, compiled.logged_schedules)
 
     if interrupt.stopped_at_step is not None:
         checkpoint = str(Path(training_args.output_dir) / f"checkpoint-{interrupt.stopped_at_step}")

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from rewardlang.registry import score_range
+from rewardlang.schedules import largest_weight, never_weighted
 
 if TYPE_CHECKING:
     from transformers import TrainerCallback
@@ -145,8 +146,8 @@ class TrainingWatch:
                     key=function.__name__,
                     low=low,
                     high=high,
-                    paid=formula or rule.weight != 0,
-                    best_is_high=formula or rule.weight >= 0,
+                    paid=formula or not never_weighted(rule.weight),
+                    best_is_high=formula or largest_weight(rule.weight) >= 0,
                 )
             )
         return cls(rules, max_completion_length)

@@ -43,6 +43,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be at least 0")
+    return value
+
+
 def read_spec(name: str) -> str:
     """The text of spec file `name` (`-`: standard input); raises `SourceError`."""
     if name == STDIN:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from rewardlang.cli.common import (
     RuleLogCapture,
     checked_spec,
+    nonnegative_int,
     positive_int,
     print_error,
     quiet_model_loading,
@@ -39,6 +40,7 @@ from rewardlang.render import use_color
 from rewardlang.text import ignorable_characters, non_ascii, replace_surrogates
 
 if TYPE_CHECKING:
+    from rewardlang.schedules import Schedule
     from rewardlang.scoring import ScoredRow, ScoreResult
 
 OUTPUT_FORMATS = ("table", "json", "jsonl")
@@ -61,6 +63,10 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--format", choices=OUTPUT_FORMATS, default="table", help="output (default: table)")
     parser.add_argument("--explain", action="store_true", help="add each rule's reason for its score")
     parser.add_argument("--limit", type=positive_int, metavar="N", help="score only the first N usable rows")
+    parser.add_argument(
+        "--step", type=nonnegative_int, default=0, metavar="N",
+        help="weight the total as at training step N: a weight schedule's value there (default: 0)",
+    )
     parser.add_argument(
         "--data-format", choices=DATA_FORMATS, default="auto",
         help="format of the data (default: detected from its content and extension)",
@@ -122,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
             advance(count)
 
         request = ScoreRequest(
-            compiled, source, batch_size=args.batch_size, limit=args.limit, explain=args.explain,
+            compiled, source, batch_size=args.batch_size, limit=args.limit, explain=args.explain, step=args.step,
             on_row=on_row, on_progress=on_progress,
         )
         try:
@@ -155,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         }
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     elif args.format == "table":
-        _write_tables(result, table_rows, shown_name, args.explain, args.color)
+        _write_tables(result, table_rows, shown_name, args.explain, args.color, compiled.logged_schedules)
     return EXIT_OK
 
 
@@ -238,7 +244,10 @@ def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def _write_tables(result: ScoreResult, rows: list[ScoredRow], name: str, explain: bool, color: str) -> None:
+def _write_tables(
+    result: ScoreResult, rows: list[ScoredRow], name: str, explain: bool, color: str,
+    schedules: dict[str, Schedule],
+) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -284,3 +293,10 @@ def _write_tables(result: ScoreResult, rows: list[ScoredRow], name: str, explain
     stats.add_row(Text("total", style="bold"), _number(item["mean"]), _number(item["min"]), _number(item["max"]),
                   str(item["none"]))
     console.print(stats)
+    if result.weights:
+        weights = Table(title=f"scheduled weights at step {result.step}", box=box.SIMPLE_HEAD)
+        for column in ("logged as", "value", "schedule"):
+            weights.add_column(column, justify="right" if column == "value" else "left", no_wrap=True)
+        for key, value in result.weights.items():
+            weights.add_row(key, _number(value), schedules[key].describe())
+        console.print(weights)

@@ -91,7 +91,7 @@ def probe(compiled: CompiledSpec, rows: Sequence[Row], seed: int = 0) -> ProbeRe
 
     def scored(completions: Sequence[Any]) -> tuple[dict[str, float | None], float]:
         scores = compiled.score(list(completions), prompts=prompts, completion_ids=None, explain=False,
-                                **columns)
+                                at_step=0, **columns)
         return {name: _median(values) for name, values in scores.rules.items()}, statistics.median(scores.total)
 
     honest_scores, honest_median = scored([row.completion for row in rows])
