@@ -523,3 +523,11 @@ def test_checking_a_plugin_spec_imports_no_training_stack(tmp_path: Path) -> Non
     path.write_text(SPEC, encoding="utf-8")
     outcome = heavy_after(f"import rewardlang.cli\nresult = rewardlang.cli.main(['check', {str(path)!r}])")
     assert outcome == {"result": 0, "heavy": []}
+
+
+def test_a_plugin_rule_takes_a_scheduled_weight_like_a_built_in_rule() -> None:
+    compiled = rewardlang.loads(HEADER + "rule plain: readability 4..6 { weight 0 -> 2 over 10 }\n")
+    assert compiled.weights == [1.0, 0.0]  # a scheduled spec: the total, then each rule at weight 0
+    halfway, end = compiled.score([PLAIN], at_step=5), compiled.score([PLAIN], at_step=10)
+    assert halfway.rules["plain"] == [1.0]  # grade 4.82: inside 4..6
+    assert (halfway.total, end.total) == ([1.0], [2.0])  # weight 1 at step 5, 2 from step 10
