@@ -7,8 +7,8 @@ the spec stays data.
 
 Discovery is lazy. Reading the installed distributions' entry points costs tens of
 milliseconds, so nothing here runs until a spec names a kind that is not built in or
-has a `plugins` statement (`rewardc check` of a built-in-only spec never imports
-`importlib.metadata`; tests/test_plugins.py checks it). Each entry point is loaded
+has a `plugins` statement (`rewardc check` of a built-in-only spec never reads them;
+tests/test_plugins.py checks it). Each entry point is loaded
 (its module imported) only when a spec uses its kind; a plugin that fails to load is
 a `PluginError` naming its package, reported as a diagnostic, never a traceback.
 docs/contributing.md ("Writing a plugin kind") walks through writing one.
@@ -49,7 +49,11 @@ def normalize(package: str) -> str:
 
 @functools.cache
 def installed() -> dict[str, PluginEntry]:
-    """Every plugin kind the environment registers, by kind name (the first distribution wins a name)."""
+    """Every plugin kind the environment registers, by kind name.
+
+    When two distributions register one name, the first that `importlib.metadata` lists wins;
+    the spec's diagnostics name the distribution that provides each kind it uses.
+    """
     from importlib.metadata import entry_points
 
     found: dict[str, PluginEntry] = {}
@@ -98,6 +102,9 @@ def load(name: str) -> Kind[Any]:
             f"kind `{name}` of package `{package}` is not a `rewardlang.kind.Kind` "
             f"({entry.entry_point.value} is a {type(kind).__name__})"
         )
+    problem = _record_problem(kind)
+    if problem:
+        raise PluginError(f"kind `{name}` of package `{package}` has {problem}")
     if _kind_name(kind) != name:
         raise PluginError(
             f"package `{package}` registers kind `{name}`, but its record's model is not of that kind "
@@ -110,6 +117,21 @@ def load(name: str) -> Kind[Any]:
             f"header is its name and its arguments in order: {canonical!r}"
         )
     return kind
+
+
+def _record_problem(kind: Kind[Any]) -> str:
+    """What keeps a record from working as a rule kind ("" when nothing does)."""
+    from rewardlang.nodes import RuleBase
+    from rewardlang.rules.base import RuleScorer
+
+    # The annotations promise these types; a foreign package's record may not keep the promise.
+    model: object = kind.model
+    scorer: object = kind.scorer
+    if not (isinstance(model, type) and issubclass(model, RuleBase)):
+        return "a model that is not a `rewardlang.nodes.RuleBase` subclass"
+    if not (isinstance(scorer, type) and issubclass(scorer, RuleScorer)):
+        return "a scorer that is not a `rewardlang.rules.base.RuleScorer` subclass"
+    return ""
 
 
 def _kind_name(kind: Kind[Any]) -> str | None:

@@ -303,6 +303,10 @@ BROKEN = """
     NOT_A_KIND = 42
     WRONG_NAME = Kind(model=Loud, arguments=(), template="loud", scorer=RuleScorer, summary="")
     WORDY = Kind(model=Wordy, arguments=(), template="wordy please", scorer=RuleScorer, summary="")
+    class Bare(RuleBase):
+        kind: Literal["bare"]
+
+    NO_SCORER = Kind(model=Bare, arguments=(), template="bare", scorer=object, summary="")
     CLASH = Kind(model=Quiet, arguments=(), template="quiet", scorer=RuleScorer, summary="")
 """
 
@@ -317,7 +321,7 @@ def broken_plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     _distribution(tmp_path, "rewardlang-broken", "rewardlang_broken", BROKEN, {
         "fails": "rewardlang_missing_module:KIND", "number": "rewardlang_broken:NOT_A_KIND",
         "wrong": "rewardlang_broken:WRONG_NAME", "wordy": "rewardlang_broken:WORDY",
-        "keywords": "rewardlang_broken:KEYWORDS",
+        "keywords": "rewardlang_broken:KEYWORDS", "bare": "rewardlang_broken:NO_SCORER",
     })
     _distribution(tmp_path, "rewardlang-clash", "rewardlang_clash", BROKEN, {"length": "rewardlang_clash:CLASH"})
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -338,6 +342,8 @@ def broken_plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
                   '(it needs `kind: Literal["wrong"]`)')),
         ("wordy", ("kind `wordy` of package `rewardlang-broken` has the template 'wordy please'; a plugin kind's "
                   "header is its name and its arguments in order: 'wordy'")),
+        ("bare", ("kind `bare` of package `rewardlang-broken` has a scorer that is not a "
+                  "`rewardlang.rules.base.RuleScorer` subclass")),
     ],
 )
 def test_a_broken_plugin_kind_is_rl151_naming_its_package(broken_plugins: None, kind: str, reason: str) -> None:
