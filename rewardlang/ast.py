@@ -1,8 +1,8 @@
-"""The validated spec: frozen Pydantic models; its rules are one discriminated union of the rule kinds.
+"""The validated spec: frozen Pydantic models; each rule is an instance of its kind's model.
 
 The building blocks (the base node, ranges, phrases, targets, the rule base)
 live in `rewardlang.nodes`, each rule kind's model in its module of
-`rewardlang/kinds/`, and the union of those models in `rewardlang.registry`.
+`rewardlang/kinds/` (or in a plugin's package), and the rule type in `rewardlang.registry`.
 This module adds what a spec holds beyond its rules (formulas, gates,
 defaults) and the `Spec` itself. It re-exports the building blocks, so that
 `ast.Range` or `ast.Target` read as the spec's parts.
@@ -187,6 +187,7 @@ class Spec(Node):
     clip: Range | None = None
     examples: tuple[Example, ...] = ()
     schedules: tuple[NamedSchedule, ...] = ()  # `schedule NAME: ...`, for formula terms
+    plugins: tuple[str, ...] = ()  # the distributions whose rule kinds the spec uses (`plugins "..."`)
 
     def rule(self, name: str) -> RuleBase:
         for rule in self.rules:

@@ -21,7 +21,7 @@ from rewardlang.kinds.banned import BannedRule
 from rewardlang.kinds.brevity import BrevityRule
 from rewardlang.kinds.phrases import PhrasesRule
 from rewardlang.nodes import Phrase
-from rewardlang.registry import KINDS, score_range
+from rewardlang.registry import kind_of, score_range
 from rewardlang.rules.matching import PhraseMatcher
 from rewardlang.schedules import never_weighted
 from rewardlang.source import Span, SpanTable
@@ -121,7 +121,7 @@ def _range_problem(range_: ast.Range, *, whole: bool, nonnegative: bool, strict:
 def _ranges(ctx: CheckContext) -> Iterator[tuple[ast.Range, Span, str, bool, bool, bool]]:
     """(range, span, what, whole, nonnegative, strict) for every range in the spec: the kinds' and the clip."""
     for index, rule in enumerate(ctx.spec.rules):
-        for declared in KINDS[rule.kind].ranges:
+        for declared in kind_of(rule.kind).ranges:
             range_ = getattr(rule, declared.field)
             if range_ is not None:
                 span = ctx.span(index, declared.field)
@@ -154,7 +154,7 @@ def _folded(rule: Any, text: str) -> str:
 def phrase_lists(ctx: CheckContext) -> Iterator[Diagnostic]:
     """Blank (RL107) and duplicate (RL204) entries of every list a rule holds: phrases, tags, keys..."""
     for rule in ctx.spec.rules:
-        kind = KINDS[rule.kind]
+        kind = kind_of(rule.kind)
         key = kind.item_key or _folded
         for what in kind.phrase_lists:
             items: tuple[Phrase, ...] = getattr(rule, what)
@@ -226,7 +226,7 @@ def kind_checks(ctx: CheckContext) -> Iterator[Diagnostic]:
         def span(*path: str | int, index: int = index) -> Span:
             return ctx.span(index, *path)
 
-        for kind_check in KINDS[rule.kind].checks:
+        for kind_check in kind_of(rule.kind).checks:
             yield from kind_check(rule, span)
 
 
@@ -234,7 +234,7 @@ def kind_checks(ctx: CheckContext) -> Iterator[Diagnostic]:
 @check
 def never_positive(ctx: CheckContext) -> Iterator[Diagnostic]:
     for index, rule in enumerate(ctx.spec.rules):
-        if KINDS[rule.kind].is_penalty(rule):
+        if kind_of(rule.kind).is_penalty(rule):
             continue
         low, high = score_range(rule)
         if high <= 0:
@@ -506,7 +506,7 @@ def _num_or_blank(value: float) -> str:
 def _model_backed(rule: ast.RuleBase) -> bool:
     from rewardlang.rules.base import LazyModelScorer
 
-    return issubclass(KINDS[rule.kind].scorer, LazyModelScorer)
+    return issubclass(kind_of(rule.kind).scorer, LazyModelScorer)
 
 
 @check

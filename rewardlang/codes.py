@@ -1743,6 +1743,119 @@ RL147 = _code(
         """,
 )
 
+RL149 = _code(
+    "RL149",
+    ERROR,
+    "unknown rule kind",
+    "unknown rule kind `{kind}`",
+    """
+        A rule names a kind that is neither built in nor provided by an
+        installed plugin package. Usually it is a misspelling of a built-in
+        kind (the help suggests the closest kind). A plugin kind needs its
+        package installed (`pip install PACKAGE`) and named in the spec's
+        `plugins "PACKAGE"` statement; when that statement names a package
+        that is not installed, the message says which package to install.
+
+        Wrong:
+
+            reward chat
+            rule brief: lenght ..200 words
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words
+
+        Why it matters: a rule of an unknown kind has no scorer; training
+        cannot start, and on another machine the same spec may need a package
+        that is missing there.
+        """,
+    not_installed="kind `{kind}` is not installed; the spec needs {needs}: pip install {packages}",
+)
+
+RL150 = _code(
+    "RL150",
+    ERROR,
+    "plugin package not installed",
+    "package `{package}` is not installed",
+    """
+        The `plugins` statement names a distribution that is not installed in
+        this Python environment, so the rule kinds it provides cannot be
+        checked, compiled or scored. Install it (`pip install PACKAGE`), or
+        remove it from `plugins` if the spec no longer uses its kinds.
+
+        Wrong:
+
+            reward chat
+            plugins "rewardlang-not-installed"
+            rule brief: length ..200 words
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words
+
+        Why it matters: a spec names its plugin packages so that any machine
+        that runs it is told exactly what to install before training starts.
+        """,
+)
+
+RL151 = _code(
+    "RL151",
+    ERROR,
+    "broken plugin kind",
+    "rule kind `{kind}` cannot be used: {reason}",
+    """
+        An installed package registers the rule kind in the entry point group
+        `rewardlang.kinds`, but the kind cannot be used: its entry point fails
+        to import, its object is not a `rewardlang.kind.Kind` record, its
+        model is of another kind, or its name is that of a built-in kind. The
+        message names the package; the fix belongs in that package (or
+        uninstall it). It is reported only for a spec that uses the kind: a
+        broken plugin that no spec names harms nothing. (No example here: it
+        takes a broken package; tests/test_plugins.py installs one.)
+
+        Why it matters: a plugin that fails here would fail at the start of a
+        training run, or score with code its author did not mean to ship.
+        """,
+)
+
+RL152 = _code(
+    "RL152",
+    ERROR,
+    "value does not fit a plugin kind",
+    "`{field}` of `{kind}` rules takes {expected}",
+    """
+        A rule of a plugin kind gives a value its kind cannot take. The
+        grammar cannot know a plugin kind's header or the types of its
+        options, so it accepts any of the language's values there (strings,
+        numbers, ranges, names, `column NAME`); the kind's model checks them.
+        Reported for a header with more or fewer values than the kind takes
+        (the values between the kind's name and `{ ... }` are its arguments,
+        in order), for a value of the wrong type (a string where a number
+        belongs), and for a required value that is missing. The package's
+        documentation gives the header: the example plugin's `readability`
+        kind takes one range.
+
+        Wrong:
+
+            reward chat
+            plugins "rewardlang-readability"
+            rule plain: readability 6..10 12
+
+        Fixed:
+
+            reward chat
+            plugins "rewardlang-readability"
+            rule plain: readability 6..10
+
+        Why it matters: a value in the wrong place would be read as another
+        argument, and the rule would score something else than meant.
+        """,
+    header="`{kind}` rules are written `{header}`",
+    missing="`{kind}` rules need `{field}`",
+)
+
 
 # warnings
 
@@ -2464,6 +2577,62 @@ RL226 = _code(
 
         Why it matters: wrong answers would be paid for being short, which
         is what `correct` is there to prevent.
+        """,
+)
+
+RL228 = _code(
+    "RL228",
+    WARNING,
+    "plugin package unused",
+    "package `{package}` provides no rule kind this spec uses",
+    """
+        The `plugins` statement names an installed package, but no rule of
+        the spec has one of the kinds it provides. Remove it, so that a
+        machine running the spec is not asked to install what it does not
+        need. The example plugin provides `readability`, which no rule here
+        uses:
+
+        Wrong:
+
+            reward chat
+            plugins "rewardlang-readability"
+            rule brief: length ..200 words
+
+        Fixed:
+
+            reward chat
+            rule brief: length ..200 words
+
+        Why it matters: the `plugins` statement is the spec's list of what to
+        install; an entry that is not needed makes every set-up heavier and
+        hides which package really matters.
+        """,
+)
+
+RL229 = _code(
+    "RL229",
+    WARNING,
+    "plugin package not named",
+    "kind `{kind}` comes from package `{package}`, which the spec's `plugins` does not name",
+    """
+        A rule uses a kind provided by an installed plugin package, but the
+        spec does not name that package in a `plugins` statement. The spec
+        works here; on a machine without the package it would only be told
+        that the kind is unknown. Name the package.
+
+        Wrong:
+
+            reward chat
+            rule plain: readability 6..10
+
+        Fixed:
+
+            reward chat
+            plugins "rewardlang-readability"
+            rule plain: readability 6..10
+
+        Why it matters: a spec travels to other machines (a cluster, a
+        colleague's laptop); naming its packages tells them what to install.
         """,
 )
 

@@ -29,7 +29,7 @@ from rewardlang import ast, groups
 from rewardlang.conditions import applicable_rows, not_applicable_reason
 from rewardlang.diagnostics import SpecError
 from rewardlang.frontend import analyze, read_source, spec_base
-from rewardlang.registry import KINDS, score_range
+from rewardlang.registry import kind_of, score_range
 from rewardlang.rules.base import RuleScorer
 from rewardlang.rules.models import ModelLoadError
 from rewardlang.runtime import Batch
@@ -43,7 +43,7 @@ _TRL_KEYWORDS = frozenset({"prompts", "completions", "completion_ids", "trainer_
 
 def compile_rule(rule: ast.RuleBase) -> RuleScorer:
     """The rule's scorer: its kind's scorer class, built with the validated rule."""
-    return KINDS[rule.kind].scorer(rule)
+    return kind_of(rule.kind).scorer(rule)
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class CompiledSpec:
         return {
             name: [_safe_explain(scorer, batch, i) for i in range(batch.size)]
             for name, scorer in self.scorers.items()
-            if KINDS[scorer.rule.kind].group
+            if kind_of(scorer.rule.kind).group
         }
 
     def scores_for_call(self, kwargs: dict[str, Any]) -> dict[str, list[float | None]]:

@@ -367,6 +367,9 @@ class _Formatter:
             return [text + self._trailing(("stmt", i))]
         if isinstance(statement, syn.Defaults):
             return self._with_block(i, ["defaults"], statement.options)
+        if isinstance(statement, syn.Plugins):
+            packages = ", ".join(format_string(p.value, p.raw) for p in statement.packages)
+            return [f"plugins {packages}" + self._trailing(("stmt", i))]
         if isinstance(statement, syn.ExamplesFile):
             return [f"examples {format_string(statement.path.value, statement.path.raw)}" + self._trailing(("stmt", i))]
         if isinstance(statement, syn.WhenGroup):
@@ -400,6 +403,10 @@ class _Formatter:
         return [*lines, closing]
 
     def _rule_head(self, rule: syn.Rule) -> list[str]:
+        if rule.plugin_values is not None:
+            # A plugin kind's template is its name and its arguments in order (`plugins.load` holds
+            # plugins to it), so the parsed values give it: fmt never needs the plugin installed.
+            return [f"rule {rule.name.text}: " + " ".join([rule.kind.text, *map(format_value, rule.plugin_values)])]
         arguments = dict(rule.arguments)
         values = {name: format_value(value) for name, value in arguments.items()}
         head = f"rule {rule.name.text}: " + KINDS[rule.kind.text].template.format(**values)

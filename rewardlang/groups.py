@@ -20,7 +20,7 @@ from typing import Any
 
 from rewardlang import ast, codes
 from rewardlang.kinds.brevity import BrevityRule, BrevityScorer
-from rewardlang.registry import KINDS, score_range
+from rewardlang.registry import kind_of, score_range
 from rewardlang.rules.base import RuleScorer
 from rewardlang.source import NO_SPAN
 
@@ -67,7 +67,7 @@ def bind_thresholds(spec: ast.Spec, scorers: Mapping[str, RuleScorer]) -> None:
 
 
 def has_group_rules(spec: ast.Spec) -> bool:
-    return any(KINDS[rule.kind].group for rule in spec.rules)
+    return any(kind_of(rule.kind).group for rule in spec.rules)
 
 
 def group_split_warning(spec: ast.Spec, training_args: Any) -> str | None:
@@ -81,7 +81,7 @@ def group_split_warning(spec: ast.Spec, training_args: Any) -> str | None:
     generations = int(training_args.num_generations)
     per_rank = int(training_args.per_device_train_batch_size) * int(training_args.steps_per_generation)
     num_processes = int(training_args.generation_batch_size) // per_rank
-    names = ", ".join(f"`{rule.name}`" for rule in spec.rules if KINDS[rule.kind].group)
+    names = ", ".join(f"`{rule.name}`" for rule in spec.rules if kind_of(rule.kind).group)
     if generations < 2:
         reason = f"num_generations is {generations}: every group holds one completion"
         help = "group rules compare the completions of one prompt: use num_generations of 2 or more"

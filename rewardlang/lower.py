@@ -170,6 +170,37 @@ class Lowerer(Transformer[Token, Any]):
         keyword = syn.Word(name, self.source.span(span.start, span.start + len(name)))
         return keyword, tuple(zip(KINDS[name].arguments, children, strict=True))
 
+    # ----------------------------------------------------------- plugin kinds
+    def plugin_kind(self, children: list[Any]) -> tuple[syn.Word, tuple[syn.Value, ...]]:
+        """A plugin kind's header: its name and its values (the kind's record names them later)."""
+        return children[0], tuple(children[1:])
+
+    @v_args(meta=True)
+    def plugin_column(self, meta: Any, children: list[Any]) -> syn.Target:
+        value = children[0]
+        name = value.text if isinstance(value, syn.Word) else value.value
+        return syn.Target(name, True, self._tree_span(meta, children))
+
+    @v_args(meta=True)
+    def plugin_block(self, meta: Any, children: list[syn.Option]) -> tuple[Span, tuple[syn.Option, ...]]:
+        return self._tree_span(meta, children), tuple(children)
+
+    @v_args(meta=True)
+    def plugin_option(self, meta: Any, children: list[Any]) -> syn.Option:
+        key: syn.Word = children[0]
+        value: syn.Value = children[1] if len(children) > 1 else syn.Flag(key.span)
+        return syn.Option(key.text, value, key.span, self._tree_span(meta, children))
+
+    @v_args(meta=True)
+    def plugin_rule(self, meta: Any, c: list[Any]) -> syn.Rule:
+        name, (kind, values) = c[0], c[1]
+        block_span, options = c[2] if len(c) > 2 else (None, ())
+        return syn.Rule(name, kind, (), options, self._tree_span(meta, c), block_span, plugin_values=values)
+
+    @v_args(meta=True)
+    def plugins(self, meta: Any, c: list[Any]) -> syn.Plugins:
+        return syn.Plugins(c[0], self._tree_span(meta, c))
+
     # ------------------------------------------------------------- statements
     @v_args(meta=True)
     def header(self, meta: Any, c: list[Any]) -> syn.Header:

@@ -21,6 +21,7 @@ from rewardlang import syntax as syn
 from rewardlang.ast import DEFAULTABLE
 from rewardlang.diagnostics import Diagnostic, DiagnosticSink, Label, suggestion_help
 from rewardlang.lower import Lowerer, deepest_node
+from rewardlang.plugins import PluginError
 from rewardlang.registry import RULE_MODELS, options_for
 from rewardlang.source import SourceMap, normalize_newlines
 
@@ -361,7 +362,36 @@ def _unexpected_token(exc: UnexpectedToken, chunk: str, offset: int, source: Sou
         keywords = sorted(set(keywords) | set(_lexicon().statement_keywords))
     if token.type == "NAME" and keywords:
         return codes.RL001(span, word=shown, label=label, help=suggestion_help(str(token), keywords))
-    return codes.RL002(span, token=_describe_token(token), label=label, help=_token_help(token, accepts))
+    misspelled = _misspelled_statement(chunk, token.start_pos, offset, source)
+    if misspelled is not None:
+        return misspelled
+    help = _token_help(token, accepts, chunk[: token.start_pos])
+    return codes.RL002(span, token=_describe_token(token), label=label, help=help)
+
+
+def _misspelled_statement(chunk: str, position: int, offset: int, source: SourceMap) -> Diagnostic | None:
+    """RL001 for a misspelled statement keyword that a plugin kind's header took in as a name.
+
+    `rule a: readability 6..10` then `totl = a` on the next line: `totl` reads as one more header
+    value and the error comes at `=`. When the error's line (not the statement's first) starts
+    with a name close to a statement keyword, that name is the mistake.
+    """
+    line_start = chunk.rfind("\n", 0, position) + 1
+    line = chunk[line_start:position]
+    first = _lexicon().name.match(chunk, line_start + len(line) - len(line.lstrip(" \t")))
+    if line_start == 0 or first is None or first.end() > position:
+        return None
+    word = first.group()
+    keywords = _lexicon().statement_keywords
+    help = suggestion_help(word, keywords)
+    if word in keywords or not help:
+        return None
+    return codes.RL001(
+        source.span(offset + first.start(), offset + first.end()),
+        word=word,
+        label="read as a value of the rule above (a plugin kind's header takes names)",
+        help=help,
+    )
 
 
 # Parser state stack -> the terminals it accepts. Lark computes `accepts` by feeding
@@ -409,9 +439,14 @@ def _describe_token(token: Token) -> str:
     return f"`{token}`"
 
 
-def _token_help(token: Token, accepts: set[str]) -> str:
-    """A hint for the usual slips; terminal names are the grammar's (`_COMMA`, `_DOTS`, ...)."""
-    if token.type in ("STRING", "RAW_STRING") and "_COMMA" in accepts:
+def _token_help(token: Token, accepts: set[str], before: str) -> str:
+    """A hint for the usual slips; terminal names are the grammar's (`_COMMA`, `_DOTS`, ...).
+
+    A string right after a string is a missing comma even where the parser no longer expects
+    one: a plugin kind's header may hold two lists, so LALR ends the list before the error.
+    """
+    after_string = before.lstrip().startswith("rule") and before.rstrip().endswith(('"', "'"))
+    if token.type in ("STRING", "RAW_STRING") and ("_COMMA" in accepts or after_string):
         return "separate list items with commas"
     if token.type == "NUMBER" and "_DOTS" in accepts:
         return "write a range as `low..high`, `low..` or `..high`"
@@ -437,18 +472,30 @@ def _keywords(accepts: set[str], chunk: str, position: int) -> list[str]:
         if pattern.type == "str" and _KEYWORD.fullmatch(pattern.value):
             words.append(pattern.value)
     if "weight" in words:  # inside an options block: only the options that apply here
-        kind = _kind_at(chunk, position)
-        if kind:
-            words = [w for w in words if w in set(options_for(kind))]
+        options = _options_at(chunk, position)
+        if options is not None:
+            words = [w for w in words if w in set(options)]
         elif chunk.lstrip().startswith("defaults"):
             words = [w for w in words if w in DEFAULTABLE]
     return sorted(words)
 
 
 def _kind_at(chunk: str, position: int) -> str | None:
+    """The built-in kind of the rule statement `chunk`, None for a plugin kind or outside a rule."""
     header = _lexicon().rule_header.search(chunk[:position])
     kind = header.group(2) if header else None
     return kind if kind in RULE_MODELS else None
+
+
+def _options_at(chunk: str, position: int) -> list[str] | None:
+    """The options of the rule's kind, built in or an installed plugin's; None when not known."""
+    header = _lexicon().rule_header.search(chunk[:position])
+    if header is None or header.group(2) is None:
+        return None
+    try:
+        return options_for(header.group(2))
+    except (KeyError, PluginError):  # no such kind, or a broken plugin: validation reports it
+        return None
 
 
 def _describe_expected(accepts: set[str], chunk: str, position: int) -> str:
@@ -462,6 +509,10 @@ def _describe_expected(accepts: set[str], chunk: str, position: int) -> str:
         pattern = parser.get_terminal(name).pattern
         if pattern.type == "str" and not _KEYWORD.fullmatch(pattern.value):
             others.append(f"`{pattern.value}`")
+    if "weight" in keywords and _kind_at(chunk, position):
+        # In a built-in kind's block every option is a keyword. LALR merges its states with a
+        # plugin kind's block, whose options are names: that name is not accepted here.
+        others = [other for other in others if other != _TERMINAL_NAMES["NAME"]]
     words = [f"`{k}`" for k in keywords] + list(dict.fromkeys(others))
     if len(words) > 12:
         return "one of " + ", ".join(words[:12]) + ", …"

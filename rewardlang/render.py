@@ -55,7 +55,8 @@ def render_short(diagnostic: Diagnostic, filename: str) -> str:
     )
 
 
-_QUOTED = re.compile(r"`([^`]{41,})`")
+# Every quoted name, paired from the left (so the text between two quoted names is never taken for one).
+_QUOTED = re.compile(r"`([^`]*)`")
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -64,7 +65,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 def _compact(text: str) -> str:
     """Terminal-safe text: control characters escaped, absurdly long quoted names shortened."""
     text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
-    return _QUOTED.sub(lambda m: f"`{m.group(1)[:39]}…`", text)
+    return _QUOTED.sub(lambda m: f"`{m.group(1)[:39]}…`" if len(m.group(1)) > 40 else m.group(0), text)
 
 
 def to_json(diagnostic: Diagnostic, filename: str) -> dict[str, Any]:

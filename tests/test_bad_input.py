@@ -330,7 +330,7 @@ def test_bom(rewardc, write) -> None:
 def test_bom_positions(rewardc, write) -> None:
     path = write(b"\xef\xbb\xbfreward x\nrule a: jsn\n")
     result = rewardc("check", path, "--format", "short")
-    assert result.err.startswith(f"{path}:2:9: error[RL001]")
+    assert result.err.startswith(f"{path}:2:9: error[RL149]")
 
 
 def test_fmt_normalises_crlf_and_bom(rewardc, write) -> None:

@@ -284,7 +284,7 @@ def test_unknown_rule_in_gate_is_rl111() -> None:
 def test_broken_rules_do_not_cascade_into_unknown_rule_errors() -> None:
     text = (
         "reward x\n"
-        "rule a: jsn\n"  # syntax error
+        "rule a: jsn\n"  # unknown kind
         "rule b: relevance to usr\n"  # bad target
         "rule c: length 1..2 wrds\n"  # bad unit
         "rule d: json {\n"  # unclosed block
@@ -294,7 +294,7 @@ def test_broken_rules_do_not_cascade_into_unknown_rule_errors() -> None:
         "total = a + b + c + d + e\n"
     )
     codes = [d.code for d in diagnostics(text)]
-    assert codes == ["RL001", "RL110", "RL104", "RL006"]
+    assert codes == ["RL149", "RL110", "RL104", "RL006"]
 
 
 def test_many_errors_are_all_reported_sorted_by_position() -> None:
@@ -308,7 +308,7 @@ def test_many_errors_are_all_reported_sorted_by_position() -> None:
         "total = a + b + c + d + zz\n"
     )
     found = diagnostics(text)
-    assert [d.code for d in found] == ["RL104", "RL001", "RL102", "RL101", "RL111"]
+    assert [d.code for d in found] == ["RL104", "RL149", "RL102", "RL101", "RL111"]
     starts = [d.span.start for d in found]
     assert starts == sorted(starts)
     assert [d.span.line for d in found] == [2, 3, 4, 6, 7]

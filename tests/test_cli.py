@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 CLEAN = "reward x\nrule a: json\n"
-# Four errors on four lines: RL104, RL001, RL102, RL111.
+# Four errors on four lines: RL104, RL149 (a misspelled kind), RL102, RL111.
 BAD = (
     "reward x\n"
     "rule b: length 1..2 wrds\n"
@@ -42,13 +42,13 @@ def test_bad_spec_exits_1_with_rich_diagnostics(rewardc, write) -> None:
     assert result.code == 1
     assert result.out == ""
     err = result.err
-    assert "error[RL001]: unknown keyword `jsn`" in err
+    assert "error[RL149]: unknown rule kind `jsn`" in err
     assert f"--> {path}:3:9" in err
     assert "= help: did you mean `json`?" in err
     assert "3 | rule a: jsn" in err
     assert err.rstrip().endswith("found 4 errors")
     # Diagnostics come sorted by position.
-    order = [err.index(f"error[{code}]") for code in ("RL104", "RL001", "RL102", "RL111")]
+    order = [err.index(f"error[{code}]") for code in ("RL104", "RL149", "RL102", "RL111")]
     assert order == sorted(order)
     assert "Traceback" not in err
 
@@ -65,7 +65,7 @@ def test_io_error_wins_over_spec_errors_but_other_files_are_still_checked(reward
     result = rewardc("check", tmp_path / "missing.reward", bad, "--format", "short")
     assert result.code == 2
     assert "missing.reward: no such file" in result.err
-    assert f"{bad}:3:9: error[RL001]" in result.err
+    assert f"{bad}:3:9: error[RL149]" in result.err
 
 
 def test_several_files_are_all_checked(rewardc, write) -> None:
@@ -133,7 +133,7 @@ def test_max_errors_limits_shown_errors(rewardc, write, limit) -> None:
     assert result.code == 1
     lines = result.err.splitlines()
     assert len(lines) == limit
-    assert [SHORT_LINE.match(line)["code"] for line in lines] == ["RL104", "RL001", "RL102"][:limit]
+    assert [SHORT_LINE.match(line)["code"] for line in lines] == ["RL104", "RL149", "RL102"][:limit]
 
 
 def test_max_errors_above_count_shows_everything(rewardc, write) -> None:
@@ -169,11 +169,11 @@ def test_short_format_line_shape(rewardc, write) -> None:
     assert all(parsed), lines
     assert [(m["file"], int(m["line"]), int(m["col"]), m["sev"], m["code"]) for m in parsed] == [
         (str(path), 2, 21, "error", "RL104"),
-        (str(path), 3, 9, "error", "RL001"),
+        (str(path), 3, 9, "error", "RL149"),
         (str(path), 4, 16, "error", "RL102"),
         (str(path), 5, 21, "error", "RL111"),
     ]
-    assert lines[1] == f"{path}:3:9: error[RL001]: unknown keyword `jsn`"
+    assert lines[1] == f"{path}:3:9: error[RL149]: unknown rule kind `jsn`"
 
 
 def test_short_format_warning(rewardc, write) -> None:
@@ -187,14 +187,14 @@ def test_json_format_is_valid_json_on_stdout(rewardc, write) -> None:
     result = rewardc("check", path, "--format", "json")
     assert result.code == 1
     items = json.loads(result.out)
-    assert [item["code"] for item in items] == ["RL104", "RL001", "RL102", "RL111"]
+    assert [item["code"] for item in items] == ["RL104", "RL149", "RL102", "RL111"]
     first = items[1]
     assert first["file"] == str(path)
     assert first["severity"] == "error"
-    assert first["message"] == "unknown keyword `jsn`"
+    assert first["message"] == "unknown rule kind `jsn`"
     assert (first["span"]["line"], first["span"]["column"]) == (3, 9)
     assert first["span"]["end"] - first["span"]["start"] == 3
-    assert first["help"] == "did you mean `json`?"
+    assert first["help"].startswith("did you mean `json`? ")
     assert isinstance(first["labels"], list)
     assert "Traceback" not in result.err
 
@@ -312,15 +312,15 @@ def test_fmt_diff_of_formatted_file_is_empty(rewardc, write) -> None:
 
 
 def test_fmt_syntax_error_exits_1_with_diagnostics(rewardc, write) -> None:
-    path = write("reward x\nrule a: jsn\n")
+    path = write("reward x\nrule a: json @\n")
     result = rewardc("fmt", path)
     assert result.code == 1
     assert result.out == ""
-    assert "error[RL001]" in result.err
-    assert f"{path}:2:9" in result.err
+    assert "error[RL004]" in result.err
+    assert f"{path}:2:14" in result.err
     written = rewardc("fmt", "--write", path)
     assert written.code == 1
-    assert path.read_text() == "reward x\nrule a: jsn\n"
+    assert path.read_text() == "reward x\nrule a: json @\n"
 
 
 def test_fmt_formats_specs_with_semantic_errors(rewardc, write) -> None:
@@ -351,7 +351,7 @@ def test_installed_script_bad_spec_has_no_traceback(write, style) -> None:
     proc = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
-    assert "RL001" in (proc.stdout + proc.stderr)
+    assert "RL149" in (proc.stdout + proc.stderr)
 
 
 def test_installed_script_clean_spec_is_silent(write) -> None:

@@ -34,6 +34,7 @@ NO_WRONG_EXAMPLE = {
     "RL215": "needs a schema file with a misspelled keyword; tests/golden/RL215.reward has one",
     "RL139": "`rewardc test` reports it, not `check`; tests/golden/RL139.reward and tests/test_examples.py fail one",
     "RL222": "grpo-train reports it at start-up from `max_steps`, never `check`; tests/test_schedules.py builds one",
+    "RL151": "it needs a broken plugin package installed; tests/test_plugins.py installs some in a temporary folder",
     "RL225": "grpo-train reports it from the training configuration, not `check`; tests/test_group_rules.py",
     "RL219": "it needs a data file (`rewardc check --data`); tests/golden/RL219.reward has one, RL219.data.jsonl",
     "RL220": "it needs a data file (`rewardc check --data`); tests/golden/RL220.reward has one, RL220.data.jsonl",

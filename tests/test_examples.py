@@ -81,7 +81,7 @@ def test_a_comment_sign_and_a_keyword_inside_a_triple_quoted_string_are_text() -
     text = ('reward x\nrule a: length ..50 words\nexample {\n  prompt "p"\n  completion """\n  # not a comment\n'
             'rule b: nothing\n  """\n}\nrule c: lengthh 5\n')
     analysis = analyze(text)
-    assert [(d.code, d.span.line) for d in analysis.diagnostics] == [("RL002", 10)]
+    assert [(d.code, d.span.line) for d in analysis.diagnostics] == [("RL149", 10)]  # `lengthh`: no such kind
     assert analysis.syntax.comments == []
 
 

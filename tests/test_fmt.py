@@ -283,9 +283,9 @@ def test_formula_parentheses_are_minimal_but_keep_the_tree(written: str, canonic
 
 # ------------------------------------------------------------- errors
 def test_syntax_errors_stop_formatting() -> None:
-    formatted, diagnostics = format_source("reward x\nrule a: jsn\nrule b: json {\n")
+    formatted, diagnostics = format_source("reward x\nrule a: json @\nrule b: json {\n")
     assert formatted is None
-    assert [d.code for d in diagnostics] == ["RL001", "RL006"]
+    assert [d.code for d in diagnostics] == ["RL004", "RL006"]
 
 
 def test_semantic_errors_do_not_stop_formatting() -> None:

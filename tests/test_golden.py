@@ -17,6 +17,8 @@ and review the diff of tests/golden/.
 Exemptions from "every code has a golden file" (`EXEMPT`):
 - RL008 (spec larger than 1,000,000 characters) is tested in memory below, so
   that the repository does not carry a 1 MB file.
+- RL151 (broken plugin kind) needs a broken package installed; tests/test_plugins.py
+  builds such packages in a temporary folder and checks the messages.
 - RL100 (invalid value with no more specific code) is the validator's fallback
   and no spec text reaches it today: the grammar types every value (a string
   where a number belongs is RL002), numbers beyond +-1e308 are RL009 before
@@ -49,6 +51,7 @@ EXEMPT = {
     "RL008": "tested in memory: test_rl008_spec_too_large",
     "RL100": "the validator's fallback, unreachable from spec text",
     "RL222": "grpo-train reports it at start-up (from max_steps), `check` never: tests/test_schedules.py",
+    "RL151": "needs a broken plugin package installed: tests/test_plugins.py installs some in a temporary folder",
     "RL225": "grpo-train reports it from the training configuration: tests/test_group_rules.py",
 }
 

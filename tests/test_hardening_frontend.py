@@ -339,7 +339,7 @@ def test_syntax_errors_compute_expected_tokens_once_per_parser_state(monkeypatch
         return real(self)
 
     monkeypatch.setattr(InteractiveParser, "accepts", counting)
-    text = "reward x\n" + "".join(f"rule r{i}: lenth 1..2 words\n" for i in range(2000))
+    text = "reward x\n" + "".join(f"rule r{i}: length 1..2 words {{ wieght 1 }}\n" for i in range(2000))
     diagnostics = analyze(text).diagnostics
     assert len(diagnostics) == 2000
     assert {d.code for d in diagnostics} == {"RL001"}

@@ -1,6 +1,8 @@
 """Every rule kind is complete and agrees with itself (docs/contributing.md, "Adding a rule kind").
 
-For each kind in the registry: a grammar production that is an alternative of
+The checks of a Kind record (model, arguments, template, scorer) also run on the example plugin
+kind (`readability`, tests/plugins/rewardlang-readability); the grammar and docs checks are of the
+built-in kinds. For each kind in the registry: a grammar production that is an alternative of
 `?kind`, a model, a header template whose fields are the header arguments and
 which formats back to the same rule, a scorer that scores a batch inside the
 kind's score range and pickles, a reference section in docs/language.md whose
@@ -24,7 +26,7 @@ from rewardlang import analyze
 from rewardlang.fmt import format_source
 from rewardlang.kind import Kind
 from rewardlang.nodes import Range, RuleBase
-from rewardlang.registry import KINDS, kinds_table, score_range
+from rewardlang.registry import KINDS, kind_of, kinds_table, score_range
 from rewardlang.rules.base import RuleScorer
 from rewardlang.runtime import Batch
 
@@ -38,6 +40,10 @@ except ImportError:  # tests/ turned into a package
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGE_DOC = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
 NAMES = sorted(KINDS)
+# The example plugin's kind, with a rule of it: its record gets the same checks as a built-in's.
+PLUGIN_HEADER = 'plugins "rewardlang-readability"\n'
+PLUGIN_RULES = {"readability": "rule plain: readability 6..10 { outside 0.2  ramp 3  ignore_code }"}
+RECORDS = [*NAMES, *PLUGIN_RULES]
 
 
 def grammar() -> Lark:
@@ -58,7 +64,12 @@ def fixture_rules() -> dict[str, tuple[str, RuleBase]]:
     assert spec is not None
     lines = {line.split(":", 1)[0].removeprefix("rule "): line for line in ALL_KINDS_SPEC.splitlines()
              if line.startswith("rule ")}
-    return {rule.kind: (lines[rule.name], rule) for rule in spec.rules}
+    found = {rule.kind: (lines[rule.name], rule) for rule in spec.rules}
+    for name, line in PLUGIN_RULES.items():
+        plugin_spec = analyze(f"reward plugin\n{PLUGIN_HEADER}{line}\n").spec
+        assert plugin_spec is not None, f"the example plugin kind `{name}` is not installed (scripts/setup.sh)"
+        found[name] = (line, plugin_spec.rules[0])
+    return found
 
 
 FIXTURE = fixture_rules()
@@ -88,9 +99,9 @@ def test_kind_names_are_not_option_names() -> None:
 
 
 # ------------------------------------------------------------------ records
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", RECORDS)
 def test_model_and_arguments(name: str) -> None:
-    kind = KINDS[name]
+    kind = kind_of(name)
     assert isinstance(kind, Kind) and kind.name == name
     assert issubclass(kind.model, RuleBase)
     fields = kind.model.model_fields
@@ -106,22 +117,22 @@ def _types(annotation: Any) -> tuple[Any, ...]:
     return getattr(annotation, "__args__", (annotation,))
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", RECORDS)
 def test_template_fields_are_the_header_arguments(name: str) -> None:
-    kind = KINDS[name]
+    kind = kind_of(name)
     assert kind.template_fields == kind.arguments
     assert kind.template.split(" ", 1)[0] == name
     assert kind.header.split(" ", 1)[0] == name
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", RECORDS)
 def test_template_round_trips_through_fmt(name: str) -> None:
     line, rule = FIXTURE[name]
-    text = f"reward one\n{line}\n"
+    text = f"reward one\n{PLUGIN_HEADER if name in PLUGIN_RULES else ''}{line}\n"
     formatted, diagnostics = format_source(text)
     assert diagnostics == [] and formatted is not None
     assert format_source(formatted) == (formatted, [])
-    assert formatted.splitlines()[2].startswith(f"rule {rule.name}: {name}")
+    assert formatted.splitlines()[-1 if name in PLUGIN_RULES else 2].startswith(f"rule {rule.name}: {name}")
     before, after = analyze(text).spec, analyze(formatted).spec
     assert before is not None and after is not None
     assert after.rules[0].model_dump() == before.rules[0].model_dump()
@@ -143,9 +154,9 @@ COLUMNS: dict[str, list[Any]] = {
 IDS = [[1, 2, 3], [], [7] * 300, [5], [1]]
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", RECORDS)
 def test_scorer_scores_a_batch_in_range_and_pickles(name: str) -> None:
-    kind = KINDS[name]
+    kind = kind_of(name)
     _, rule = FIXTURE[name]
     low, high = score_range(rule)
     assert math.isfinite(low) and math.isfinite(high) and low <= high
@@ -183,7 +194,7 @@ def test_docs_kinds_table_is_generated_from_the_records() -> None:
 
 
 def test_every_kind_is_in_the_all_kinds_fixture() -> None:
-    assert sorted(FIXTURE) == NAMES
+    assert sorted(FIXTURE) == sorted(RECORDS)
 
 
 def test_every_kind_has_a_property_test_generator() -> None:

@@ -90,17 +90,21 @@ def test_misspelled_option_in_defaults_suggests_weight() -> None:
     assert d.help == "did you mean `weight`?"
 
 
-def test_misspelled_rule_kind_is_rl001() -> None:
+# A kind that is not a keyword parses as a plugin kind; validation reports it (tests/test_plugins.py).
+PLUGIN_HELP = 'a plugin kind needs its package installed and named in the spec\'s `plugins "PACKAGE"` statement'
+
+
+def test_misspelled_rule_kind_is_rl149() -> None:
     text = "reward x\nrule a: lenght 1..2 words\n"
-    d = single(text, "RL001")
-    assert d.message == "unknown keyword `lenght`"
+    d = single(text, "RL149")
+    assert d.message == "unknown rule kind `lenght`"
     assert at(d) == where(text, "lenght")
-    assert d.help == "did you mean `length`?"
+    assert d.help == "did you mean `length`? " + PLUGIN_HELP
 
 
 def test_uppercase_kind_suggests_lowercase() -> None:
-    d = single("reward x\nrule a: JSON\n", "RL001")
-    assert d.help == "did you mean `json`?"
+    d = single("reward x\nrule a: JSON\n", "RL149")
+    assert d.help == "did you mean `json`? " + PLUGIN_HELP
 
 
 @pytest.mark.parametrize(
@@ -235,12 +239,12 @@ def test_every_syntax_error_is_reported_in_order() -> None:
         "reward x\n"
         "rule a: json @\n"  # RL004
         "rule b: phrases \"x\" \"y\"\n"  # RL002
-        "rule c: lenght 1..2 words\n"  # RL001
+        "rule c: lenght 1..2 words\n"  # RL149 (a plugin kind's syntax; no kind of that name)
         "rule d: json {\n"  # RL006 (the block runs into the next statement)
         "rule e: length 1..2 wrds\n"  # RL104, still checked after the syntax errors
     )
     found = diagnostics(text)
-    assert [d.code for d in found] == ["RL004", "RL002", "RL001", "RL006", "RL104"]
+    assert [d.code for d in found] == ["RL004", "RL002", "RL149", "RL006", "RL104"]
     assert [d.span.line for d in found] == [2, 3, 4, 5, 6]
     assert at(found[-1]) == where(text, "wrds")  # spans stay right after per-statement re-parsing
     assert [d.span.start for d in found] == sorted(d.span.start for d in found)
@@ -575,7 +579,7 @@ def test_parse_returns_spec_and_raises_spec_error_with_every_diagnostic() -> Non
     with pytest.raises(rewardlang.SpecError) as info:
         rewardlang.parse("reward x\nrule a: json { each 1 }\nrule b: jsn\n", filename="f.reward")
     error = info.value
-    assert [d.code for d in error.diagnostics] == ["RL102", "RL001"]
+    assert [d.code for d in error.diagnostics] == ["RL102", "RL149"]
     assert str(error).startswith("f.reward:2:16: error[RL102]:")
     assert "(and 1 more error)" in str(error)
     assert "--> f.reward:3:9" in render_error(error)

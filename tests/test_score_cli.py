@@ -403,7 +403,7 @@ def test_spec_with_errors_exits_1_with_check_diagnostics(score, tmp_path) -> Non
     result = score(bad, "--data", write_jsonl(tmp_path / "d.jsonl", ROWS))
     assert result.code == 1
     assert result.out == ""
-    assert "error[RL001]: unknown keyword `lenght`" in result.err
+    assert "error[RL149]: unknown rule kind `lenght`" in result.err
     assert f"--> {bad}:2:9" in result.err
     assert "= help: did you mean `length`?" in result.err
     assert result.err.rstrip().endswith("found 1 error")
