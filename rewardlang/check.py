@@ -400,29 +400,21 @@ def correct_rules(ctx: CheckContext) -> Iterator[Diagnostic]:
         low, high = score_range(named)
         threshold = correct.threshold
         reachable = {">=": high >= threshold, ">": high > threshold, "<=": low <= threshold, "<": low < threshold}
-        if not reachable[correct.comparison]:
-            yield codes.RL147(
-                ctx.span(index, "correct", "threshold"),
-                rule=correct.rule,
-                comparison=correct.comparison,
-                threshold=_num(threshold),
-                low=_num(low),
-                high=_num(high),
-                label="no score of the rule reaches it",
-                help=f"pick a threshold in {_num(low)}..{_num(high)}, or write `correct {correct.rule}` alone "
-                f"(`>= {_num(high)}`)",
-            )
-            continue
         always = {">=": low >= threshold, ">": low > threshold, "<=": high <= threshold, "<": high < threshold}
-        if always[correct.comparison]:
-            yield codes.RL226(
+        code, label = (
+            (codes.RL147, "no score of the rule reaches it") if not reachable[correct.comparison]
+            else (codes.RL226, "every score of the rule meets it") if always[correct.comparison]
+            else (None, "")
+        )
+        if code is not None:
+            yield code(
                 ctx.span(index, "correct", "threshold"),
                 rule=correct.rule,
                 comparison=correct.comparison,
                 threshold=_num(threshold),
                 low=_num(low),
                 high=_num(high),
-                label="every score of the rule meets it",
+                label=label,
                 help=f"pick a threshold inside {_num(low)}..{_num(high)}, or write `correct {correct.rule}` alone "
                 f"(`>= {_num(high)}`)",
             )

@@ -74,6 +74,7 @@ def test_a_plugin_rule_validates_into_its_own_model_and_the_spec_names_its_packa
     assert rule.model_dump() == {
         "name": "plain", "kind": "readability", "weight": 2.0, "scope": "answer",
         "grades": {"low": 6.0, "high": 10.0}, "outside": 0.5, "ramp": 2.0, "min_words": 3, "ignore_code": True,
+        "when": None,
     }
     assert analysis.spec.plugins == ("rewardlang-readability",)
 
@@ -99,7 +100,7 @@ def test_an_option_of_another_kind_gets_the_built_in_diagnostic() -> None:
     assert (plugin.message, built_in.message) == (
         "option `each` does not apply to `readability` rules", "option `each` does not apply to `length` rules"
     )
-    accepted = "`ignore_code`, `min_words`, `outside`, `ramp`, `scope` or `weight`"
+    accepted = "`ignore_code`, `min_words`, `outside`, `ramp`, `scope`, `weight` or `when`"
     assert plugin.help == f"`readability` rules accept {accepted}"
     assert (plugin.span.column, plugin.span.end_column) == (33, 37)  # the option's name, as for built-ins
 
@@ -461,7 +462,7 @@ def test_the_reference_example_checks_clean() -> None:
 
 def test_a_syntax_error_in_a_plugin_block_lists_the_kinds_options() -> None:
     d = single(HEADER + 'rule plain: readability 6..10 { ramp 2 "x" }\n', "RL002")
-    assert d.label == "expected one of `outside`, `ramp`, `scope`, `weight`, a name, `}`"
+    assert d.label == "expected one of `outside`, `ramp`, `scope`, `weight`, `when`, a name, `}`"
 
 
 def test_every_plugin_code_is_explained(rewardc) -> None:

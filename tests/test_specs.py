@@ -53,7 +53,7 @@ EXPECTED_RULES = {
 # A spec's `reward NAME` is its file name, except grpo-train's default: it is `chat`, so its
 # rules log as `rewards/chat/<rule>` as they always have.
 SPEC_NAMES = {DEFAULT: "chat"}
-_RULE_HEADER = re.compile(r"^rule\s+([A-Za-z_]\w*)\s*:", re.MULTILINE)
+_RULE_HEADER = re.compile(r"^[ \t]*rule\s+([A-Za-z_]\w*)\s*:", re.MULTILINE)  # in a `when` group too
 
 
 def _text(path: Path) -> str:
