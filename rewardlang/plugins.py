@@ -16,6 +16,7 @@ docs/contributing.md ("Writing a plugin kind") walks through writing one.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ class PluginEntry:
     name: str
     distribution: str  # as the distribution's metadata spells it: `rewardlang-readability`
     entry_point: EntryPoint
+    others: tuple[str, ...] = ()  # other distributions that register the same name: the kind is ambiguous
 
 
 def normalize(package: str) -> str:
@@ -51,17 +53,19 @@ def normalize(package: str) -> str:
 def installed() -> dict[str, PluginEntry]:
     """Every plugin kind the environment registers, by kind name.
 
-    When two distributions register one name, the first that `importlib.metadata` lists wins;
-    the spec's diagnostics name the distribution that provides each kind it uses.
+    When two distributions register one name, the entry records both: using that kind is an
+    error naming them (`load`), never a silent choice of one.
     """
     from importlib.metadata import entry_points
 
     found: dict[str, PluginEntry] = {}
     for entry_point in entry_points(group=GROUP):
-        if entry_point.name in found:
-            continue
         distribution = entry_point.dist.name if entry_point.dist is not None else "an unknown package"
-        found[entry_point.name] = PluginEntry(entry_point.name, distribution, entry_point)
+        first = found.get(entry_point.name)
+        if first is None:
+            found[entry_point.name] = PluginEntry(entry_point.name, distribution, entry_point)
+        elif normalize(distribution) not in {normalize(d) for d in (first.distribution, *first.others)}:
+            found[entry_point.name] = dataclasses.replace(first, others=(*first.others, distribution))
     return dict(sorted(found.items()))
 
 
@@ -90,6 +94,9 @@ def load(name: str) -> Kind[Any]:
     built-in is never looked up here: `registry.kind_of` finds the built-in first.)"""
     entry = installed()[name]
     package = entry.distribution
+    if entry.others:
+        packages = ", ".join(f"`{p}`" for p in sorted((package, *entry.others)))
+        raise PluginError(f"kind `{name}` is registered by more than one package ({packages}): uninstall all but one")
     try:
         kind = entry.entry_point.load()
     except Exception as exc:  # noqa: BLE001 - any failure of a plugin's own code becomes a diagnostic

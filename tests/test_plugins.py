@@ -323,8 +323,10 @@ def broken_plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         "fails": "rewardlang_missing_module:KIND", "number": "rewardlang_broken:NOT_A_KIND",
         "wrong": "rewardlang_broken:WRONG_NAME", "wordy": "rewardlang_broken:WORDY",
         "keywords": "rewardlang_broken:KEYWORDS", "bare": "rewardlang_broken:NO_SCORER",
+        "twice": "rewardlang_broken:CLASH",
     })
     _distribution(tmp_path, "rewardlang-clash", "rewardlang_clash", BROKEN, {"length": "rewardlang_clash:CLASH"})
+    _distribution(tmp_path, "rewardlang-twin", "rewardlang_twin", BROKEN, {"twice": "rewardlang_twin:CLASH"})
     monkeypatch.syspath_prepend(str(tmp_path))
     _clear_caches()
     yield
@@ -352,6 +354,15 @@ def test_a_broken_plugin_kind_is_rl151_naming_its_package(broken_plugins: None, 
     d = single(text, "RL151")
     assert d.message == f"rule kind `{kind}` cannot be used: {reason}"
     assert d.label == "provided by package `rewardlang-broken`"
+    assert (d.span.line, d.span.column) == (3, 9)
+
+
+def test_a_kind_that_two_packages_register_is_rl151_naming_both(broken_plugins: None) -> None:
+    d = single('reward x\nplugins "rewardlang-broken"\nrule r: twice\n', "RL151")
+    assert d.message == (
+        "rule kind `twice` cannot be used: kind `twice` is registered by more than one package "
+        "(`rewardlang-broken`, `rewardlang-twin`): uninstall all but one"
+    )
     assert (d.span.line, d.span.column) == (3, 9)
 
 
