@@ -426,6 +426,35 @@ def test_grpo_train_prints_check_s_data_warnings_before_training(
     assert checked.err in capsys.readouterr().err  # the same warnings, rendered as check renders them
 
 
+def test_a_step_without_a_task_s_rows_logs_no_tensorboard_warning(tiny_model_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard")
+    import json as json_module
+    import subprocess
+    import sys
+
+    from train_runs import common_args
+
+    spec = tmp_path / "tasks.reward"
+    spec.write_text('reward tasks\nwhen task = "math" {\n    rule answer: length ..20 words\n}\n'
+                    'when task = "chat" {\n    rule reply: length ..20 words\n}\n', encoding="utf-8")
+    # One math row in four, two prompts a step, two steps: one of the steps samples no math row, so TRL
+    # logs `answer`'s mean as None there (no row to average), which TensorBoard's callback warns about.
+    rows = [{"messages": [{"role": "user", "content": f"Question {i}?"}, {"role": "assistant", "content": "Yes."}],
+             "task": "math" if i == 0 else "chat"} for i in range(4)]
+    data = _jsonl(tmp_path / "rows.jsonl", rows)
+    args = common_args(spec, data, tiny_model_dir, tmp_path / "out")
+    args[args.index("--report_to") + 1] = "tensorboard"
+    # A process of its own: transformers' log handler writes to the stderr it found at import.
+    code = "import sys; from rewardlang_trainer.train import main; sys.exit(main(sys.argv[1:]))"
+    run = subprocess.run([sys.executable, "-c", code, *args, "--max_steps", "2", "--save_strategy", "steps",
+                          "--save_steps", "2"], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    state = json_module.loads((tmp_path / "out" / "checkpoint-2" / "trainer_state.json").read_text(encoding="utf-8"))
+    answer = [entry.get("rewards/tasks/answer/mean", "absent") for entry in state["log_history"] if "loss" in entry]
+    assert sorted(answer, key=str) == [1.0, None]  # a mean on the step with the math row, none on the other
+    assert 'attempting to log a value of "None"' not in run.stdout + run.stderr
+
+
 # ------------------------------------------------------------------- rewardc score
 def test_score_shows_per_task_means_over_the_rows_where_each_rule_applies(
     rewardc: Any, write: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import logging
 import math
 import os
 import shlex
@@ -387,6 +388,23 @@ def _dry_run(compiled: Any, dataset: Any, model_path: str, tokenizer: Any, train
             print(f"    scores: {'  '.join(parts)}  total={_fmt(scores.total[i])}")
 
 
+class _RuleWithoutRows(logging.Filter):
+    """Drops transformers' TensorBoard warning about a reward logged as None.
+
+    TRL logs a rule's mean as None for a step where the rule applied to no row (a `when` rule
+    whose task the step did not sample): there is no mean to plot, which is expected, not a
+    mistake, and the warning would print every such rule twice a step. Other None values still warn.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith('Trainer is attempting to log a value of "None"') and "rewards/" in message)
+
+
+def _quiet_rules_that_did_not_apply() -> None:
+    logging.getLogger("transformers.integrations.integration_utils").addFilter(_RuleWithoutRows())
+
+
 # -------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     import rewardlang
@@ -571,6 +589,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if training_args.resume_from_checkpoint:
         _say(f"resuming from {training_args.resume_from_checkpoint}")
+    _quiet_rules_that_did_not_apply()
     try:
         with InterruptCheckpoint() as interrupt:
             trainer.add_callback(interrupt)
