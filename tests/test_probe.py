@@ -428,6 +428,7 @@ PACKAGED = {
     "specs/tools.reward": "tools",
     "specs/math.reward": "math",
     "specs/reasoning.reward": "reasoning",
+    "specs/multitask.reward": "multitask",  # math and chat rows: compared task by task
     "trainer/specs/default_chat.reward": "chat",  # grpo-train's default
 }
 
@@ -510,3 +511,37 @@ def test_the_old_reasoning_spec_paid_a_bare_answer_more_than_a_formatted_one(rew
         "echo column answer scores 3.00, above the honest median 1.50",
         "thinking only scores 1.50, at the honest median 1.50",
     ])
+
+
+# --------------------------------------------------------------- per-task specs
+PER_TASK = """\
+reward tasks
+when task = "short" {
+    rule brief: length ..3 words
+}
+when task = "long" {
+    rule thorough: length 8.. words { weight 10 }
+}
+"""
+LONG_ANSWER = "This answer takes its time and explains every step in full detail."
+
+
+def test_a_shortcut_that_pays_on_one_task_does_not_hide_among_another_tasks_totals(
+    rewardc: Callable[..., Any], write: Callable[..., Path]
+) -> None:
+    # Honest answers are long everywhere: 0 on the `short` task, 10 on the `long` task, so the
+    # median over all five rows is 10. The empty answer scores 1 on `short` rows (3 words at most)
+    # and 0 on `long` rows: its median over all rows (0) hides that it beats honesty on `short`.
+    rows = [{"prompt": f"Question {i}?", "completion": LONG_ANSWER, "task": "short" if i < 2 else "long"}
+            for i in range(5)]
+    data = write("\n".join(json.dumps(row) for row in rows) + "\n", "honest.jsonl")
+    result = rewardc("probe", write(PER_TASK), "--data", data, "--format", "json")
+    report = json.loads(result.out)
+    assert report["honest"]["median"] == 10
+    assert report["honest"]["tasks"] == {"task=short": 0, "task=long": 10}
+    empty = next(item for item in report["probes"] if item["name"] == "empty")
+    assert (empty["total"], empty["task"], empty["reaches"]) == (0, "task=short", True)
+    assert empty["verdict"] == "empty scores 1.00 on task=short, above the honest median 0.00 there"
+    assert result.code == EXIT_SPEC
+    table = rewardc("probe", write(PER_TASK), "--data", data, "--color", "never")
+    assert "probes reach its task's honest median (task=short 0.00, task=long 10.00): empty" in table.out
