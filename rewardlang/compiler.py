@@ -106,20 +106,33 @@ class CompiledSpec:
             explanations = {
                 name: [_explained(scorer, batch, row, i) for i, row in enumerate(rows)]
                 for name, scorer in self.scorers.items()
+                if not kind_of(scorer.rule.kind).group
             }
             explanations |= self._group_explanations(batch)
+            explanations = {name: explanations[name] for name in self.spec.rule_names}
         return Scores(
             rule_scores, self.total(rule_scores, batch.size, at_step), explanations, dict(batch.metrics),
             self.logged_weights(at_step),
         )
 
     def _group_explanations(self, batch: Batch) -> dict[str, list[str]]:
-        """Group rules compare a row with the other rows of its prompt: they are explained on the whole batch."""
-        return {
-            name: [_safe_explain(scorer, batch, i) for i in range(batch.size)]
-            for name, scorer in self.scorers.items()
-            if kind_of(scorer.rule.kind).group
-        }
+        """Group rules compare a row with the other rows of its prompt: each is explained on the batch it
+        was scored on (the rows where it applies), not on a batch of one row."""
+        found: dict[str, list[str]] = {}
+        for name, scorer in self.scorers.items():
+            if not kind_of(scorer.rule.kind).group:
+                continue
+            condition = scorer.rule.when
+            if condition is None:
+                found[name] = [_safe_explain(scorer, batch, i) for i in range(batch.size)]
+                continue
+            indices = applicable_rows(condition, batch)
+            texts = [not_applicable_reason(condition, batch, i) for i in range(batch.size)]
+            part = batch.subset(indices)
+            for position, index in enumerate(indices):
+                texts[index] = _safe_explain(scorer, part, position)
+            found[name] = texts
+        return found
 
     def scores_for_call(self, kwargs: dict[str, Any]) -> dict[str, list[float | None]]:
         """Rule scores for one TRL call; the calls of one step (same objects) share one pass."""

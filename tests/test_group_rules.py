@@ -195,9 +195,9 @@ def test_diversity_explains_the_closest_other_completion() -> None:
     )
     assert result.explanations is not None
     assert result.explanations["d"] == [
-        "closest other completion: index 2 in the batch, fuzzy 0.750 (of 2 compared) -> 0.250",
-        "closest other completion: index 0 in the batch, fuzzy 0.000 (of 2 compared) -> 1.000",
-        "closest other completion: index 0 in the batch, fuzzy 0.750 (of 2 compared) -> 0.250",
+        'closest other completion: "abce", fuzzy 0.750 (of 2 compared) -> 0.250',
+        'closest other completion: "abcd", fuzzy 0.000 (of 2 compared) -> 1.000',
+        'closest other completion: "abcd", fuzzy 0.750 (of 2 compared) -> 0.250',
         "no other completion of its prompt in this batch -> 1",
     ]
 
@@ -422,3 +422,17 @@ def test_two_processes_with_split_groups_warn_and_score_groups_of_one(tiny_model
     logs = [json.loads(line.replace("'", '"')) for line in result.stdout.splitlines() if "'rewards/grp/" in line]
     assert [float(entry["rewards/grp/concise/mean"]) for entry in logs] == [0.0, 0.0]
     assert [float(entry["rewards/grp/varied/mean"]) for entry in logs] == [1.0, 1.0]
+
+
+def test_a_per_task_group_rule_is_explained_among_the_rows_it_applies_to() -> None:
+    spec = rewardlang.loads('reward t\nwhen task = "chat" {\n    rule d: diversity fuzzy\n}\n')
+    result = spec.score(["abcd", "wxyz", "abce", "abcf"], [user("p")] * 4, explain=True,
+                        task=["chat", "math", "chat", "math"])
+    assert result.rules["d"] == [0.25, None, 0.25, None]
+    assert result.explanations is not None
+    assert result.explanations["d"] == [
+        'closest other completion: "abce", fuzzy 0.750 (of 1 compared) -> 0.250',
+        'not applicable: `task` is "math" (when task = "chat")',
+        'closest other completion: "abcd", fuzzy 0.750 (of 1 compared) -> 0.250',
+        'not applicable: `task` is "math" (when task = "chat")',
+    ]

@@ -81,9 +81,16 @@ class DiversityScorer(RuleScorer):
         other, similarity = self.closest(texts, index, group, {})
         if other is None:
             return "no other completion of its prompt in this batch -> 1"
-        # The index counts from 0 within the scored batch (TRL's call, or a `rewardc score` batch).
-        return (f"closest other completion: index {other} in the batch, {rule.metric} {similarity:.3f}"
-                f" (of {len(group) - 1} compared) -> {1.0 - similarity:.3f}")
+        # Quoted, not numbered: a per-task rule is explained on the rows it applies to, whose positions
+        # are not those of the call.
+        return (f"closest other completion: {_quoted(batch.texts(rule.scope)[other])}, {rule.metric} "
+                f"{similarity:.3f} (of {len(group) - 1} compared) -> {1.0 - similarity:.3f}")
+
+
+def _quoted(text: str, limit: int = 40) -> str:
+    shown = " ".join(text.split())
+    return '"' + (shown if len(shown) <= limit else shown[: limit - 1] + "…") + '"'
+
 
 
 KIND = Kind(
