@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from rewardlang.conversations import (
     completion_problem,
     conversation_problem,
+    final_answer,
     prompt_problem,
     reply_problem,
     split_conversation,
@@ -23,7 +24,10 @@ from rewardlang.conversations import (
 from rewardlang.jsonlines import BadLine as Skipped
 from rewardlang.jsonlines import json_type
 
-__all__ = ["Row", "Skipped", "to_row"]
+__all__ = ["Row", "Skipped", "to_row", "with_reference"]
+
+# grpo-train keeps a conversation's final answer as this column (`trainer/data.py`, `prepare`).
+REFERENCE = "reference"
 
 # Fields of a row that are not dataset columns.
 _ROW_FIELDS = frozenset({"prompt", "completion", "messages", "completion_ids"})
@@ -75,3 +79,11 @@ def to_row(number: int, record: Any) -> Row | Skipped:
 def row_columns(record: dict[Any, Any]) -> dict[str, Any]:
     """A record's dataset columns: every field but the prompt, the completion and its ids."""
     return {key: value for key, value in record.items() if key not in _ROW_FIELDS and isinstance(key, str)}
+
+
+def with_reference(record: Any, row: Row) -> Row:
+    """A conversation's row with grpo-train's `reference` column: its final answer (None if it ends otherwise)."""
+    if record.get("completion") is not None or REFERENCE in record:
+        return row
+    _, reply = split_conversation(record["messages"])
+    return row._replace(columns={**row.columns, REFERENCE: final_answer(reply)})

@@ -64,8 +64,7 @@ def read_sample(path: str, data_format: str) -> DataSample:
     A training dataset has prompts and no completions: its rows count too (what `grpo-train`
     trains on is what `--data` checks). A conversation gets grpo-train's `reference` column.
     """
-    from rewardlang.probe.honest import with_reference
-    from rewardlang.rows import Row, row_columns, to_row
+    from rewardlang.rows import Row, row_columns, to_row, with_reference
 
     source = open_data(path, data_format)
     rows: list[dict[str, Any]] = []

@@ -17,16 +17,12 @@ or the clip's lower end (`expect total = 0` under `gate copied > 0.7 then 0`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from rewardlang import ast
-from rewardlang.conversations import final_answer, split_conversation
 from rewardlang.datafile import DataSource
 from rewardlang.examples import example_rows
 from rewardlang.registry import score_range
-from rewardlang.rows import Row, Skipped, to_row
-
-REFERENCE = "reference"
+from rewardlang.rows import Row, Skipped, to_row, with_reference
 
 
 @dataclass
@@ -49,14 +45,6 @@ def read_honest(source: DataSource, limit: int | None = None) -> HonestData:
             continue
         data.rows.append(with_reference(record, row))
     return data
-
-
-def with_reference(record: Any, row: Row) -> Row:
-    """A conversation's row with grpo-train's `reference` column: its final answer (None if it ends otherwise)."""
-    if record.get("completion") is not None or REFERENCE in record:
-        return row
-    _, reply = split_conversation(record["messages"])
-    return row._replace(columns={**row.columns, REFERENCE: final_answer(reply)})
 
 
 def honest_examples(spec: ast.Spec) -> list[Row]:
