@@ -32,13 +32,11 @@ from rewardlang.frontend import analyze, read_source, spec_base
 from rewardlang.registry import kind_of, score_range
 from rewardlang.rules.base import RuleScorer
 from rewardlang.rules.models import ModelLoadError
-from rewardlang.runtime import Batch
+from rewardlang.runtime import TRL_KEYWORDS, Batch
 from rewardlang.schedules import Schedule, step_of, weight_at
 
 logger = logging.getLogger("rewardlang")
 
-# TRL passes these to every reward function; they are not dataset columns.
-_TRL_KEYWORDS = frozenset({"prompts", "completions", "completion_ids", "trainer_state", "log_extra", "log_metric"})
 
 
 def compile_rule(rule: ast.RuleBase) -> RuleScorer:
@@ -140,7 +138,7 @@ class CompiledSpec:
         if self._last is not None and _same_objects(self._last[0], inputs):
             return self._last[1]
         columns: dict[str, Sequence[Any]] = {
-            k: v for k, v in inputs.items() if k not in _TRL_KEYWORDS and isinstance(v, list | tuple)
+            k: v for k, v in inputs.items() if k not in TRL_KEYWORDS and isinstance(v, list | tuple)
         }
         batch = Batch(inputs.get("completions") or [], inputs.get("prompts"), inputs.get("completion_ids"), columns)
         scores = self._score_rules(batch)

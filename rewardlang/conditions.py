@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from rewardlang import codes
 from rewardlang.diagnostics import Diagnostic, did_you_mean
 from rewardlang.nodes import Condition, RuleBase, Target
+from rewardlang.runtime import TRL_KEYWORDS
 
 if TYPE_CHECKING:
     from rewardlang.ast import Spec
@@ -40,9 +41,7 @@ if TYPE_CHECKING:
 
 # Names that never reach a reward function as a dataset column: TRL takes `prompt`,
 # `completion` and `completion_ids` out of the row, and passes its own keywords by these names.
-RESERVED_COLUMNS = frozenset(
-    {"prompt", "completion", "completion_ids", "prompts", "completions", "trainer_state", "log_extra", "log_metric"}
-)
+RESERVED_COLUMNS = frozenset({"prompt", "completion"}) | TRL_KEYWORDS
 VALUES_SHOWN = 8  # distinct values of a column listed when no row matches a condition
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")

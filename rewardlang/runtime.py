@@ -27,6 +27,9 @@ from rewardlang.text import apply_case, fold, remove_ignorables, replace_surroga
 if TYPE_CHECKING:  # the node type alone, below the spec model: rules import this module
     from rewardlang.nodes import Target
 
+# What TRL passes every reward function besides dataset columns (`GRPOTrainer._calculate_rewards`).
+TRL_KEYWORDS = frozenset({"prompts", "completions", "completion_ids", "trainer_state", "log_extra", "log_metric"})
+
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
 
