@@ -32,6 +32,7 @@ from rewardlang.nodes import (
     TextMatching,
     UnicodeMode,
     Weight,
+    number_text,
 )
 from rewardlang.registry import Rule
 from rewardlang.schedules import NamedSchedule, Schedule
@@ -152,12 +153,8 @@ class Expectation(Node):
         """As written in a spec: `>= 0.5`, `= 1 within 0.05`, `n/a`."""
         if self.op == "n/a" or self.value is None:
             return "n/a"
-        within = f" within {_short(self.within)}" if self.within is not None else ""
-        return f"{self.op} {_short(self.value)}{within}"
-
-
-def _short(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
+        within = f" within {number_text(self.within)}" if self.within is not None else ""
+        return f"{self.op} {number_text(self.value)}{within}"
 
 
 class Example(Node):

@@ -174,6 +174,8 @@ class Schedule(Node):
 def number_text(value: float) -> str:
     """A step or weight as a spec writes it: `100`, `0.5`."""
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+
+
 ConditionOp = Literal["=", "in", "has"]
 
 
@@ -200,7 +202,7 @@ def _spec_value(value: str | float) -> str:
     """A condition's value as a spec writes it: a quoted string, or a number (`2`, not `2.0`)."""
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return number_text(value)
 
 
 class RuleBase(Node):
