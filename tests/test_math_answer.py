@@ -108,6 +108,18 @@ def test_equals_trl_accuracy_reward_case_by_case(full_scope: CompiledSpec) -> No
         assert (mine, theirs) == (expected, expected), (text, solution)
 
 
+def test_reads_the_answer_from_the_last_characters_only(generous: CompiledSpec) -> None:
+    from rewardlang.kinds.math_answer import MAX_ANSWER_CHARS
+
+    filler = "word " * (MAX_ANSWER_CHARS // 5 + 10)  # longer than the tail math-verify reads
+    texts = [
+        filler + r"The answer is \boxed{4}",  # at the end: read
+        r"The answer is \boxed{4}. " + filler,  # before the tail: not seen
+        "1 2 3 " * 200_000 + r"\boxed{4}",  # a megabyte of numbers (minutes for math-verify whole)
+    ]
+    assert generous.score(texts, solution=["4", "4", "4"]).rules["m"] == [1.0, 0.0, 1.0]
+
+
 def test_missing_solution_is_not_applicable(full_scope: CompiledSpec) -> None:
     scores = full_scope.score([r"\boxed{1}", r"\boxed{1}"], solution=[None, "1"])
     assert scores.rules["m"] == [None, 1.0]

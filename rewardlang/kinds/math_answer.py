@@ -12,6 +12,11 @@ math-verify's own signal-based bound does nothing off the main thread. A step th
 overruns scores None and is counted in the metric `math/<rule>/timeouts` (a worker
 that dies on a step: `math/<rule>/crashes`). Distinct (reference, answer) pairs are
 verified once per call; the worker keeps parsed references across calls.
+
+The answer is read from the last `MAX_ANSWER_CHARS` characters of the scored text:
+math-verify tries the rightmost matches first, a final answer stands at the end, and
+its regexes grow faster than linearly on long texts (a megabyte of numbers takes
+minutes), so a longer text costs no more than that tail.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ if TYPE_CHECKING:  # the worker module starts processes and threads: imported wh
     from rewardlang.rules.math_worker import MathVerifier, Verdict
 
 Seconds = Annotated[float, Field(ge=0.1, le=600)]
+
+#: How much of the end of a completion math-verify reads (docs/language.md, `math`).
+MAX_ANSWER_CHARS = 4096
 
 
 class MathRule(RuleBase):
@@ -83,7 +91,7 @@ class MathScorer(RuleScorer):
             if reference is None or not reference.strip():
                 rows.append(None)
                 continue
-            rows.append(distinct.setdefault((reference, text), len(distinct)))
+            rows.append(distinct.setdefault((reference, text[-MAX_ANSWER_CHARS:]), len(distinct)))
         if not distinct:
             verdicts: list[Verdict] = []
             timeouts = crashes = 0
