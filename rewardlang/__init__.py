@@ -5,31 +5,52 @@
     >>> spec.rules[0].name
     'brief'
 
-Importing rewardlang never imports torch, transformers or sentence-transformers.
+Importing rewardlang never imports torch, transformers or sentence-transformers;
+each name below is imported on first use (PEP 562), so that `rewardc check` and
+`import rewardlang.codes` do not pay for the compiler.
 """
 
-from rewardlang.ast import Spec
-from rewardlang.compiler import CompiledSpec, RewardFunction, Scores, load, loads
-from rewardlang.diagnostics import Diagnostic, Severity, SpecError
-from rewardlang.frontend import Analysis, SourceError, SourceTooLarge, analyze, parse, parse_file
-from rewardlang.source import Span
+from __future__ import annotations
 
-__all__ = [
-    "Analysis",
-    "CompiledSpec",
-    "Diagnostic",
-    "RewardFunction",
-    "Scores",
-    "Severity",
-    "SourceError",
-    "SourceTooLarge",
-    "Span",
-    "Spec",
-    "SpecError",
-    "analyze",
-    "load",
-    "loads",
-    "parse",
-    "parse_file",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers and editors see; `_PUBLIC` below must name the same (tests/test_imports.py)
+    from rewardlang.ast import Spec  # noqa: F401
+    from rewardlang.compiler import CompiledSpec, RewardFunction, Scores, load, loads  # noqa: F401
+    from rewardlang.diagnostics import Diagnostic, Severity, SpecError  # noqa: F401
+    from rewardlang.frontend import (  # noqa: F401
+        Analysis,
+        SourceError,
+        SourceTooLarge,
+        analyze,
+        parse,
+        parse_file,
+    )
+    from rewardlang.source import Span  # noqa: F401
+
+# The public names, by the module that defines each: imported when first used.
+_PUBLIC = {
+    "rewardlang.ast": ("Spec",),
+    "rewardlang.compiler": ("CompiledSpec", "RewardFunction", "Scores", "load", "loads"),
+    "rewardlang.diagnostics": ("Diagnostic", "Severity", "SpecError"),
+    "rewardlang.frontend": ("Analysis", "SourceError", "SourceTooLarge", "analyze", "parse", "parse_file"),
+    "rewardlang.source": ("Span",),
+}
+_MODULE_OF = {name: module for module, names in _PUBLIC.items() for name in names}
+
+__all__ = list(_MODULE_OF)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rewardlang' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # found once: later look-ups do not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
