@@ -15,19 +15,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # what type checkers and editors see; `_PUBLIC` below must name the same (tests/test_imports.py)
-    from rewardlang.ast import Spec  # noqa: F401
-    from rewardlang.compiler import CompiledSpec, RewardFunction, Scores, load, loads  # noqa: F401
-    from rewardlang.diagnostics import Diagnostic, Severity, SpecError  # noqa: F401
-    from rewardlang.frontend import (  # noqa: F401
-        Analysis,
-        SourceError,
-        SourceTooLarge,
-        analyze,
-        parse,
-        parse_file,
-    )
-    from rewardlang.source import Span  # noqa: F401
+if TYPE_CHECKING:  # what type checkers and editors see; `_PUBLIC` serves the same names (tests/test_imports.py)
+    from rewardlang.ast import Spec
+    from rewardlang.compiler import CompiledSpec, RewardFunction, Scores, load, loads
+    from rewardlang.diagnostics import Diagnostic, Severity, SpecError
+    from rewardlang.frontend import Analysis, SourceError, SourceTooLarge, analyze, parse, parse_file
+    from rewardlang.source import Span
 
 # The public names, by the module that defines each: imported when first used.
 _PUBLIC = {
@@ -39,7 +32,24 @@ _PUBLIC = {
 }
 _MODULE_OF = {name: module for module, names in _PUBLIC.items() for name in names}
 
-__all__ = list(_MODULE_OF)
+__all__ = [
+    "Analysis",
+    "CompiledSpec",
+    "Diagnostic",
+    "RewardFunction",
+    "Scores",
+    "Severity",
+    "SourceError",
+    "SourceTooLarge",
+    "Span",
+    "Spec",
+    "SpecError",
+    "analyze",
+    "load",
+    "loads",
+    "parse",
+    "parse_file",
+]
 __version__ = "0.1.0"
 
 
