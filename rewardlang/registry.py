@@ -1,12 +1,13 @@
 """Every rule kind, found by discovery: each module of `rewardlang.kinds` defines one `KIND`.
 
 Adding a kind adds a module there; no list here names it. A kind's module is
-imported when its record is first needed, so a check pays only for the kinds its spec uses. What the rest of the
-language needs from the kinds is derived here once: the models by name, the
-rule type that the validated `Spec` holds, the options each kind accepts, the
-score range of a rule, and the docs' kinds table (tests/test_kinds.py checks
-that docs/language.md §7 holds it). `KINDS` holds the built-in kinds only;
-`kind_of` also finds the kinds of installed plugins (`rewardlang.plugins`).
+imported when its record is first needed, so that a check pays only for the kinds
+its spec uses. What the rest of the language needs from the kinds is derived here
+once: the models by name, the rule type that the validated `Spec` holds, the options
+each kind accepts, the score range of a rule, and the docs' kinds table
+(tests/test_kinds.py checks that docs/language.md §7 holds it). `KINDS` holds the
+built-in kinds only; `kind_of` also finds the kinds of installed plugins
+(`rewardlang.plugins`).
 """
 
 from __future__ import annotations
