@@ -1,62 +1,95 @@
 """How long `rewardc check` takes, next to a bare interpreter start, in one run.
 
-    .venv/bin/python benchmarks/check_speed.py [SPEC] [--runs N]
+    .venv/bin/python benchmarks/check_speed.py [SPEC] [--runs N] [--bar X]
 
-Prints the median wall time of `rewardc check SPEC` (a fresh process each run,
-as a user runs it), of `python -c pass` (the floor: interpreter start-up), and
-of `python -c "import torch"` for scale, and lists any heavy module that a
-check imported (there must be none).
+Runs `rewardc check SPEC` (as `python -m rewardlang.cli`, a fresh process each time, as a
+user runs it) and `python -c pass` (the floor: interpreter start-up) one after the other,
+run by run, so that a load on the machine weighs on both alike, and prints the medians and
+their ratio in two settings:
+
+- byte code cached: every module's byte code already written, as after `pip install` or a
+  first run (the user's normal case; the bar applies to it);
+- no byte code for rewardlang: rewardlang's modules compiled from source at every start, as
+  under the tests (`PYTHONDONTWRITEBYTECODE=1` in a fresh checkout); the rest stays cached.
+
+Byte code goes to a temporary folder (`PYTHONPYCACHEPREFIX`): nothing is written in the
+checkout. A warm-up run before the timed ones writes it, and builds rewardlang's parser cache
+if this machine has none yet. Also lists any heavy module that a check imported. Exits 1 when
+the cached ratio is above the bar (8 by default) or a heavy module was imported.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import rewardlang
+
 HEAVY = ("torch", "transformers", "sentence_transformers", "trl", "datasets")
 ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(rewardlang.__file__).resolve().parent  # the rewardlang the subprocesses import too
 
 
-def wall(command: list[str], runs: int) -> float:
-    times = []
+def alternate(commands: dict[str, list[str]], runs: int, env: dict[str, str]) -> dict[str, float]:
+    """The median wall time of each command over `runs` rounds, the commands taking turns."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, command in commands.items():
+            start = time.perf_counter()
+            subprocess.run(command, env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def report(title: str, medians: dict[str, float], runs: int) -> float:
+    ratio = medians["check"] / medians["floor"]
+    print(f"{title}:")
+    print(f"  rewardc check          median {medians['check'] * 1000:7.1f} ms over {runs} runs")
+    print(f"  python -c pass (floor) median {medians['floor'] * 1000:7.1f} ms")
+    print(f"  check / floor          {ratio:7.2f}x")
+    return ratio
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("spec", nargs="?", default=str(ROOT / "specs" / "chat.reward"))
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--bar", type=float, default=8.0, help="the highest cached ratio that passes (default 8)")
     args = parser.parse_args()
 
-    check = [sys.executable, "-m", "rewardlang.cli", "check", args.spec]
+    commands = {
+        "check": [sys.executable, "-m", "rewardlang.cli", "check", args.spec],
+        "floor": [sys.executable, "-c", "pass"],
+    }
     probe = (
         f"import sys; from rewardlang.cli import main; code = main(['check', {args.spec!r}]); "
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules)); sys.exit(code)"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    heavy = result.stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="check-speed-") as prefix:
+        env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = prefix
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+        heavy = result.stdout.strip()
+        alternate(commands, 1, env)  # the warm-up: writes the byte code of both
+        print(f"spec: {args.spec} (exit code {result.returncode}); rewardlang from {PACKAGE}")
+        cached = report("byte code cached", alternate(commands, args.runs, env), args.runs)
 
-    floor = wall([sys.executable, "-c", "pass"], args.runs)
-    checked = wall(check, args.runs)
-    print(f"spec: {args.spec} (exit code {result.returncode})")
-    print(f"rewardc check          median {checked * 1000:7.1f} ms over {args.runs} runs")
-    print(f"python -c pass (floor) median {floor * 1000:7.1f} ms")
-    print(f"check / floor          {checked / floor:7.2f}x")
-    try:
-        torch = wall([sys.executable, "-c", "import torch"], 3)
-        print(f"python -c 'import torch' median {torch * 1000:7.1f} ms (what a check must never pay)")
-    except OSError:
-        pass
+        # The same, with rewardlang's byte code gone and never written again.
+        shutil.rmtree(Path(prefix + str(PACKAGE)), ignore_errors=True)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        report("no byte code for rewardlang", alternate(commands, args.runs, env), args.runs)
+
     print(f"heavy modules imported by check: {heavy or 'none'}")
-    if heavy:
+    verdict = "within" if cached <= args.bar else "ABOVE"
+    print(f"cached ratio {cached:.2f}x: {verdict} the bar of {args.bar:g}x")
+    if heavy or cached > args.bar:
         sys.exit(1)
 
 

@@ -1,17 +1,20 @@
 """Every rule kind, found by discovery: each module of `rewardlang.kinds` defines one `KIND`.
 
-Adding a kind adds a module there; no list here names it. What the rest of the
-language needs from the kinds is derived here once: the models by name, the
-rule type that the validated `Spec` holds, the options each kind accepts, the
-score range of a rule, and the docs' kinds table (tests/test_kinds.py checks
-that docs/language.md §7 holds it). `KINDS` holds the built-in kinds only;
-`kind_of` also finds the kinds of installed plugins (`rewardlang.plugins`).
+Adding a kind adds a module there; no list here names it. A kind's module is
+imported when its record is first needed, so that a check pays only for the kinds
+its spec uses. What the rest of the language needs from the kinds is derived here
+once: the models by name, the rule type that the validated `Spec` holds, the options
+each kind accepts, the score range of a rule, and the docs' kinds table
+(tests/test_kinds.py checks that docs/language.md §7 holds it). `KINDS` holds the
+built-in kinds only; `kind_of` also finds the kinds of installed plugins
+(`rewardlang.plugins`).
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BeforeValidator, SerializeAsAny, ValidationInfo
@@ -21,21 +24,77 @@ from rewardlang.kind import Kind
 from rewardlang.nodes import RuleBase
 
 
-def _discover() -> dict[str, Kind[Any]]:
-    found: dict[str, Kind[Any]] = {}
+def _kind_modules() -> dict[str, str]:
+    """Kind name -> its module, from the module names alone: nothing is imported.
+
+    A kind's module is named after the kind, with an optional `_suffix` where the bare
+    name would hide a standard-library module (`json_format.py` holds `json`); kind names
+    have no underscore. `_load` checks that the module's `KIND` has that name.
+    """
+    found: dict[str, str] = {}
     for module_info in pkgutil.iter_modules(kinds.__path__):
-        module = importlib.import_module(f"{kinds.__name__}.{module_info.name}")
-        kind = getattr(module, "KIND", None)
-        if not isinstance(kind, Kind):
-            raise TypeError(f"{module.__name__} has no `KIND = Kind(...)`: every module of rewardlang.kinds is a kind")
-        if kind.name in found:
-            raise TypeError(f"{module.__name__}: rule kind `{kind.name}` is defined twice")
-        found[kind.name] = kind
+        name = module_info.name.split("_", 1)[0]
+        if name in found:
+            raise TypeError(f"{kinds.__name__}: two modules for rule kind `{name}`: {found[name]}, {module_info.name}")
+        found[name] = f"{kinds.__name__}.{module_info.name}"
     return dict(sorted(found.items()))
 
 
-KINDS: dict[str, Kind[Any]] = _discover()
-RULE_MODELS: dict[str, type[RuleBase]] = {name: kind.model for name, kind in KINDS.items()}
+def _load(name: str, module_name: str) -> Kind[Any]:
+    module = importlib.import_module(module_name)
+    kind = getattr(module, "KIND", None)
+    if not isinstance(kind, Kind):
+        raise TypeError(f"{module_name} has no `KIND = Kind(...)`: every module of rewardlang.kinds is a kind")
+    if kind.name != name:
+        raise TypeError(f"{module_name} defines rule kind `{kind.name}`: its module must be named after it")
+    return kind
+
+
+class _Kinds(Mapping[str, Kind[Any]]):
+    """The built-in kinds by name; a kind's module is imported when its record is first asked for.
+
+    Names, membership and iteration need no import: `rewardc check` imports (and builds the
+    models of) only the kinds that its spec uses. Values (`.items()`, `.values()`) import all.
+    """
+
+    def __init__(self) -> None:
+        self._modules = _kind_modules()
+        self._loaded: dict[str, Kind[Any]] = {}
+
+    def __getitem__(self, name: str) -> Kind[Any]:
+        kind = self._loaded.get(name)
+        if kind is None:
+            kind = self._loaded[name] = _load(name, self._modules[name])  # KeyError: no such kind
+        return kind
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._modules
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+
+class _Models(Mapping[str, type[RuleBase]]):
+    """Each built-in kind's model by name, read from `KINDS` (so as lazily)."""
+
+    def __getitem__(self, name: str) -> type[RuleBase]:
+        return KINDS[name].model
+
+    def __contains__(self, name: object) -> bool:
+        return name in KINDS
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(KINDS)
+
+    def __len__(self) -> int:
+        return len(KINDS)
+
+
+KINDS: Mapping[str, Kind[Any]] = _Kinds()
+RULE_MODELS: Mapping[str, type[RuleBase]] = _Models()
 
 
 def kind_of(name: str) -> Kind[Any]:

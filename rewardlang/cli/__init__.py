@@ -11,8 +11,10 @@ loads torch.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from rewardlang import __version__
 from rewardlang.cli import check, explain, fmt, probe, score, test
@@ -44,8 +46,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return int(args.run(args))
+        with _no_pydantic_plugins():
+            return int(args.run(args))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+
+
+@contextlib.contextmanager
+def _no_pydantic_plugins() -> Iterator[None]:
+    """While a command runs, Pydantic looks for no plugins: the models it builds are rewardlang's own.
+
+    Looking for them scans the metadata of every installed package when the first model is
+    built (about 10 ms in the training environment, a few percent of `rewardc check`). The
+    switch is Pydantic's own, read at each model build and not remembered: it is put back on
+    the way out, so a program that calls `main` and then builds models of its own gets its
+    plugins as usual; a user's own setting of it stands.
+    """
+    if "PYDANTIC_DISABLE_PLUGINS" in os.environ:
+        yield
+        return
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+    try:
+        yield
+    finally:
+        os.environ.pop("PYDANTIC_DISABLE_PLUGINS", None)

@@ -12,7 +12,6 @@ from rewardlang.cli.common import STDIN, display_name, positive_int, print_error
 from rewardlang.datafile import DATA_FORMATS, DataError, open_data
 from rewardlang.diagnostics import Diagnostic, sort_diagnostics
 from rewardlang.exits import EXIT_OK, EXIT_SPEC, EXIT_USAGE
-from rewardlang.frontend import SourceError, SourceTooLarge, analyze
 from rewardlang.render import STYLES, render, summary, to_json, use_color
 
 
@@ -90,6 +89,8 @@ def check(
     color: bool,
     data: DataSample | None = None,
 ) -> int:
+    from rewardlang.frontend import SourceError, SourceTooLarge, analyze
+
     io_failed = spec_failed = False
     shown_errors = total_errors = total_warnings = 0
     json_items: list[dict[str, object]] = []

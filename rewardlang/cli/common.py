@@ -1,6 +1,8 @@
 """What the `rewardc` commands share: the parser class, usage errors, argument types, reading a spec.
 
-Command modules import this module, never each other nor `rewardlang.cli` itself.
+Command modules import this module, never each other nor `rewardlang.cli` itself. Like the
+command modules, it imports the front end only inside the functions that use it: building
+`rewardc`'s parser (and `rewardc explain`) never loads the parser, the models or the checks.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import sys
 from typing import TYPE_CHECKING, NamedTuple, Self
 
 from rewardlang.datafile import first_line, stdin_bytes
-from rewardlang.frontend import read_source, read_source_stream, spec_base
 
 if TYPE_CHECKING:
     from rewardlang.ast import Spec
@@ -53,6 +54,8 @@ def _whole_number(text: str, least: int) -> int:
 
 def read_spec(name: str) -> str:
     """The text of spec file `name` (`-`: standard input); raises `SourceError`."""
+    from rewardlang.frontend import read_source, read_source_stream
+
     if name == STDIN:
         return read_source_stream(stdin_bytes(), STDIN_NAME)  # stops at the spec size limit
     return read_source(name)
@@ -60,6 +63,8 @@ def read_spec(name: str) -> str:
 
 def spec_folder_of(name: str) -> str | None:
     """The folder relative paths in spec file `name` resolve from; standard input: the working directory."""
+    from rewardlang.frontend import spec_base
+
     return None if name == STDIN else spec_base(name)
 
 

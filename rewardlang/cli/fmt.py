@@ -15,7 +15,6 @@ from typing import Any
 
 from rewardlang.cli.common import STDIN, display_name, print_error, read_spec
 from rewardlang.exits import EXIT_OK, EXIT_SPEC, EXIT_USAGE
-from rewardlang.frontend import SourceError, SourceTooLarge, unwritable
 from rewardlang.render import render, use_color
 
 
@@ -35,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
 def fmt(files: Sequence[str], check: bool, diff: bool, write: bool) -> int:
     from rewardlang.fmt import format_source
+    from rewardlang.frontend import SourceError, SourceTooLarge, unwritable
 
     io_failed = spec_failed = changed = False
     for name in files:
