@@ -33,6 +33,7 @@ from rewardlang.registry import kind_of, score_range
 from rewardlang.rules.base import RuleScorer
 from rewardlang.rules.models import ModelLoadError
 from rewardlang.runtime import TRL_KEYWORDS, Batch
+from rewardlang.scan import Scan
 from rewardlang.schedules import Schedule, step_of, weight_at
 
 logger = logging.getLogger("rewardlang")
@@ -62,6 +63,10 @@ class CompiledSpec:
         # Scoring order: a rule that reads another rule's scores (`brevity { correct accuracy }`) after it.
         self.scorers: dict[str, RuleScorer] = groups.scoring_order(spec, scorers)
         groups.bind_thresholds(spec, self.scorers)
+        # One scan for the lexical rules: what each reads from a text, searched and split once (`rewardlang.scan`).
+        self.scan = Scan()
+        for scorer in self.scorers.values():
+            scorer.plan(self.scan)
         self.combined = spec.total is not None or bool(spec.gates) or spec.clip is not None or spec.scheduled
         # The inputs of the last TRL call (kept alive, compared by identity) and their scores.
         self._last: tuple[dict[str, Any], dict[str, list[float | None]]] | None = None

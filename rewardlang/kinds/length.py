@@ -11,6 +11,7 @@ from rewardlang.nodes import LengthUnit, Range, RuleBase, ScoreValue
 from rewardlang.rules.base import RuleScorer
 from rewardlang.rules.matching import measure
 from rewardlang.runtime import Batch
+from rewardlang.scan import Scan
 
 
 class LengthRule(RuleBase):
@@ -30,6 +31,10 @@ class LengthScorer(RuleScorer):
         self.high = rule.range.high
         self.outside = float(rule.outside)
         self.ramp = rule.ramp
+        self.scan = Scan()
+
+    def plan(self, scan: Scan) -> None:
+        self.scan = scan  # word counts from a split the spec makes anyway
 
     def shape(self, value: float) -> float:
         """1 inside the range; beyond it `outside`, or a straight fall to it over `ramp` units."""
@@ -45,10 +50,10 @@ class LengthScorer(RuleScorer):
 
     def score(self, batch: Batch) -> list[float | None]:
         shape = self.shape
-        return [None if value is None else shape(value) for value in measure(batch, self.rule.unit, self.rule.scope)]
+        return [None if value is None else shape(value) for value in measure(batch, self.rule.unit, self.rule.scope, self.scan.word_counts)]
 
     def explain(self, batch: Batch, index: int) -> str:
-        value = measure(batch, self.rule.unit, self.rule.scope)[index]
+        value = measure(batch, self.rule.unit, self.rule.scope, self.scan.word_counts)[index]
         if value is None:
             return "no completion_ids: token count not applicable"
         low = "" if self.low is None else f"{self.low:g}"

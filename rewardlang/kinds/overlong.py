@@ -14,6 +14,7 @@ from rewardlang.nodes import LengthUnit, PositiveInt, RuleBase
 from rewardlang.rules.base import RuleScorer
 from rewardlang.rules.matching import measure
 from rewardlang.runtime import Batch
+from rewardlang.scan import Scan
 
 
 class OverlongRule(RuleBase):
@@ -34,6 +35,10 @@ class OverlongScorer(RuleScorer):
         super().__init__(rule)
         self.limit = rule.limit
         self.buffer = max(1, min(rule.effective_buffer, rule.limit))
+        self.scan = Scan()
+
+    def plan(self, scan: Scan) -> None:
+        self.scan = scan  # word counts from a split the spec makes anyway
 
     def penalty(self, value: float) -> float:
         start = self.limit - self.buffer
@@ -45,10 +50,10 @@ class OverlongScorer(RuleScorer):
 
     def score(self, batch: Batch) -> list[float | None]:
         penalty = self.penalty
-        return [None if value is None else penalty(value) for value in measure(batch, self.rule.unit, self.rule.scope)]
+        return [None if value is None else penalty(value) for value in measure(batch, self.rule.unit, self.rule.scope, self.scan.word_counts)]
 
     def explain(self, batch: Batch, index: int) -> str:
-        value = measure(batch, self.rule.unit, self.rule.scope)[index]
+        value = measure(batch, self.rule.unit, self.rule.scope, self.scan.word_counts)[index]
         if value is None:
             return "no completion_ids: token count not applicable"
         return (f"{value} {self.rule.unit}; penalty from {self.limit - self.buffer}, full at {self.limit}"
