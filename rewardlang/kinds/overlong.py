@@ -49,8 +49,13 @@ class OverlongScorer(RuleScorer):
         return -(value - start) / self.buffer
 
     def score(self, batch: Batch) -> list[float | None]:
-        penalty = self.penalty
-        return [None if value is None else penalty(value) for value in measure(batch, self.rule.unit, self.rule.scope, self.scan.word_counts)]
+        limit, buffer = self.limit, self.buffer
+        start = limit - buffer
+        # `penalty` inline: a call per completion would cost more than the rule (TRL's own loop is this).
+        return [
+            None if value is None else 0.0 if value <= start else -1.0 if value >= limit else -(value - start) / buffer
+            for value in measure(batch, self.rule.unit, self.rule.scope, self.scan.word_counts)
+        ]
 
     def explain(self, batch: Batch, index: int) -> str:
         value = measure(batch, self.rule.unit, self.rule.scope, self.scan.word_counts)[index]
