@@ -147,7 +147,7 @@ class CompiledSpec:
         if self._last is not None and _same_objects(self._last[0], inputs):
             return self._last[1]
         columns: dict[str, Sequence[Any]] = {
-            k: v for k, v in inputs.items() if k not in TRL_KEYWORDS and isinstance(v, (list, tuple))  # noqa: UP038
+            k: v for k, v in inputs.items() if k not in TRL_KEYWORDS and isinstance(v, (list, tuple))
         }
         batch = Batch(inputs.get("completions") or [], inputs.get("prompts"), inputs.get("completion_ids"), columns)
         scores = self._score_rules(batch)

@@ -167,10 +167,10 @@ class Batch:
     def raw_texts(self) -> list[str]:
         """The whole assistant text of each completion, lone surrogates left in (`texts("full")` replaces them).
 
-        For a rule that searches for strings holding neither a surrogate nor U+FFFD
-        (`markers`), or encodes the text for RE2 (which replaces them itself,
-        `matching.utf8`): it finds the same at the same places, without a pass over
-        every text to look for surrogates.
+        For a rule that counts strings holding neither a surrogate nor U+FFFD
+        (`markers`): it finds the same at the same places, without a pass over every
+        text to look for surrogates. (Not for RE2: `matching.utf8` reads a high and a
+        low surrogate in a row as one character, where `texts` has two U+FFFD.)
         """
         return self.cached(("text", "raw"), lambda: [completion_text(c) for c in self.completions])
 

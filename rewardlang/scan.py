@@ -19,7 +19,7 @@ Splitting is what costs most (every word becomes an object): measured on the ben
 chat completions, counting on the bytes and looking for a prompt's words in the padded
 text take about half the time of one split shared by both.
 
-A view's phrase searches and splits run in one pass over its texts (`Scan.view`). Nothing
+A view's phrase searches and splits run in one pass over its texts (`Scan._scan`). Nothing
 here changes what a rule computes: a phrase's hit does not depend on the other phrases
 searched with it, and a word list is the same list whichever rule asked for it (tests/
 test_scan.py scores many-rule specs against each rule alone). Results live in the `Batch`
@@ -53,12 +53,11 @@ class PhraseSlot(NamedTuple):
     mask: int  # bit i: the merged list's phrase i is one of the rule's
 
 
-class ViewScan(NamedTuple):
-    """What one pass over a view's texts found, one item per completion."""
-
-    hits: dict[bool, list[int]]  # by `word`: the bit mask of the merged list's phrases found
-    words: dict[str, list[list[str]]]  # by split mode: the words (`matching.split_words`)
-    padded: list[str | None] | None  # `matching.padded` of each text, if planned
+# What one pass over a view's texts finds, each a list with one item per completion, by part:
+# ("hits", word): the bit mask of the merged list's phrases found; ("words", split): the words
+# (`matching.split_words`); ("padded",): `matching.padded` of each text. Each part is a view of
+# its own in the batch (`Batch.cached`), so that a subset of the batch picks its rows of each.
+Part = tuple[Any, ...]
 
 
 class Scan:
@@ -100,9 +99,9 @@ class Scan:
         self._padded.add(view)
 
     # ------------------------------------------------------------- reading
-    def view(self, batch: Batch, view: View) -> ViewScan:
-        """Every phrase search and split planned for `view`, in one pass over its texts."""
-        return batch.cached(("scan", id(self), view), lambda: self._scan(batch, view))
+    def _part(self, batch: Batch, view: View, part: Part) -> list[Any]:
+        """One part of the pass over `view` (every part is computed with the first one asked for)."""
+        return batch.cached(("scan", id(self), view, *part), lambda: self._scan(batch, view)[part])
 
     def _matcher(self, key: tuple[View, bool]) -> PhraseMatcher:
         matcher = self._matchers.get(key)
@@ -110,7 +109,8 @@ class Scan:
             matcher = self._matchers[key] = PhraseMatcher(self._phrases[key], word=key[1])
         return matcher
 
-    def _scan(self, batch: Batch, view: View) -> ViewScan:
+    def _scan(self, batch: Batch, view: View) -> dict[Part, list[Any]]:
+        """Every phrase search and split planned for `view`, in one pass over its texts."""
         texts = batch.normalized(*view)
         searches = [(word, self._matcher((view, word))) for word in (False, True) if (view, word) in self._phrases]
         splits = sorted(self._splits.get(view, ()))
@@ -133,32 +133,39 @@ class Scan:
                 add(found)
             for add, search in general:
                 add(sum(1 << i for i in search(text)))
-            for add, split in cut:
-                add(split_words(text, split))
+            for keep, split in cut:
+                keep(split_words(text, split))
             if spaced is not None:
                 spaced.append(padded(capped_text(text)))
-        return ViewScan(hits, words, spaced)
+        parts: dict[Part, list[Any]] = {("hits", word): masks for word, masks in hits.items()}
+        parts |= {("words", split): lists for split, lists in words.items()}
+        if spaced is not None:
+            parts[("padded",)] = spaced
+        for part, values in parts.items():  # the other parts, for the rules that ask next
+            batch.cached(("scan", id(self), view, *part), lambda values=values: values)  # type: ignore[misc]
+        return parts
 
     def hits(self, batch: Batch, slot: PhraseSlot) -> list[int]:
         """Per completion, the bit mask of the merged list's phrases found (`& slot.mask`: the rule's own)."""
-        return self.view(batch, slot.view).hits[slot.word]
+        return self._part(batch, slot.view, ("hits", slot.word))
 
     def word_lists(self, batch: Batch, view: View, split: str) -> list[list[str]]:
         """Each completion's words: `view` cut by `split` (the first `MAX_WORDS`, `matching.split_words`)."""
         if split not in self._splits.get(view, ()):  # not planned: split on its own
             return batch.cached(
-                ("scan", id(self), view, split), lambda: [split_words(t, split) for t in batch.normalized(*view)]
+                ("scan", id(self), view, "words", split, "alone"),
+                lambda: [split_words(t, split) for t in batch.normalized(*view)],
             )
-        return self.view(batch, view).words[split]
+        return self._part(batch, view, ("words", split))
 
     def padded(self, batch: Batch, view: View) -> list[str | None]:
         """`matching.padded` of each completion's text in `view`, cut after `MAX_WORDS` words (`capped_text`)."""
-        found = self.view(batch, view).padded if view in self._padded else None
-        if found is None:  # not planned: on its own
+        if view not in self._padded:  # not planned: on its own
             return batch.cached(
-                ("scan", id(self), view, "padded"), lambda: [padded(capped_text(t)) for t in batch.normalized(*view)]
+                ("scan", id(self), view, "padded", "alone"),
+                lambda: [padded(capped_text(t)) for t in batch.normalized(*view)],
             )
-        return found
+        return self._part(batch, view, ("padded",))
 
     def word_counts(self, batch: Batch, scope: str) -> list[int]:
         """`len(text.split())` of each completion's `unicode nfkc` text in `scope` (`matching.count_words`)."""

@@ -39,7 +39,8 @@ class BannedScorer(RuleScorer):
     def plan(self, scan: Scan) -> None:
         # The phrases are searched with every phrase and banned list of the view: one pass per text.
         self.scan = scan
-        self.slot: PhraseSlot = scan.phrases(View(self.rule.scope, self.rule.case, self.rule.unicode), self.matcher.phrases, self.matcher.word)
+        view = View(self.rule.scope, self.rule.case, self.rule.unicode)
+        self.slot: PhraseSlot = scan.phrases(view, self.matcher.phrases, self.matcher.word)
 
     def _texts(self, batch: Batch) -> list[str]:
         return batch.normalized(self.rule.scope, self.rule.case, self.rule.unicode)

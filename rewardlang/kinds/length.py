@@ -31,6 +31,9 @@ class LengthScorer(RuleScorer):
         self.high = rule.range.high
         self.outside = float(rule.outside)
         self.ramp = rule.ramp
+        # `shape` of each length up to where it stops changing (a few thousand at most): a lookup per completion.
+        reach = (self.high if self.high is not None else self.low or 0) + (self.ramp or 0)
+        self.table = tuple(self.shape(n) for n in range(int(min(reach, 100_000)) + 2))
         self.scan = Scan()
 
     def plan(self, scan: Scan) -> None:
@@ -50,7 +53,10 @@ class LengthScorer(RuleScorer):
 
     def score(self, batch: Batch) -> list[float | None]:
         shape = self.shape
-        return [None if value is None else shape(value) for value in measure(batch, self.rule.unit, self.rule.scope, self.scan.word_counts)]
+        table = self.table
+        size = len(table)
+        lengths = measure(batch, self.rule.unit, self.rule.scope, self.scan.word_counts)
+        return [None if n is None else table[n] if n < size else shape(n) for n in lengths]
 
     def explain(self, batch: Batch, index: int) -> str:
         value = measure(batch, self.rule.unit, self.rule.scope, self.scan.word_counts)[index]

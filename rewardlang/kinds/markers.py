@@ -51,7 +51,8 @@ class MarkersScorer(RuleScorer):
         low, high = rule.count.low, rule.count.high
         self.low = -math.inf if low is None else int(low)  # a whole count (RangeField whole=True)
         self.high = math.inf if high is None else int(high)
-        self.exact = self.low == self.high  # `count 1` (the default): `list.count` does the test in C
+        # `count 1` (the default) is one count: `list.count` does the test in C.
+        self.exact: int | None = int(low) if low is not None and low == high else None
         # A marker without U+FFFD is found alike with lone surrogates left in (`Batch.raw_texts`).
         self.raw = rule.scope == "full" and not any("\ufffd" in marker for marker in self.markers)
 
@@ -68,8 +69,9 @@ class MarkersScorer(RuleScorer):
     def score(self, batch: Batch) -> list[float | None]:
         markers, table, low, high = self.markers, self.table, self.low, self.high
         texts = self._texts(batch)
-        if self.exact:  # `_value(_counts(text))`, all in C but the loop: the hot path
-            return [table[list(map(text.count, markers)).count(low)] for text in texts]
+        exact = self.exact
+        if exact is not None:  # `_value(_counts(text))`, all in C but the loop: the hot path
+            return [table[list(map(text.count, markers)).count(exact)] for text in texts]
         return [table[sum(1 for n in map(text.count, markers) if low <= n <= high)] for text in texts]
 
     def explain(self, batch: Batch, index: int) -> str:

@@ -53,8 +53,6 @@ class RegexScorer(RuleScorer):
                 self.limit = None
 
     def _texts(self, batch: Batch) -> list[str]:
-        if self.rule.scope == "full" and self.text_case == "sensitive" and self.rule.unicode == "raw":
-            return batch.raw_texts()  # `utf8` replaces lone surrogates for RE2 itself: no pass to look for them
         return batch.normalized(self.rule.scope, self.text_case, self.rule.unicode)
 
     def _one(self, text: str) -> float:
