@@ -290,6 +290,8 @@ def _fit(values: Sequence[Any] | None, size: int) -> list[Any]:
     """A column as a list of exactly `size` items (missing items are None)."""
     if values is None:
         return [None] * size
+    if type(values) is list and len(values) == size:  # TRL's lists as they come: read, never changed
+        return values
     try:
         values = list(values)
     except TypeError:

@@ -4,9 +4,11 @@ Both sides are normalised alike (`case`, `unicode`) and cut into words alike
 (`split`); each side counts with its first `MAX_WORDS` words only. The target's
 distinct words are computed once per distinct target text (a prompt's G
 completions share them; the last few hundred targets are remembered across
-calls). The completion's words come from the spec's scan (`rewardlang.scan`: one split
-per view and split mode, shared with the other rules that read words or count them)
-and are looked up in the target's set.
+calls). The completion is read through the spec's scan (`rewardlang.scan`): with
+`split whitespace` the target's words are looked for in the view's padded text
+(`WordFinder.count_padded`: no split of the completion); with `split words` the
+view's words (split once for every rule that reads them) are looked up in the
+target's set.
 """
 
 from __future__ import annotations
