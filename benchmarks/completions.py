@@ -24,6 +24,7 @@ zero-width spaces). Same arguments, same rows, on every machine.
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -232,6 +233,79 @@ def trl_batches(rows: list[dict[str, Any]], size: int = 64) -> Iterator[dict[str
 
 def _ignore(*args: Any, **kwargs: Any) -> None:
     return None
+
+
+# ------------------------------------------------------------------ reasoning
+# R1-style completions for the peers' format rewards (benchmarks/peer_speed.py): well-formed
+# `<think>\n...\n</think>\n<answer>\n...\n</answer>` outputs, the ways a model gets them wrong
+# while it learns the format, and plain chat replies without any tag.
+def _well_formed(thinking: str, answer: str) -> str:
+    return f"<think>\n{thinking}\n</think>\n<answer>\n{answer}\n</answer>"
+
+
+BROKEN_FORMATS = (
+    lambda t, a: f"<think>{t}</think><answer>{a}</answer>",  # no line breaks around the tags
+    lambda t, a: f"<think>\n{t}\n</think>\n{a}",  # no answer block
+    lambda t, a: f"<think>\n{t}\n<answer>\n{a}\n</answer>",  # the thinking never closed
+    lambda t, a: f"<answer>\n{a}\n</answer>\n<think>\n{t}\n</think>",  # answer first
+    lambda t, a: f"<think>\n{t}\n</think>\n<think>\n{t}\n</think>\n<answer>\n{a}\n</answer>",  # thinking twice
+    lambda t, a: f"Sure! <think>\n{t}\n</think>\n<answer>\n{a}\n</answer>",  # text before the thinking
+    lambda t, a: _well_formed(t, a) + "\nHope this helps.",  # text after the answer, on its own line
+    lambda t, a: _well_formed(t, a) + " Done.",  # text after the answer, on its line
+    lambda t, a: f"<THINK>\n{t}\n</THINK>\n<answer>\n{a}\n</answer>",  # upper-case tags
+    lambda t, a: f"<think>\n{t}\n</think>\n<answer>\n{a}",  # the answer never closed
+    lambda t, a: f"<think>\n{t} <think> {t}\n</think>\n<answer>\n{a}\n</answer>",  # a tag inside the thinking
+    lambda t, a: f"<think>\n{t}\n</think>\n<answer>\n{a}\n</answer>\n</answer>",  # closed twice
+    lambda t, a: f"<think>\n{t}",  # cut off by the length limit
+)
+
+
+def _looped(rng: random.Random, text: str) -> str:
+    """A degenerate generation: one stretch of the text repeated until the length limit."""
+    words = text.split()
+    start = rng.randrange(max(1, len(words) - 8))
+    loop = " ".join(words[start : start + rng.randint(2, 8)])
+    return " ".join([text[: rng.randint(0, len(text))], *[loop] * rng.randint(3, 40)])
+
+
+def token_ids(text: str) -> list[int]:
+    """Deterministic token ids: one per whitespace piece, plus one per 4 characters of a longer piece."""
+    ids = []
+    for piece in text.split():
+        code = zlib.crc32(piece.encode("utf-8", "surrogatepass"))
+        ids.extend((code + k) % 50_000 for k in range(1 + len(piece) // 4))
+    return ids
+
+
+def reasoning_rows(n: int = 20_000, seed: int = 0, group: int = GROUP) -> list[dict[str, Any]]:
+    """`n` completions, `group` per prompt: about 45% well-formed R1 outputs, 35% broken ones (every
+    way of `BROKEN_FORMATS`), 10% degenerate loops and 10% plain chat; `completion_ids` from `token_ids`."""
+    rng = random.Random(seed)
+    rows: list[dict[str, Any]] = []
+    while len(rows) < n:
+        messages, topic = _prompt(rng)
+        question = messages[-1]["content"]
+        for _ in range(group):
+            if len(rows) == n:
+                break
+            thinking = _completion_text(rng, topic, question)
+            answer = rng.choice(["42", "\\boxed{3/4}", "Paris", _sentence(rng, topic, [])])
+            r = rng.random()
+            if r < 0.45:
+                text = _well_formed(thinking, answer)
+            elif r < 0.80:
+                text = rng.choice(BROKEN_FORMATS)(thinking, answer)
+            elif r < 0.90:
+                text = _looped(rng, _well_formed(thinking, answer))
+            else:
+                text = thinking
+            rows.append({
+                "prompt": [{"role": m["role"], "content": _fresh(m["content"])} for m in messages],
+                "completion": [{"role": "assistant", "content": text}],
+                "completion_ids": token_ids(text),
+                "reference": _fresh(answer),
+            })
+    return rows
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from rewardlang.registry import kind_of, score_range
 from rewardlang.rules.base import RuleScorer
 from rewardlang.rules.models import ModelLoadError
 from rewardlang.runtime import TRL_KEYWORDS, Batch
+from rewardlang.scan import Scan
 from rewardlang.schedules import Schedule, step_of, weight_at
 
 logger = logging.getLogger("rewardlang")
@@ -62,7 +63,15 @@ class CompiledSpec:
         # Scoring order: a rule that reads another rule's scores (`brevity { correct accuracy }`) after it.
         self.scorers: dict[str, RuleScorer] = groups.scoring_order(spec, scorers)
         groups.bind_thresholds(spec, self.scorers)
+        # One scan for the lexical rules: what each reads from a text, searched and split once (`rewardlang.scan`).
+        self.scan = Scan()
+        for scorer in self.scorers.values():
+            scorer.plan(self.scan)
         self.combined = spec.total is not None or bool(spec.gates) or spec.clip is not None or spec.scheduled
+        # Per call, only what changes is computed: each rule's range and the logged schedules are fixed.
+        self._ranges = {name: score_range(scorer.rule) for name, scorer in self.scorers.items()}
+        self._logged = self.logged_schedules
+        self._names = tuple(spec.rule_names)
         # The inputs of the last TRL call (kept alive, compared by identity) and their scores.
         self._last: tuple[dict[str, Any], dict[str, list[float | None]]] | None = None
 
@@ -134,40 +143,42 @@ class CompiledSpec:
 
     def scores_for_call(self, kwargs: dict[str, Any]) -> dict[str, list[float | None]]:
         """Rule scores for one TRL call; the calls of one step (same objects) share one pass."""
-        inputs = {k: v for k, v in kwargs.items() if k not in ("trainer_state", "log_extra", "log_metric")}
+        inputs = {k: v for k, v in kwargs.items() if k not in _CALL_KEYWORDS}
         if self._last is not None and _same_objects(self._last[0], inputs):
             return self._last[1]
         columns: dict[str, Sequence[Any]] = {
-            k: v for k, v in inputs.items() if k not in TRL_KEYWORDS and isinstance(v, list | tuple)
+            k: v for k, v in inputs.items() if k not in TRL_KEYWORDS and isinstance(v, (list, tuple))
         }
         batch = Batch(inputs.get("completions") or [], inputs.get("prompts"), inputs.get("completion_ids"), columns)
         scores = self._score_rules(batch)
         self._last = (inputs, scores)
         log_metric = kwargs.get("log_metric")
-        if callable(log_metric):  # TRL averages each metric over its logging window
-            logged = {**batch.metrics, **self.logged_weights(step_of(kwargs.get("trainer_state")))}
+        if callable(log_metric) and (batch.metrics or self._logged):  # TRL averages each over its logging window
+            step = step_of(kwargs.get("trainer_state"))
+            logged = {**batch.metrics, **{name: schedule.value_at(step) for name, schedule in self._logged.items()}}
             for name, value in logged.items():
                 log_metric(name, value)
         return scores
 
     def _score_rules(self, batch: Batch) -> dict[str, list[float | None]]:
         # `self.scorers` is in scoring order: a rule that reads another rule's scores comes after it.
+        scores, ranges = batch.rule_scores, self._ranges
         for name, scorer in self.scorers.items():
-            batch.rule_scores[name] = self._score_rule(scorer, batch)
-        return {name: batch.rule_scores[name] for name in self.spec.rule_names}
+            scores[name] = self._score_rule(scorer, batch, ranges[name])
+        return {name: scores[name] for name in self._names}
 
-    def _score_rule(self, scorer: RuleScorer, batch: Batch) -> list[float | None]:
+    def _score_rule(self, scorer: RuleScorer, batch: Batch, limits: tuple[float, float]) -> list[float | None]:
         condition = scorer.rule.when
         if condition is None:
-            return _guarded(scorer, batch)
+            return _guarded(scorer, batch, limits)
         # A per-task rule scores only the rows where it applies (a judge costs nothing elsewhere).
         indices = applicable_rows(condition, batch)
         if len(indices) == batch.size:
-            return _guarded(scorer, batch)
+            return _guarded(scorer, batch, limits)
         scores: list[float | None] = [None] * batch.size
         if indices:
             part = batch.subset(indices)
-            for index, value in zip(indices, _guarded(scorer, part), strict=True):
+            for index, value in zip(indices, _guarded(scorer, part, limits), strict=True):
                 scores[index] = value
             for name, value in part.metrics.items():  # what the rule counted counts for the whole call
                 batch.record_metric(name, value)
@@ -231,6 +242,10 @@ class CompiledSpec:
         state = self.__dict__.copy()
         state["_last"] = None  # a cached batch is not worth shipping to another process
         return state
+
+
+# What TRL passes besides the batch: not compared between the calls of a step.
+_CALL_KEYWORDS = frozenset({"trainer_state", "log_extra", "log_metric"})
 
 
 def _same_objects(old: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -304,10 +319,10 @@ def _holds(score: float, comparison: str, threshold: float) -> bool:
 
 
 # -------------------------------------------------------------- guarantees
-def _guarded(scorer: RuleScorer, batch: Batch) -> list[float | None]:
-    """A rule's scores, whatever happens: in range, finite or None, one per completion."""
+def _guarded(scorer: RuleScorer, batch: Batch, limits: tuple[float, float]) -> list[float | None]:
+    """A rule's scores, whatever happens: in `limits` (the rule's range), finite or None, one per completion."""
     try:
-        raw = list(scorer.score(batch))
+        raw = scorer.score(batch)  # a list (the clamp below builds the list returned)
         if len(raw) != batch.size:
             raise ValueError(f"rule returned {len(raw)} scores for {batch.size} completions")
     except ModelLoadError:
@@ -324,7 +339,7 @@ def _guarded(scorer: RuleScorer, batch: Batch) -> list[float | None]:
             exc_info=first,
         )
         raw = [_score_one(scorer, batch, i) for i in range(batch.size)]
-    low, high = score_range(scorer.rule)
+    low, high = limits
     # Most scores are already in-range floats: check those cheaply, repair the rest.
     return [value if type(value) is float and low <= value <= high else _clamped(value, low, high) for value in raw]
 

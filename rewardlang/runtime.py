@@ -91,9 +91,11 @@ class Batch:
     ):
         self.completions = list(completions)
         self.size = len(self.completions)
-        self.prompts = _fit(prompts, self.size)
-        self.completion_ids = _fit(completion_ids, self.size)
-        self.columns = {name: _fit(values, self.size) for name, values in (columns or {}).items()}
+        # Prompts, token ids and columns are fitted to the batch on first use: most rules read none of them.
+        self._inputs = (prompts, completion_ids, columns)
+        self._prompts: list[Any] | None = None
+        self._ids: list[Any] | None = None
+        self._columns: dict[str, list[Any]] | None = None
         self._cache: dict[Hashable, Any] = {}
         # Counters a rule keeps about this call (`judge/<rule>/failures`): summed per name, logged
         # once per TRL step through its `log_metric`, and reported by `rewardc score`.
@@ -101,6 +103,25 @@ class Batch:
         # The scores of the rules computed so far in this call, in the compiler's order: what a
         # rule that reads another rule's score (`brevity { correct accuracy }`) reads.
         self.rule_scores: dict[str, list[float | None]] = {}
+
+    # Plain properties, not `functools.cached_property` (which takes a lock on every first read in 3.11).
+    @property
+    def prompts(self) -> list[Any]:
+        if self._prompts is None:
+            self._prompts = _fit(self._inputs[0], self.size)
+        return self._prompts
+
+    @property
+    def completion_ids(self) -> list[Any]:
+        if self._ids is None:
+            self._ids = _fit(self._inputs[1], self.size)
+        return self._ids
+
+    @property
+    def columns(self) -> dict[str, list[Any]]:
+        if self._columns is None:
+            self._columns = {name: _fit(values, self.size) for name, values in (self._inputs[2] or {}).items()}
+        return self._columns
 
     def record_metric(self, name: str, value: float) -> None:
         """Add `value` to the metric `name` of this call (record 0 too, so the curve always exists)."""
@@ -140,10 +161,18 @@ class Batch:
 
     def texts(self, scope: str = "answer") -> list[str]:
         if scope == "full":
-            return self.cached(
-                ("text", "full"), lambda: [replace_surrogates(completion_text(c)) for c in self.completions]
-            )
+            return self.cached(("text", "full"), lambda: [replace_surrogates(t) for t in self.raw_texts()])
         return self.cached(("text", scope), lambda: [scoped_text(t, scope) for t in self.texts("full")])
+
+    def raw_texts(self) -> list[str]:
+        """The whole assistant text of each completion, lone surrogates left in (`texts("full")` replaces them).
+
+        For a rule that counts strings holding neither a surrogate nor U+FFFD
+        (`markers`): it finds the same at the same places, without a pass over every
+        text to look for surrogates. (Not for RE2: `matching.utf8` reads a high and a
+        low surrogate in a row as one character, where `texts` has two U+FFFD.)
+        """
+        return self.cached(("text", "raw"), lambda: [completion_text(c) for c in self.completions])
 
     def visible(self, scope: str = "answer") -> list[str]:
         """`texts(scope)`, with default-ignorable characters removed before the thinking is split off.
@@ -184,13 +213,7 @@ class Batch:
         return self.cached(("normalized", scope, case, unicode), lambda: [apply_case(t, case) for t in base])
 
     def token_counts(self) -> list[int | None]:
-        def count(ids: Any) -> int | None:
-            try:
-                return len(ids)
-            except TypeError:
-                return None
-
-        return self.cached("token_counts", lambda: [count(ids) for ids in self.completion_ids])
+        return self.cached("token_counts", lambda: _lengths(self.completion_ids))
 
     def targets(self, target: Target) -> list[str | None]:
         """The target text of each completion; None where it is missing."""
@@ -236,6 +259,21 @@ class Batch:
         return groups
 
 
+def _lengths(values: list[Any]) -> list[int | None]:
+    """`len` of each value; None for one without a length (missing token ids)."""
+    try:
+        return list(map(len, values))  # all in C: the common case, every row has its ids
+    except TypeError:
+        return [_length(value) for value in values]
+
+
+def _length(value: Any) -> int | None:
+    try:
+        return len(value)
+    except TypeError:
+        return None
+
+
 def prompt_key(prompt: Any) -> str:
     """A prompt's canonical form: JSON with sorted keys (messages, or a string), `repr` for what JSON cannot hold."""
     try:
@@ -252,8 +290,10 @@ def _fit(values: Sequence[Any] | None, size: int) -> list[Any]:
     """A column as a list of exactly `size` items (missing items are None)."""
     if values is None:
         return [None] * size
+    if type(values) is list and len(values) == size:  # TRL's lists as they come: read, never changed
+        return values
     try:
         values = list(values)
     except TypeError:
         return [None] * size
-    return (values + [None] * size)[:size]
+    return values if len(values) == size else (values + [None] * size)[:size]

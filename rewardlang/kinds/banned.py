@@ -10,6 +10,7 @@ from rewardlang.nodes import PhraseList, RuleBase, ScoreValue, TextMatching, Uni
 from rewardlang.rules.base import RuleScorer
 from rewardlang.rules.disguises import DisguiseMatcher
 from rewardlang.runtime import Batch
+from rewardlang.scan import PhraseSlot, Scan, View
 
 
 class BannedRule(RuleBase, TextMatching):
@@ -33,6 +34,13 @@ class BannedScorer(RuleScorer):
             DisguiseMatcher(self.matcher.phrases, rule.case, word=rule.match == "word")
             if rule.unicode == "confusables" else None
         )
+        self.plan(Scan())
+
+    def plan(self, scan: Scan) -> None:
+        # The phrases are searched with every phrase and banned list of the view: one pass per text.
+        self.scan = scan
+        view = View(self.rule.scope, self.rule.case, self.rule.unicode)
+        self.slot: PhraseSlot = scan.phrases(view, self.matcher.phrases, self.matcher.word)
 
     def _texts(self, batch: Batch) -> list[str]:
         return batch.normalized(self.rule.scope, self.rule.case, self.rule.unicode)
@@ -41,13 +49,8 @@ class BannedScorer(RuleScorer):
         return batch.normalized(self.rule.scope, "sensitive", "confusables")[index]
 
     def _found(self, batch: Batch) -> list[bool]:
-        matcher = self.matcher
-        texts = self._texts(batch)
-        if not matcher.simple:
-            found = [matcher.any(text) for text in texts]
-        else:
-            phrases = matcher.phrases  # a few substrings: `in` inline, the hot path
-            found = [any(phrase in text for phrase in phrases) for text in texts]
+        mask = self.slot.mask
+        found = [bool(hits & mask) for hits in self.scan.hits(batch, self.slot)]
         if self.disguises is not None and not all(found):
             disguised = self.disguises.any
             views = batch.normalized(self.rule.scope, "sensitive", "confusables")

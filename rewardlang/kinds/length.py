@@ -11,6 +11,7 @@ from rewardlang.nodes import LengthUnit, Range, RuleBase, ScoreValue
 from rewardlang.rules.base import RuleScorer
 from rewardlang.rules.matching import measure
 from rewardlang.runtime import Batch
+from rewardlang.scan import Scan
 
 
 class LengthRule(RuleBase):
@@ -30,6 +31,13 @@ class LengthScorer(RuleScorer):
         self.high = rule.range.high
         self.outside = float(rule.outside)
         self.ramp = rule.ramp
+        # `shape` of each length up to where it stops changing (a few thousand at most): a lookup per completion.
+        reach = (self.high if self.high is not None else self.low or 0) + (self.ramp or 0)
+        self.table = tuple(self.shape(n) for n in range(int(min(reach, 100_000)) + 2))
+        self.scan = Scan()
+
+    def plan(self, scan: Scan) -> None:
+        self.scan = scan  # word counts from a split the spec makes anyway
 
     def shape(self, value: float) -> float:
         """1 inside the range; beyond it `outside`, or a straight fall to it over `ramp` units."""
@@ -45,10 +53,13 @@ class LengthScorer(RuleScorer):
 
     def score(self, batch: Batch) -> list[float | None]:
         shape = self.shape
-        return [None if value is None else shape(value) for value in measure(batch, self.rule.unit, self.rule.scope)]
+        table = self.table
+        size = len(table)
+        lengths = measure(batch, self.rule.unit, self.rule.scope, self.scan.word_counts)
+        return [None if n is None else table[n] if n < size else shape(n) for n in lengths]
 
     def explain(self, batch: Batch, index: int) -> str:
-        value = measure(batch, self.rule.unit, self.rule.scope)[index]
+        value = measure(batch, self.rule.unit, self.rule.scope, self.scan.word_counts)[index]
         if value is None:
             return "no completion_ids: token count not applicable"
         low = "" if self.low is None else f"{self.low:g}"

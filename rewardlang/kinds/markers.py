@@ -14,6 +14,7 @@ thinking, as open-r1 scores it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Literal
 
@@ -44,16 +45,34 @@ class MarkersScorer(RuleScorer):
         super().__init__(rule)
         self.markers = tuple(marker.text for marker in rule.markers)
         self.each = each_score(rule)
+        # The score for 0, 1, 2, ... markers found, summed in order as `each` is added per marker.
+        self.table = tuple(self.each * n for n in range(len(self.markers) + 1))
+        # The count range as plain numbers (-inf/inf for an open end): read once per marker and text.
+        low, high = rule.count.low, rule.count.high
+        self.low = -math.inf if low is None else int(low)  # a whole count (RangeField whole=True)
+        self.high = math.inf if high is None else int(high)
+        # `count 1` (the default) is one count: `list.count` does the test in C.
+        self.exact: int | None = int(low) if low is not None and low == high else None
+        # A marker without U+FFFD is found alike with lone surrogates left in (`Batch.raw_texts`).
+        self.raw = rule.scope == "full" and not any("\ufffd" in marker for marker in self.markers)
+
+    def _texts(self, batch: Batch) -> list[str]:
+        return batch.raw_texts() if self.raw else batch.texts(self.rule.scope)
 
     def _counts(self, text: str) -> list[int]:
         return [text.count(marker) for marker in self.markers]
 
     def _value(self, counts: list[int]) -> float:
-        found = sum(1 for n in counts if self.rule.count.contains(n))
-        return self.each * found
+        low, high = self.low, self.high
+        return self.table[sum(1 for n in counts if low <= n <= high)]
 
     def score(self, batch: Batch) -> list[float | None]:
-        return [self._value(self._counts(text)) for text in batch.texts(self.rule.scope)]
+        markers, table, low, high = self.markers, self.table, self.low, self.high
+        texts = self._texts(batch)
+        exact = self.exact
+        if exact is not None:  # `_value(_counts(text))`, all in C but the loop: the hot path
+            return [table[list(map(text.count, markers)).count(exact)] for text in texts]
+        return [table[sum(1 for n in map(text.count, markers) if low <= n <= high)] for text in texts]
 
     def explain(self, batch: Batch, index: int) -> str:
         counts = self._counts(batch.texts(self.rule.scope)[index])

@@ -4,9 +4,10 @@ Both sides are normalised alike (`case`, `unicode`) and cut into words alike
 (`split`); each side counts with its first `MAX_WORDS` words only. The target's
 distinct words are computed once per distinct target text (a prompt's G
 completions share them; the last few hundred targets are remembered across
-calls). With `split whitespace` the target's words are looked
-for in the completion directly (`WordFinder`: one Aho-Corasick pass, no split of
-the completion); with `split words` the completion's words are looked up in the
+calls). The completion is read through the spec's scan (`rewardlang.scan`): with
+`split whitespace` the target's words are looked for in the view's padded text
+(`WordFinder.count_padded`: no split of the completion); with `split words` the
+view's words (split once for every rule that reads them) are looked up in the
 target's set.
 """
 
@@ -17,8 +18,9 @@ from typing import Any, Literal
 from rewardlang.kind import Kind
 from rewardlang.nodes import Cap, Case, RuleBase, ScoreValue, SplitMode, Target, UnicodeMode
 from rewardlang.rules.base import RuleScorer
-from rewardlang.rules.matching import WordFinder, capped_text, counted, counted_range, split_words, word_lists
+from rewardlang.rules.matching import WordFinder, capped_text, counted, counted_range, split_words
 from rewardlang.runtime import Batch
+from rewardlang.scan import Scan, View
 from rewardlang.text import normalize
 
 
@@ -40,7 +42,7 @@ class TargetWords:
     def __init__(self, words: list[str], whitespace: bool):
         self.words = frozenset(words)
         self.size = len(self.words)
-        # Whitespace pieces are looked for in the text directly (one pass, no split of the text).
+        # Whitespace pieces are looked for in the padded text (no split of the completion).
         self.finder = WordFinder(sorted(self.words)) if whitespace and self.size else None
 
     def shared_in_words(self, words: list[str]) -> int:
@@ -65,6 +67,16 @@ class OverlapScorer(RuleScorer):
             self.table = tuple(values)
             if self.each == 0 or abs(values[-1]) >= self.cap:
                 self.enough = len(values) - 1
+        self.plan(Scan())
+
+    def plan(self, scan: Scan) -> None:
+        rule = self.rule
+        self.scan = scan
+        self.view = View(rule.scope, rule.case, rule.unicode)
+        if rule.split == "whitespace":
+            scan.pieces(self.view)  # whitespace words are looked for in the padded text, made once per view
+        else:
+            scan.words(self.view, rule.split)  # split once for every rule of the spec that reads these words
 
     KEEP = 512  # distinct targets remembered across batches (a prompt's completions may span two calls)
 
@@ -102,14 +114,14 @@ class OverlapScorer(RuleScorer):
         rule = self.rule
         targets = self.target_words(batch)
         if rule.split == "whitespace":
-            texts = [capped_text(text) for text in batch.normalized(rule.scope, rule.case, rule.unicode)]
+            texts = [capped_text(text) for text in batch.normalized(*self.view)]  # what `Scan.padded` holds
             enough = self.enough
             return [
                 None if target is None
-                else (target.finder.count(text, enough) if target.finder is not None else 0, target.size)
-                for target, text in zip(targets, texts, strict=True)
+                else (target.finder.count_padded(text, spaced, enough) if target.finder is not None else 0, target.size)
+                for target, text, spaced in zip(targets, texts, self.scan.padded(batch, self.view), strict=True)
             ]
-        words = word_lists(batch, rule.scope, rule.case, rule.unicode, rule.split)
+        words = self.scan.word_lists(batch, self.view, rule.split)
         return [
             None if target is None else (target.shared_in_words(text_words), target.size)
             for target, text_words in zip(targets, words, strict=True)

@@ -14,6 +14,7 @@ from rewardlang.nodes import LengthUnit, PositiveInt, RuleBase
 from rewardlang.rules.base import RuleScorer
 from rewardlang.rules.matching import measure
 from rewardlang.runtime import Batch
+from rewardlang.scan import Scan
 
 
 class OverlongRule(RuleBase):
@@ -34,6 +35,10 @@ class OverlongScorer(RuleScorer):
         super().__init__(rule)
         self.limit = rule.limit
         self.buffer = max(1, min(rule.effective_buffer, rule.limit))
+        self.scan = Scan()
+
+    def plan(self, scan: Scan) -> None:
+        self.scan = scan  # word counts from a split the spec makes anyway
 
     def penalty(self, value: float) -> float:
         start = self.limit - self.buffer
@@ -44,11 +49,16 @@ class OverlongScorer(RuleScorer):
         return -(value - start) / self.buffer
 
     def score(self, batch: Batch) -> list[float | None]:
-        penalty = self.penalty
-        return [None if value is None else penalty(value) for value in measure(batch, self.rule.unit, self.rule.scope)]
+        limit, buffer = self.limit, self.buffer
+        start = limit - buffer
+        # `penalty` inline: a call per completion would cost more than the rule (TRL's own loop is this).
+        return [
+            None if value is None else 0.0 if value <= start else -1.0 if value >= limit else -(value - start) / buffer
+            for value in measure(batch, self.rule.unit, self.rule.scope, self.scan.word_counts)
+        ]
 
     def explain(self, batch: Batch, index: int) -> str:
-        value = measure(batch, self.rule.unit, self.rule.scope)[index]
+        value = measure(batch, self.rule.unit, self.rule.scope, self.scan.word_counts)[index]
         if value is None:
             return "no completion_ids: token count not applicable"
         return (f"{value} {self.rule.unit}; penalty from {self.limit - self.buffer}, full at {self.limit}"

@@ -9,6 +9,7 @@ from rewardlang.nodes import Cap, Phrase, PhraseList, RuleBase, ScoreValue, Text
 from rewardlang.rules.base import RuleScorer
 from rewardlang.rules.matching import PhraseMatcher, counted, counted_range
 from rewardlang.runtime import Batch
+from rewardlang.scan import PhraseSlot, Scan, View
 from rewardlang.text import normalize
 
 
@@ -39,26 +40,20 @@ class PhrasesScorer(RuleScorer):
         self.cap = float(rule.cap)
         # The score for 0, 1, 2, ... distinct phrases found.
         self.table = tuple(counted(self.each, self.cap, n) for n in range(len(self.matcher.phrases) + 1))
+        self.plan(Scan())
+
+    def plan(self, scan: Scan) -> None:
+        # The phrases are searched with every phrase and banned list of the view: one pass per text.
+        self.scan = scan
+        view = View(self.rule.scope, self.rule.case, self.rule.unicode)
+        self.slot: PhraseSlot = scan.phrases(view, self.matcher.phrases, self.matcher.word)
 
     def _texts(self, batch: Batch) -> list[str]:
         return batch.normalized(self.rule.scope, self.rule.case, self.rule.unicode)
 
     def score(self, batch: Batch) -> list[float | None]:
-        table = self.table
-        matcher = self.matcher
-        texts = self._texts(batch)
-        if not matcher.simple:
-            found = matcher.found
-            return [table[len(found(text))] for text in texts]
-        phrases = matcher.phrases  # a few substrings: `in` inline, the hot path
-        scores: list[float | None] = []
-        for text in texts:
-            n = 0
-            for phrase in phrases:
-                if phrase in text:
-                    n += 1
-            scores.append(table[n])
-        return scores
+        table, mask = self.table, self.slot.mask
+        return [table[(hits & mask).bit_count()] for hits in self.scan.hits(batch, self.slot)]
 
     def explain(self, batch: Batch, index: int) -> str:
         found = self.matcher.found(self._texts(batch)[index])

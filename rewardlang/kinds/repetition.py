@@ -27,8 +27,8 @@ from rewardlang.diagnostics import Diagnostic
 from rewardlang.kind import Kind, RuleSpans
 from rewardlang.nodes import Case, RuleBase, UnicodeMode
 from rewardlang.rules.base import RuleScorer
-from rewardlang.rules.matching import word_lists
 from rewardlang.runtime import Batch
+from rewardlang.scan import Scan, View
 
 EXACT_CELLS = 100_000  # n-grams x n up to which the n-grams themselves are kept (a few MB at most)
 
@@ -76,11 +76,21 @@ def token_ids(ids: Any) -> list[int] | None:
 class RepetitionScorer(RuleScorer):
     rule: RepetitionRule
 
+    def __init__(self, rule: RepetitionRule):
+        super().__init__(rule)
+        self.view = View(rule.scope, rule.case, rule.unicode)
+        self.plan(Scan())
+
+    def plan(self, scan: Scan) -> None:
+        self.scan = scan
+        if self.rule.split != "tokens":  # split once for every rule of the spec that reads these words
+            scan.words(self.view, self.rule.split)
+
     def _items(self, batch: Batch) -> Sequence[Sequence[Any] | None]:
         rule = self.rule
         if rule.split == "tokens":
             return batch.cached("token_ids", lambda: [token_ids(ids) for ids in batch.completion_ids])
-        return word_lists(batch, rule.scope, rule.case, rule.unicode, rule.split)
+        return self.scan.word_lists(batch, self.view, rule.split)
 
     def _value(self, distinct: int, total: int) -> float:
         penalty = self.rule.penalty

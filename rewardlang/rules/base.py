@@ -6,6 +6,7 @@ from typing import Any
 
 from rewardlang.nodes import RuleBase
 from rewardlang.runtime import Batch
+from rewardlang.scan import Scan
 
 
 class RuleScorer:
@@ -20,6 +21,13 @@ class RuleScorer:
 
     def __init__(self, rule: RuleBase):
         self.rule = rule
+
+    def plan(self, scan: Scan) -> None:
+        """Tell the spec's scan what this rule reads from each text (`rewardlang.scan`); most rules read nothing.
+
+        The compiler calls it once per rule, all rules into one scan; a lexical scorer
+        also plans into a scan of its own when built, so that it scores alone too.
+        """
 
     def score(self, batch: Batch) -> list[float | None]:
         raise NotImplementedError
