@@ -191,7 +191,8 @@ def skeleton(text: str) -> str:
         return text
     table = confusable_table()
     # The look-alikes present, found among the (decomposed) non-ASCII characters only.
-    present = {c for c in unicodedata.normalize("NFD", non_ascii(text)) if ord(c) in table}
+    # (`set` first: one C pass over the text, then a lookup per distinct character, not per position.)
+    present = {c for c in set(unicodedata.normalize("NFD", non_ascii(text))) if ord(c) in table}
     if not present:
         return text  # `fold` output is NFC: decomposing and recomposing would give it back
     decomposed = unicodedata.normalize("NFD", text)
