@@ -86,6 +86,14 @@ class RewardScriptArguments:
         default=False,
         metadata={"help": "Allow writing into a non-empty output_dir (an earlier run's folder)."},
     )
+    log_raw: bool = field(
+        default=False,
+        metadata={
+            "help": "Also print transformers' progress bar and TRL's raw metric dict of every logged step. "
+            "Without it, grpo-train prints one line per step (the step, each rule's mean reward, the "
+            "seconds it took); what is logged to TensorBoard and trainer_state.json is the same either way."
+        },
+    )
     max_prompt_length: int = field(
         default=512,
         metadata={
@@ -104,30 +112,50 @@ def trim_prompts(dataset: Any, tokenizer: Any, max_tokens: int) -> Any:
 
     Long multi-turn prompts make each step's attention cost grow quadratically; a
     prompt that still does not fit with only its last user turn is kept as it is.
+    The result is the first count of oldest turns at which a turn-by-turn scan would stop
+    (dropping a turn never makes a chat template's text longer).
     """
     if "prompt" not in dataset.column_names or not getattr(tokenizer, "chat_template", None):
         return dataset
+    overhead = _message_overhead(tokenizer)
 
     def length(messages: list[dict[str, Any]]) -> int:
         text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        # verbose=False: a chat longer than the model's context is what trimming is for, not a warning.
+        return len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     def fewest_dropped(system: list[dict[str, Any]], turns: list[dict[str, Any]]) -> int:
         """The fewest oldest turns to drop for the prompt to fit (at most all but the last turn).
 
-        A binary search: dropping a turn never makes a chat template's text longer (each message
-        is rendered on its own, between special tokens), so this is the first count a turn-by-turn
-        scan would stop at, found in log2(turns) tokenizations instead of one per dropped turn
-        (a 29,457-token chat of the embedded data took 38 s that way).
+        Each turn's content is tokenized once, on its own; with the template's cost of a message
+        that estimates every candidate's length, the estimate picks where to start, and real
+        tokenizations of the candidate prompt (which fits `max_tokens`, so they are short) walk
+        from there to the exact answer. An estimate that is off (a template that renders messages
+        differently, tokens merging across turns) costs a few more tokenizations, never a wrong
+        answer. Re-tokenizing the whole chat instead took 38 s for one 29,457-token chat.
         """
-        low, high = 0, max(len(turns) - 1, 0)  # the answer lies in low..high; `high` turns always may go
-        while low < high:
-            middle = (low + high) // 2
-            if length(system + turns[middle:]) > max_tokens:
-                low = middle + 1
-            else:
-                high = middle
-        return low
+        last = max(len(turns) - 1, 0)
+        if last == 0:
+            return 0
+        # The shortest candidate (only the last turn) exactly; each older turn's content on its own.
+        shortest = length(system + turns[last:])
+        contents = [str(m.get("content") or "") for m in turns[:last]]
+        counts = tokenizer(contents, add_special_tokens=False, verbose=False)["input_ids"]
+        estimate = [shortest] * (last + 1)  # estimate[k]: the length with the oldest k turns dropped
+        for i in range(last - 1, -1, -1):
+            estimate[i] = estimate[i + 1] + len(counts[i]) + overhead
+        k = next((k for k in range(last + 1) if estimate[k] <= max_tokens), last)
+
+        def fits(k: int) -> bool:
+            return (shortest if k == last else length(system + turns[k:])) <= max_tokens
+
+        if fits(k):
+            while k > 0 and fits(k - 1):
+                k -= 1
+            return k
+        while k < last and not fits(k + 1):
+            k += 1
+        return min(k + 1, last)
 
     def trim(row: dict[str, Any]) -> dict[str, Any]:
         prompt = row["prompt"]
@@ -141,6 +169,25 @@ def trim_prompts(dataset: Any, tokenizer: Any, max_tokens: int) -> Any:
         return {"prompt": system + turns}
 
     return dataset.map(trim, desc="trimming long prompts")
+
+
+def _message_overhead(tokenizer: Any) -> int:
+    """The tokens a chat template adds around one message's content (role markers, separators).
+
+    Measured on a two-turn chat against a one-turn chat; an estimate only (`trim_prompts` checks
+    every answer with real tokenizations), so a template that cannot render these gives 0.
+    """
+
+    def tokens(messages: list[dict[str, str]]) -> int:
+        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    user, reply = {"role": "user", "content": "hello"}, {"role": "assistant", "content": "hello"}
+    try:
+        content = len(tokenizer("hello", add_special_tokens=False)["input_ids"])
+        return max(0, tokens([user, reply]) - tokens([user]) - content)
+    except Exception:  # noqa: BLE001  (a template's own checks, raise_exception, reject the probe chat)
+        return 0
 
 
 def _is_main_process() -> bool:
@@ -256,6 +303,16 @@ def _fmt(value: float | None) -> str:
     return f"{value:.3f}"
 
 
+def _change(start: float | None, end: float | None) -> str:
+    """`  +0.123 up`, `  -0.050 down`, `   0.000 same` (equal to 3 decimals), or `-` without both values."""
+    if start is None or end is None:
+        return f"{'-':>8}"
+    change = end - start
+    if abs(change) < 0.0005:
+        return f"{0:>8.3f} same"
+    return f"{change:>+8.3f} {'up' if change > 0 else 'down'}"
+
+
 def _steps(entries: list[dict[str, Any]]) -> str:
     first, last = entries[0].get("step", "?"), entries[-1].get("step", "?")
     return f"step {first}" if len(entries) == 1 else f"steps {first}-{last}"
@@ -280,10 +337,11 @@ def _print_reward_table(
     head, tail = logged[:window], logged[-window:]
     width = max(len(n) for n in names)
     print(f"mean reward per rule ({_steps(head)} -> {_steps(tail)}):")
-    print(f"  {'rule':<{width}}  {'start':>8}  {'end':>8}")
+    print(f"  {'rule':<{width}}  {'start':>8}  {'end':>8}  {'change':>8}")
     for name in names:
         key = f"rewards/{name}/mean"
-        print(f"  {name:<{width}}  {_fmt(_mean(head, key)):>8}  {_fmt(_mean(tail, key)):>8}")
+        start, end = _mean(head, key), _mean(tail, key)
+        print(f"  {name:<{width}}  {_fmt(start):>8}  {_fmt(end):>8}  {_change(start, end)}")
     _print_schedules(history, schedules or {})
     if warnings:
         print(f"training watch: {len(warnings)} warning{'s' if len(warnings) > 1 else ''} (docs/training.md):")
@@ -405,6 +463,40 @@ def _quiet_rules_that_did_not_apply() -> None:
     logging.getLogger("transformers.integrations.integration_utils").addFilter(_RuleWithoutRows())
 
 
+def _show_progress(trainer: Any, names: list[str], log_raw: bool) -> None:
+    """One progress line per logged step; transformers' progress bar and raw dicts only with `--log_raw`.
+
+    Only printing callbacks are removed: the logging callbacks (TensorBoard, the log history saved
+    in trainer_state.json) see the same entries either way.
+    """
+    from transformers import PrinterCallback, ProgressCallback
+
+    from .progress import progress_callback
+
+    if not log_raw:
+        trainer.remove_callback(ProgressCallback)
+        trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(progress_callback(names))
+
+
+def _cpu_threads() -> int | None:
+    """Torch's thread count for a CPU run: one core fewer than the machine has, unless OMP_NUM_THREADS says.
+
+    Torch's CPU kernels split work over threads that wait for each other at the end of every
+    operation; when one of them is descheduled (the process's own tokenizer and reward threads,
+    or another program, want a core too), all wait. On a 2-core machine with other work running,
+    sampling 4 completions of 32 tokens took 127 s with torch's default 2 threads and 9 s with 1
+    (docs/performance-training.md, "First run"). Returns the count set, or None when left as it is.
+    """
+    import torch
+
+    if os.environ.get("OMP_NUM_THREADS"):
+        return None
+    threads = max(1, min(torch.get_num_threads(), (os.cpu_count() or 1) - 1))
+    torch.set_num_threads(threads)
+    return threads
+
+
 # -------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     import rewardlang
@@ -498,6 +590,9 @@ def main(argv: list[str] | None = None) -> int:
     if model_args.use_peft and importlib.util.find_spec("peft") is None:
         _err("--use_peft needs the `peft` package, which is not installed: pip install peft")
         return EXIT_USAGE
+
+    if training_args.use_cpu and (threads := _cpu_threads()) is not None:
+        _say(f"torch threads: {threads} of {os.cpu_count()} cores (OMP_NUM_THREADS sets another count)")
 
     # 5. The data.
     try:
@@ -594,6 +689,7 @@ def main(argv: list[str] | None = None) -> int:
         with InterruptCheckpoint() as interrupt:
             trainer.add_callback(interrupt)
             trainer.add_callback(watch_callback(watch))
+            _show_progress(trainer, compiled.names, script_args.log_raw)
             trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     except ModelLoadError as exc:  # raised at the first step by a rule whose model folder does not load
         _err(str(exc))
