@@ -81,7 +81,10 @@ def main() -> int:
         print(f"\n{spec}:")
         print(f"  {'rule':<12} {'mean':>6} {'sd in group':>12} {'groups varying':>15}")
         for name, values in [("total", scores.total), *scores.rules.items()]:
-            numbers = [v if v is not None else float("nan") for v in values]
+            if any(v is None for v in values):  # not applicable here (a `tokens` rule: no completion_ids)
+                print(f"  {name:<12} not applicable without completion_ids")
+                continue
+            numbers = [float(v) for v in values]
             groups = [numbers[i : i + g] for i in range(0, len(numbers), g)]
             sds = [statistics.pstdev(group) for group in groups]
             varying = sum(sd > 1e-9 for sd in sds)

@@ -55,8 +55,8 @@ def test_without_rewards_the_default_spec_file_is_used(tmp_path, monkeypatch, ca
     assert code == 2  # the spec loads and checks, then the data is missing
     out = capsys.readouterr().out
     assert out.splitlines()[0] == (
-        "rewards: chat/total, chat/length, chat/helpful, chat/safety, chat/on_topic, chat/fresh "
-        "(weights [1.0, 0.0, 0.0, 0.0, 0.0, 0.0])"
+        "rewards: chat/total, chat/length, chat/finished, chat/on_topic, chat/fresh "
+        "(weights [1.0, 0.0, 0.0, 0.0, 0.0])"
     )
 
 
@@ -64,8 +64,9 @@ def test_help_names_the_default_spec_file(monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "1000")  # one line per option: argparse wraps at hyphens too
     (line,) = [line for line in train._make_parser().format_help().splitlines() if "--rewards REWARDS " in line]
     assert line.endswith(
-        "Path of the reward spec (.reward). Default: grpo-train's default spec, a helpful, safe, on-topic chat "
-        f"assistant (default_chat.reward, shipped in the rewardlang_trainer package: {train.DEFAULT_SPEC}). "
+        "Path of the reward spec (.reward). Default: grpo-train's default spec, a chat assistant answering in "
+        "full sentences, on topic, without repeating itself "
+        f"(default_chat.reward, shipped in the rewardlang_trainer package: {train.DEFAULT_SPEC}). "
         "(default: None)"  # TRL's parser adds the dataclass default
     )
     assert Path(str(train.DEFAULT_SPEC)).is_file()

@@ -58,8 +58,9 @@ class RewardScriptArguments:
     rewards: str | None = field(
         default=None,
         metadata={
-            "help": "Path of the reward spec (.reward). Default: grpo-train's default spec, a helpful, safe, "
-            f"on-topic chat assistant ({DEFAULT_SPEC.name}, shipped in the rewardlang_trainer package: {DEFAULT_SPEC})."
+            "help": "Path of the reward spec (.reward). Default: grpo-train's default spec, a chat assistant "
+            "answering in full sentences, on topic, without repeating itself "
+            f"({DEFAULT_SPEC.name}, shipped in the rewardlang_trainer package: {DEFAULT_SPEC})."
         },
     )
     dataset: str | None = field(
