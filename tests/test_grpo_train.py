@@ -328,11 +328,12 @@ def test_defaults_on_a_cpu_follow_the_hardware_and_yield_to_the_user(monkeypatch
     assert values["bf16"] is False and values["use_cpu"] is True
     assert values["activation_checkpointing"] is False  # only slows a CPU down
     assert values["reward_weights"] == [1.0, 2.0] and "log_completions" not in values  # TRL's default
-    assert values["max_steps"] == 10  # the packaged run stays short on a CPU
+    assert (values["max_steps"], values["max_prompt_length"]) == (12, 128)  # the first run stays short on a CPU
 
     explicit = {"gradient_checkpointing": True, "fp16": True, "dataset": "x", "model_name_or_path": "m"}
     mine = train._defaults(explicit, [1.0])
     assert "activation_checkpointing" not in mine and "bf16" not in mine and "max_steps" not in mine
+    assert "max_prompt_length" not in mine  # the guide's 512 for the user's own data
 
 
 def test_defaults_on_a_gpu_use_bf16_only_where_supported(monkeypatch) -> None:
