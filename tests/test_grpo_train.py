@@ -55,8 +55,8 @@ def test_without_rewards_the_default_spec_file_is_used(tmp_path, monkeypatch, ca
     assert code == 2  # the spec loads and checks, then the data is missing
     out = capsys.readouterr().out
     assert out.splitlines()[0] == (
-        "rewards: chat/total, chat/length, chat/helpful, chat/safety, chat/on_topic, chat/fresh "
-        "(weights [1.0, 0.0, 0.0, 0.0, 0.0, 0.0])"
+        "rewards: chat/total, chat/length, chat/finished, chat/on_topic, chat/fresh "
+        "(weights [1.0, 0.0, 0.0, 0.0, 0.0])"
     )
 
 
@@ -64,8 +64,9 @@ def test_help_names_the_default_spec_file(monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "1000")  # one line per option: argparse wraps at hyphens too
     (line,) = [line for line in train._make_parser().format_help().splitlines() if "--rewards REWARDS " in line]
     assert line.endswith(
-        "Path of the reward spec (.reward). Default: grpo-train's default spec, a helpful, safe, on-topic chat "
-        f"assistant (default_chat.reward, shipped in the rewardlang_trainer package: {train.DEFAULT_SPEC}). "
+        "Path of the reward spec (.reward). Default: grpo-train's default spec, a chat assistant answering in "
+        "full sentences, on topic, without repeating itself "
+        f"(default_chat.reward, shipped in the rewardlang_trainer package: {train.DEFAULT_SPEC}). "
         "(default: None)"  # TRL's parser adds the dataclass default
     )
     assert Path(str(train.DEFAULT_SPEC)).is_file()
@@ -327,11 +328,12 @@ def test_defaults_on_a_cpu_follow_the_hardware_and_yield_to_the_user(monkeypatch
     assert values["bf16"] is False and values["use_cpu"] is True
     assert values["activation_checkpointing"] is False  # only slows a CPU down
     assert values["reward_weights"] == [1.0, 2.0] and "log_completions" not in values  # TRL's default
-    assert values["max_steps"] == 10  # the packaged run stays short on a CPU
+    assert (values["max_steps"], values["max_prompt_length"]) == (12, 128)  # the first run stays short on a CPU
 
     explicit = {"gradient_checkpointing": True, "fp16": True, "dataset": "x", "model_name_or_path": "m"}
     mine = train._defaults(explicit, [1.0])
     assert "activation_checkpointing" not in mine and "bf16" not in mine and "max_steps" not in mine
+    assert "max_prompt_length" not in mine  # the guide's 512 for the user's own data
 
 
 def test_defaults_on_a_gpu_use_bf16_only_where_supported(monkeypatch) -> None:

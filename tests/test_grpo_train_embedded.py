@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 pytest.importorskip("trl")
 pytest.importorskip("tensorboard")
 
-RULES = ["chat/length", "chat/helpful", "chat/safety", "chat/on_topic"]
+RULES = ["chat/length", "chat/finished", "chat/on_topic", "chat/fresh"]
 
 
 def _installed(dist: str) -> bool:

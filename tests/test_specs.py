@@ -46,7 +46,7 @@ EXPECTED_RULES = {
     "json_tools": ["valid_call", "matches_reference", "no_loops", "overlong"],
     "tools": ["valid_call", "right_tool", "answered", "overlong"],
     "summarize": ["brief", "reference", "grounded", "copied", "no_filler", "fresh"],
-    "default_chat": ["length", "helpful", "safety", "on_topic", "fresh"],
+    "default_chat": ["length", "finished", "on_topic", "fresh"],
     "math": ["format", "tag_count", "accuracy", "overlong"],
     "helpfulness": ["helpful", "length", "no_refusal", "fresh", "echo"],
 }
@@ -365,12 +365,9 @@ def test_default_chat_spec() -> None:
     spec = rewardlang.parse_file(DEFAULT)
     length = _rule(spec, "length", LengthRule)
     assert (length.range.low, length.range.high, length.unit, length.ramp) == (20, 120, "words", 10)
-    helpful = _rule(spec, "helpful", PhrasesRule)
-    assert [p.text for p in helpful.phrases] == ["I can help", "Here's how", "Let me explain", "for example"]
-    assert (helpful.each, helpful.cap) == (0.4, 1)
-    safety = _rule(spec, "safety", BannedRule)
-    assert [p.text for p in safety.phrases] == ["dangerous", "illegal", "harmful"]
+    finished = _rule(spec, "finished", RegexRule)
+    assert finished.pattern == "[.!?][\"')\\]]*\\s*$"
     assert _rule(spec, "on_topic", RelevanceRule).target.kind == "last_user"
     assert _rule(spec, "fresh", RepetitionRule).ngram == 3
-    # Phrases pay as far as the answer is on topic, repetition scales all but safety (rewardc probe's fix).
+    # Repetition scales every rule (rewardc probe's fix for the padded echo and the loop).
     assert spec.total is not None and (spec.gates, spec.clip) == ((), None)

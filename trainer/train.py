@@ -58,8 +58,9 @@ class RewardScriptArguments:
     rewards: str | None = field(
         default=None,
         metadata={
-            "help": "Path of the reward spec (.reward). Default: grpo-train's default spec, a helpful, safe, "
-            f"on-topic chat assistant ({DEFAULT_SPEC.name}, shipped in the rewardlang_trainer package: {DEFAULT_SPEC})."
+            "help": "Path of the reward spec (.reward). Default: grpo-train's default spec, a chat assistant "
+            "answering in full sentences, on topic, without repeating itself "
+            f"({DEFAULT_SPEC.name}, shipped in the rewardlang_trainer package: {DEFAULT_SPEC})."
         },
     )
     dataset: str | None = field(
@@ -86,6 +87,14 @@ class RewardScriptArguments:
         default=False,
         metadata={"help": "Allow writing into a non-empty output_dir (an earlier run's folder)."},
     )
+    log_raw: bool = field(
+        default=False,
+        metadata={
+            "help": "Also print transformers' progress bar and TRL's raw metric dict of every logged step. "
+            "Without it, grpo-train prints one line per step (the step, each rule's mean reward, the "
+            "seconds it took); what is logged to TensorBoard and trainer_state.json is the same either way."
+        },
+    )
     max_prompt_length: int = field(
         default=512,
         metadata={
@@ -104,30 +113,50 @@ def trim_prompts(dataset: Any, tokenizer: Any, max_tokens: int) -> Any:
 
     Long multi-turn prompts make each step's attention cost grow quadratically; a
     prompt that still does not fit with only its last user turn is kept as it is.
+    The result is the first count of oldest turns at which a turn-by-turn scan would stop
+    (dropping a turn never makes a chat template's text longer).
     """
     if "prompt" not in dataset.column_names or not getattr(tokenizer, "chat_template", None):
         return dataset
+    overhead = _message_overhead(tokenizer)
 
     def length(messages: list[dict[str, Any]]) -> int:
         text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        # verbose=False: a chat longer than the model's context is what trimming is for, not a warning.
+        return len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     def fewest_dropped(system: list[dict[str, Any]], turns: list[dict[str, Any]]) -> int:
         """The fewest oldest turns to drop for the prompt to fit (at most all but the last turn).
 
-        A binary search: dropping a turn never makes a chat template's text longer (each message
-        is rendered on its own, between special tokens), so this is the first count a turn-by-turn
-        scan would stop at, found in log2(turns) tokenizations instead of one per dropped turn
-        (a 29,457-token chat of the embedded data took 38 s that way).
+        Each turn's content is tokenized once, on its own; with the template's cost of a message
+        that estimates every candidate's length, the estimate picks where to start, and real
+        tokenizations of the candidate prompt (which fits `max_tokens`, so they are short) walk
+        from there to the exact answer. An estimate that is off (a template that renders messages
+        differently, tokens merging across turns) costs a few more tokenizations, never a wrong
+        answer. Re-tokenizing the whole chat instead took 38 s for one 29,457-token chat.
         """
-        low, high = 0, max(len(turns) - 1, 0)  # the answer lies in low..high; `high` turns always may go
-        while low < high:
-            middle = (low + high) // 2
-            if length(system + turns[middle:]) > max_tokens:
-                low = middle + 1
-            else:
-                high = middle
-        return low
+        last = max(len(turns) - 1, 0)
+        if last == 0:
+            return 0
+        # The shortest candidate (only the last turn) exactly; each older turn's content on its own.
+        shortest = length(system + turns[last:])
+        contents = [str(m.get("content") or "") for m in turns[:last]]
+        counts = tokenizer(contents, add_special_tokens=False, verbose=False)["input_ids"]
+        estimate = [shortest] * (last + 1)  # estimate[k]: the length with the oldest k turns dropped
+        for i in range(last - 1, -1, -1):
+            estimate[i] = estimate[i + 1] + len(counts[i]) + overhead
+        k = next((k for k in range(last + 1) if estimate[k] <= max_tokens), last)
+
+        def fits(k: int) -> bool:
+            return (shortest if k == last else length(system + turns[k:])) <= max_tokens
+
+        if fits(k):
+            while k > 0 and fits(k - 1):
+                k -= 1
+            return k
+        while k < last and not fits(k + 1):
+            k += 1
+        return min(k + 1, last)
 
     def trim(row: dict[str, Any]) -> dict[str, Any]:
         prompt = row["prompt"]
@@ -141,6 +170,25 @@ def trim_prompts(dataset: Any, tokenizer: Any, max_tokens: int) -> Any:
         return {"prompt": system + turns}
 
     return dataset.map(trim, desc="trimming long prompts")
+
+
+def _message_overhead(tokenizer: Any) -> int:
+    """The tokens a chat template adds around one message's content (role markers, separators).
+
+    Measured on a two-turn chat against a one-turn chat; an estimate only (`trim_prompts` checks
+    every answer with real tokenizations), so a template that cannot render these gives 0.
+    """
+
+    def tokens(messages: list[dict[str, str]]) -> int:
+        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    user, reply = {"role": "user", "content": "hello"}, {"role": "assistant", "content": "hello"}
+    try:
+        content = len(tokenizer("hello", add_special_tokens=False)["input_ids"])
+        return max(0, tokens([user, reply]) - tokens([user]) - content)
+    except Exception:  # noqa: BLE001  (a template's own checks, raise_exception, reject the probe chat)
+        return 0
 
 
 def _is_main_process() -> bool:
@@ -232,13 +280,21 @@ def _defaults(explicit: dict[str, Any], weights: list[float]) -> dict[str, Any]:
     if on_cpu:
         values["use_cpu"] = True
     if on_cpu and packaged:
-        # Small enough that the packaged run finishes in a few minutes on a 2-core CPU.
+        # The first run (docs/training.md, "The first run"): a few minutes on a 2-core CPU, in
+        # which every rule of the default spec moves. Prompts trimmed to their last turns (the
+        # chitchat logs average 375 tokens at 512, which made a step 30-60 s), 48 tokens for a reply
+        # (at 32 almost none ends a sentence), 2 prompts of 4 completions a step, and a learning
+        # rate that moves a 135M model in a dozen steps.
         values.update(
             {
-                "max_steps": 10,
-                "max_completion_length": 32,
-                "learning_rate": 1e-5,
-                "save_steps": 5,
+                "max_steps": 12,
+                "max_prompt_length": 128,
+                "max_completion_length": 48,
+                "per_device_train_batch_size": 8,
+                "temperature": 0.9,
+                "learning_rate": 3e-5,
+                "lr_scheduler_type": "constant",
+                "save_steps": 6,
             }
         )
     return values
@@ -254,6 +310,16 @@ def _fmt(value: float | None) -> str:
     if value is None or math.isnan(value):
         return "-"
     return f"{value:.3f}"
+
+
+def _change(start: float | None, end: float | None) -> str:
+    """`  +0.123 up`, `  -0.050 down`, `   0.000 same` (equal to 3 decimals), or `-` without both values."""
+    if start is None or end is None:
+        return f"{'-':>8}"
+    change = end - start
+    if abs(change) < 0.0005:
+        return f"{0:>8.3f} same"
+    return f"{change:>+8.3f} {'up' if change > 0 else 'down'}"
 
 
 def _steps(entries: list[dict[str, Any]]) -> str:
@@ -280,10 +346,11 @@ def _print_reward_table(
     head, tail = logged[:window], logged[-window:]
     width = max(len(n) for n in names)
     print(f"mean reward per rule ({_steps(head)} -> {_steps(tail)}):")
-    print(f"  {'rule':<{width}}  {'start':>8}  {'end':>8}")
+    print(f"  {'rule':<{width}}  {'start':>8}  {'end':>8}  {'change':>8}")
     for name in names:
         key = f"rewards/{name}/mean"
-        print(f"  {name:<{width}}  {_fmt(_mean(head, key)):>8}  {_fmt(_mean(tail, key)):>8}")
+        start, end = _mean(head, key), _mean(tail, key)
+        print(f"  {name:<{width}}  {_fmt(start):>8}  {_fmt(end):>8}  {_change(start, end)}")
     _print_schedules(history, schedules or {})
     if warnings:
         print(f"training watch: {len(warnings)} warning{'s' if len(warnings) > 1 else ''} (docs/training.md):")
@@ -405,6 +472,56 @@ def _quiet_rules_that_did_not_apply() -> None:
     logging.getLogger("transformers.integrations.integration_utils").addFilter(_RuleWithoutRows())
 
 
+#: Deprecation warnings raised inside the libraries by their own calls, which grpo-train cannot
+#: change: (message pattern, category, module that warns). Each is filtered by all three.
+LIBRARY_DEPRECATIONS: tuple[tuple[str, type[Warning], str], ...] = (
+    # TRL 1.16's unwrap_model_for_generation reads `model.is_gradient_checkpointing` at every
+    # generation (trl/models/utils.py); transformers 5 renamed it `is_activation_checkpointing`.
+    (r"`is_gradient_checkpointing` is deprecated", FutureWarning, r"transformers\.modeling_utils"),
+)
+
+
+def _quiet_library_deprecations() -> None:
+    import warnings
+
+    for message, category, module in LIBRARY_DEPRECATIONS:
+        warnings.filterwarnings("ignore", message=message, category=category, module=module)
+
+
+def _show_progress(trainer: Any, names: list[str], log_raw: bool) -> None:
+    """One progress line per logged step; transformers' progress bar and raw dicts only with `--log_raw`.
+
+    Only printing callbacks are removed: the logging callbacks (TensorBoard, the log history saved
+    in trainer_state.json) see the same entries either way.
+    """
+    from transformers import PrinterCallback, ProgressCallback
+
+    from .progress import progress_callback
+
+    if not log_raw:
+        trainer.remove_callback(ProgressCallback)
+        trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(progress_callback(names))
+
+
+def _cpu_threads() -> int | None:
+    """Torch's thread count for a CPU run: one core fewer than the machine has, unless OMP_NUM_THREADS says.
+
+    Torch's CPU kernels split work over threads that wait for each other at the end of every
+    operation; when one of them is descheduled (the process's own tokenizer and reward threads,
+    or another program, want a core too), all wait. On a 2-core machine with other work running,
+    sampling 4 completions of 32 tokens took 127 s with torch's default 2 threads and 9 s with 1
+    (docs/performance-training.md, "First run"). Returns the count set, or None when left as it is.
+    """
+    import torch
+
+    if os.environ.get("OMP_NUM_THREADS"):
+        return None
+    threads = max(1, min(torch.get_num_threads(), (os.cpu_count() or 1) - 1))
+    torch.set_num_threads(threads)
+    return threads
+
+
 # -------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     import rewardlang
@@ -499,6 +616,9 @@ def main(argv: list[str] | None = None) -> int:
         _err("--use_peft needs the `peft` package, which is not installed: pip install peft")
         return EXIT_USAGE
 
+    if training_args.use_cpu and (threads := _cpu_threads()) is not None:
+        _say(f"torch threads: {threads} of {os.cpu_count()} cores (OMP_NUM_THREADS sets another count)")
+
     # 5. The data.
     try:
         if script_args.dataset is None:
@@ -590,10 +710,12 @@ def main(argv: list[str] | None = None) -> int:
     if training_args.resume_from_checkpoint:
         _say(f"resuming from {training_args.resume_from_checkpoint}")
     _quiet_rules_that_did_not_apply()
+    _quiet_library_deprecations()
     try:
         with InterruptCheckpoint() as interrupt:
             trainer.add_callback(interrupt)
             trainer.add_callback(watch_callback(watch))
+            _show_progress(trainer, compiled.names, script_args.log_raw)
             trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     except ModelLoadError as exc:  # raised at the first step by a rule whose model folder does not load
         _err(str(exc))
