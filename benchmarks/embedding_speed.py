@@ -256,7 +256,7 @@ def _token_encoder(model: Any, run: Callable[[dict[str, Any]], Any], batch_size:
 
     def encode(items: list[str]) -> Any:
         order = sorted(range(len(items)), key=lambda i: -len(items[i]))
-        out = np.zeros((len(items), model.get_sentence_embedding_dimension()), dtype=np.float32)
+        out = np.zeros((len(items), model.get_embedding_dimension()), dtype=np.float32)
         for start in range(0, len(items), batch_size):
             chosen = order[start:start + batch_size]
             features = tokenizer([items[i] for i in chosen], padding=True, truncation=True, max_length=limit,
@@ -360,9 +360,8 @@ def _build(name: str, model: Any, folder: str, threads: int, batch_size: int, ca
     if name == "torch":
         return st_encode(model)
     if name == "torch-int8":
-        quantized = copy.deepcopy(model)
-        quantized[0].auto_model = torch.ao.quantization.quantize_dynamic(
-            quantized[0].auto_model, {torch.nn.Linear}, dtype=torch.qint8)
+        quantized = copy.deepcopy(model)  # every Linear of the copy, in place (the module tree stays the same)
+        torch.ao.quantization.quantize_dynamic(quantized, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
         return st_encode(quantized)
     if name == "static":
         from rewardlang.rules import models

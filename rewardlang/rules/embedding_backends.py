@@ -17,7 +17,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
@@ -29,18 +28,18 @@ BACKENDS: tuple[str, ...] = get_args(EmbeddingBackend)
 
 @dataclass(frozen=True)
 class Requirement:
-    """An importable module a backend needs, and the distribution (with its pin) that provides it."""
+    """An importable module a backend needs, and the distribution that provides it."""
 
     module: str
     distribution: str
 
 
-#: What each backend needs installed beyond the model stack. `model2vec[distill]` is not
-#: the install line: that extra pins transformers < 5.4; model2vec's distillation itself
-#: runs on the transformers rewardlang uses, with `skeletoken` installed beside it.
+#: What each backend needs installed beyond the model stack (pinned in pyproject.toml's
+#: `static` extra). Not `model2vec[distill]`: that extra pins transformers < 5.4, while
+#: model2vec's distillation runs on the transformers rewardlang uses, with `skeletoken` beside it.
 REQUIREMENTS: dict[str, tuple[Requirement, ...]] = {
     "torch": (),
-    "static": (Requirement("model2vec", "model2vec>=0.10,<0.11"), Requirement("skeletoken", "skeletoken>=0.6,<0.7")),
+    "static": (Requirement("model2vec", "model2vec"), Requirement("skeletoken", "skeletoken")),
 }
 assert set(REQUIREMENTS) == set(BACKENDS), "every backend word has its requirements"
 
@@ -60,8 +59,8 @@ def missing_packages(backend: str) -> list[Requirement]:
 
 
 def install_command(requirements: list[Requirement]) -> str:
-    """`pip install model2vec skeletoken`: short enough to be shown whole (the pins: `REQUIREMENTS`)."""
-    return "pip install " + " ".join(re.split(r"[<>=!~\[ ]", req.distribution)[0] for req in requirements)
+    """`pip install model2vec skeletoken`: short enough for a help line (the pins: the `static` extra)."""
+    return "pip install " + " ".join(req.distribution for req in requirements)
 
 
 # ------------------------------------------------------------------ static
@@ -91,6 +90,7 @@ def static_model_dir(source: str, *, local: bool = True, cache_dir: Path | str |
     runs never see a half-written folder.
     """
     import hashlib
+    import re
     import shutil
     import tempfile
 
