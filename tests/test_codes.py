@@ -38,6 +38,7 @@ NO_WRONG_EXAMPLE = {
     "RL225": "grpo-train reports it from the training configuration, not `check`; tests/test_group_rules.py",
     "RL219": "it needs a data file (`rewardc check --data`); tests/golden/RL219.reward has one, RL219.data.jsonl",
     "RL220": "it needs a data file (`rewardc check --data`); tests/golden/RL220.reward has one, RL220.data.jsonl",
+    "RL153": "needs an environment without model2vec; tests/test_embedding_backends.py runs check in one",
 }
 
 

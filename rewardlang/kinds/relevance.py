@@ -23,12 +23,16 @@ scored text with a target (an empty answer is not relevant).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Literal
 
-from rewardlang.kind import Kind, RangeField
+from rewardlang import codes
+from rewardlang.diagnostics import Diagnostic
+from rewardlang.kind import Kind, RangeField, RuleSpans
 from rewardlang.nodes import BatchSize, ModelName, Range, RuleBase, Target
 from rewardlang.rules import models
 from rewardlang.rules.base import LazyModelScorer
+from rewardlang.rules.embedding_backends import EmbeddingBackend, install_command, missing_packages
 from rewardlang.runtime import Batch
 
 #: Distinct target texts whose embeddings a scorer keeps across calls.
@@ -46,6 +50,8 @@ class RelevanceRule(RuleBase):
     model: ModelName | None = None  # None: the packaged all-MiniLM-L6-v2
     rescale: Range | None = None
     batch_size: BatchSize = 64
+    # `static`: a static model distilled from `model`; faster, much less discriminating (rules/embedding_backends.py)
+    backend: EmbeddingBackend = "torch"
 
 
 class RelevanceScorer(LazyModelScorer):
@@ -68,7 +74,9 @@ class RelevanceScorer(LazyModelScorer):
     @property
     def model(self) -> Any:
         if self._model is None:
-            self._model = models.sentence_transformer(self.rule.model, rule=self.rule.name)
+            self._model = models.sentence_transformer(
+                self.rule.model, backend=self.rule.backend, rule=self.rule.name
+            )
         return self._model
 
     @property
@@ -78,14 +86,16 @@ class RelevanceScorer(LazyModelScorer):
         return self._targets
 
     def _cap(self, text: str) -> str:
-        limit = CHARS_PER_TOKEN_CAP * int(getattr(self.model, "max_seq_length", None) or 512)
-        return text[:limit]
+        tokens = getattr(self.model, "max_seq_length", None)
+        if not isinstance(tokens, int) or tokens <= 0:  # a static model reads any length (`inf`): cap it as 512
+            tokens = 512
+        return text[:CHARS_PER_TOKEN_CAP * tokens]
 
     # ---------------------------------------------------------- scoring
     def cosines(self, batch: Batch) -> list[float | None]:
         """Cosine similarity per completion (None: no target; 0.0: empty text). Shared within a batch."""
         rule = self.rule
-        key = ("relevance/cosine", rule.model, rule.scope, rule.target.kind, rule.target.column)
+        key = ("relevance/cosine", rule.model, rule.backend, rule.scope, rule.target.kind, rule.target.column)
         return batch.cached(key, lambda: self._compute_cosines(batch))
 
     def _compute_cosines(self, batch: Batch) -> list[float | None]:
@@ -108,7 +118,7 @@ class RelevanceScorer(LazyModelScorer):
             return result
 
         # Embeddings of this batch for this model (by text), shared by every relevance rule using it.
-        embedded: dict[str, Any] = batch.cached(("relevance/embeddings", rule.model), dict)
+        embedded: dict[str, Any] = batch.cached(("relevance/embeddings", rule.model, rule.backend), dict)
         to_encode: dict[str, bool] = {}  # capped text -> is it a target (kept in the LRU)
         capped: dict[str, str] = {}
         for _, text, target in rows:
@@ -176,6 +186,19 @@ def rescaled(cos: float, rescale: Range | None) -> float:
     return min(max((cos - low) / (high - low), 0.0), 1.0)
 
 
+def check_backend_installed(rule: RelevanceRule, span: RuleSpans) -> Iterator[Diagnostic]:
+    """RL153: the backend's packages are importable (found without importing them)."""
+    missing = missing_packages(rule.backend)
+    if missing:
+        yield codes.RL153(
+            span("backend"),
+            backend=rule.backend,
+            packages=" and ".join(f"`{req.module}`" for req in missing),
+            label="not installed",
+            help=f"install it with `{install_command(missing)}`, or remove `backend {rule.backend}`",
+        )
+
+
 KIND = Kind(
     model=RelevanceRule,
     arguments=("target",),
@@ -183,4 +206,5 @@ KIND = Kind(
     scorer=RelevanceScorer,
     summary="cosine similarity of sentence embeddings with the target, clamped or `rescale`d to 0..1",
     ranges=(RangeField("rescale", "rescale range", strict=True),),
+    checks=(check_backend_installed,),
 )

@@ -243,7 +243,8 @@ def sentence_transformer(
 ) -> Any:
     """A `SentenceTransformer` in eval mode, loaded once per process for (model, device, backend).
 
-    `name` None is the packaged all-MiniLM-L6-v2.
+    `name` None is the packaged all-MiniLM-L6-v2. `backend` "static" is the static model
+    distilled from it (`embedding_backends.static_model_dir`).
     """
     path, local = resolve_model_name(name, rule)
     device = device or select_device()
@@ -254,11 +255,17 @@ def sentence_transformer(
             from sentence_transformers import SentenceTransformer
 
             kwargs: dict[str, Any] = {"device": "cpu"}  # moved below, so a bad device gets its own message
-            if backend != "torch":
+            folder = path
+            if backend == "static":  # distilled once from the model, cached (rules/embedding_backends.py)
+                from rewardlang.rules.embedding_backends import static_model_dir
+
+                folder = str(static_model_dir(path, local=local))
+                kwargs["local_files_only"] = True
+            elif backend != "torch":
                 kwargs["backend"] = backend
             if local or hub_offline():
                 kwargs["local_files_only"] = True
-            model = SentenceTransformer(path, **kwargs)
+            model = SentenceTransformer(folder, **kwargs)
         except Exception as error:  # reported with the model and rule named
             raise _load_error("embedding model", path if local else name or path, rule, local, error) from error
         if device != "cpu":
