@@ -414,6 +414,7 @@ def test_two_processes_with_split_groups_warn_and_score_groups_of_one(tiny_model
         "--model_name_or_path", str(tiny_model_dir), "--output_dir", "out", "--num_generations", "2",
         "--per_device_train_batch_size", "1", "--max_completion_length", "8", "--max_steps", "2",
         "--report_to", "none", "--save_strategy", "no", "--disable_tqdm", "true", "--seed", "0",
+        "--log_raw", "true",  # the test reads TRL's metric dicts from stdout
     ]
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)

@@ -121,6 +121,7 @@ def _torchrun(model_dir: Path, output_dir: str, *extra: str) -> list[str]:
         "--report_to", "none",
         "--save_strategy", "no",
         "--disable_tqdm", "true",
+        "--log_raw", "true",  # these tests read TRL's metric dicts from stdout
         "--seed", "0",
         *extra,
     ]
