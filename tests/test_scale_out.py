@@ -172,7 +172,13 @@ def test_sigterm_to_torchrun_saves_one_checkpoint_that_resumes(tiny_model_dir: P
         process.wait(timeout=300)
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+            # torchrun starts its workers in sessions of their own: SIGTERM lets it stop them, where
+            # a SIGKILL to its group would leave them training (max_steps 100000) after a failure.
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
     text = log.read_text(errors="replace")
     assert text.count("SIGTERM received") == 2, text[-3000:]  # both ranks heard it
     (checkpoint,) = (run_dir / "out").glob("checkpoint-*")  # one step, agreed by both ranks
