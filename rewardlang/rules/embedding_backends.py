@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
@@ -91,10 +90,8 @@ def static_model_dir(source: str, *, local: bool = True, cache_dir: Path | str |
     """
     import hashlib
     import re
-    import shutil
-    import tempfile
 
-    from rewardlang.rules.smollm2 import default_cache_root
+    from rewardlang.rules.smollm2 import build_cache_folder, default_cache_root
 
     root = (Path(cache_dir).expanduser() if cache_dir is not None else default_cache_root()) / CACHE_FOLDER
     fingerprint = _source_fingerprint(source, local)
@@ -114,23 +111,7 @@ def static_model_dir(source: str, *, local: bool = True, cache_dir: Path | str |
             "`backend static` distils the static model with model2vec, which is not installed: "
             + install_command(missing)
         )
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=root))
-    try:
-        _distill(source, tmp)
-        (tmp / _MARKER).write_text(json.dumps(fingerprint, indent=2) + "\n", encoding="utf-8")
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private
-        try:
-            os.rename(tmp, target)
-        except OSError:
-            if _is_complete(target):  # another process finished first: use its folder
-                shutil.rmtree(tmp, ignore_errors=True)
-                return target
-            raise
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
+    return build_cache_folder(target, lambda tmp: _distill(source, tmp), _MARKER, fingerprint, _is_complete)
 
 
 def _is_complete(folder: Path) -> bool:

@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -151,17 +152,33 @@ def default_model_dir(cache_dir: Path | str | None = None) -> Path:
             f"reading the default model needs the `gguf` package. Install it with:\n    {INSTALL_HINT}"
         ) from err
 
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{MODEL_FOLDER_NAME}.tmp-", dir=root))
+    return build_cache_folder(target, lambda tmp: _convert(gguf, tmp), _MARKER, _source_fingerprint(gguf), _is_complete)
+
+
+def build_cache_folder(
+    target: Path,
+    build: Callable[[Path], None],
+    marker: str,
+    record: dict[str, Any],
+    is_complete: Callable[[Path], bool],
+) -> Path:
+    """`build(folder)` into a private folder beside `target`, then `marker` (holding `record`), then renamed into place.
+
+    Concurrent processes never see a half-written folder: the one that renames first wins and
+    the others use its folder when `is_complete` says it is finished. Any failure removes the
+    temporary folder. (The converted SmolLM2 and the distilled static embeddings are built so.)
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
-        _convert(gguf, tmp)
-        (tmp / _MARKER).write_text(json.dumps(_source_fingerprint(gguf), indent=2) + "\n", encoding="utf-8")
+        build(tmp)
+        (tmp / marker).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         os.chmod(tmp, 0o755)  # mkdtemp makes it private
         try:
             os.rename(tmp, target)
         except OSError:
             # Another process finished first: use its folder if it is complete.
-            if _is_complete(target):
+            if is_complete(target):
                 shutil.rmtree(tmp, ignore_errors=True)
                 return target
             raise
