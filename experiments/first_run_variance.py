@@ -2,6 +2,7 @@
 
     .venv/bin/python experiments/first_run_variance.py SPEC [SPEC...] [--prompts 16] [--generations 4]
         [--max_prompt_length 128] [--max_completion_length 48] [--temperature 0.9] [--seed 0]
+        [--completions FILE]
 
 Samples the packaged SmolLM2-135M-Instruct on the packaged chitchat prompts exactly as `grpo-train`
 prepares them (64 seeded rows, oldest turns trimmed to `--max_prompt_length`), `--generations`
@@ -9,11 +10,14 @@ completions per prompt, and scores the same completions with every SPEC. GRPO le
 differences within a group (one prompt's completions): a rule whose scores are equal within every
 group has no advantage to give, whatever its weight. Printed per rule: the mean, the mean
 within-group standard deviation, and the share of groups in which the rule varies at all.
+With `--completions FILE`, the sampled prompts and completions are written to FILE (JSON lines), or
+read from it when it exists, so that other specs can be scored on the same completions in seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -31,6 +35,7 @@ def main() -> int:
     parser.add_argument("--max_completion_length", type=int, default=48)
     parser.add_argument("--temperature", type=float, default=0.9)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--completions", type=Path, help="JSON lines to write the samples to, or to read them from")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -53,7 +58,13 @@ def main() -> int:
 
     prompts, completions, lengths, stopped = [], [], [], 0
     start = time.perf_counter()
-    for index in range(min(args.prompts, dataset.num_rows)):
+    if args.completions is not None and args.completions.exists():
+        rows = [json.loads(line) for line in args.completions.read_text().splitlines()]
+        prompts = [row["prompt"] for row in rows]
+        completions = [row["completion"] for row in rows]
+        lengths = [row["tokens"] for row in rows]
+        stopped = sum(n < args.max_completion_length for n in lengths)
+    for index in range(0 if prompts else min(args.prompts, dataset.num_rows)):
         prompt = dataset[index]["prompt"]
         text = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
         inputs = tokenizer(text, return_tensors="pt", add_special_tokens=False)
@@ -72,6 +83,11 @@ def main() -> int:
         prompts.extend([prompt] * len(texts))
         completions.extend([[{"role": "assistant", "content": t}] for t in texts])
     seconds = time.perf_counter() - start
+    if args.completions is not None and not args.completions.exists():
+        rows = zip(prompts, completions, lengths, strict=True)
+        args.completions.write_text("".join(
+            json.dumps({"prompt": p, "completion": c, "tokens": n}) + "\n" for p, c, n in rows
+        ))
     print(f"{len(completions)} completions in {seconds:.0f} s; prompt tokens <= {args.max_prompt_length}, "
           f"completion tokens: mean {statistics.mean(lengths):.1f}, {stopped} of {len(lengths)} stopped before the cap")
 

@@ -164,39 +164,6 @@ def test_long_prompts_lose_their_oldest_turns(tiny_model_dir) -> None:
     assert second == short
 
 
-def test_trimming_drops_what_a_turn_by_turn_scan_drops(tiny_model_dir) -> None:
-    """The binary search stops where dropping one turn at a time would, for every prompt and budget."""
-    from datasets import Dataset
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-
-    def length(messages):
-        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
-
-    def scan(prompt, max_tokens):  # the turn-by-turn definition
-        system = [m for m in prompt if m["role"] == "system"]
-        turns = [m for m in prompt if m["role"] != "system"]
-        while len(turns) > 1 and length(system + turns) > max_tokens:
-            turns = turns[1:]
-        while turns and turns[0]["role"] != "user" and len(turns) > 1:
-            turns = turns[1:]
-        return system + turns
-
-    prompts = []
-    for size in (1, 2, 3, 8, 21):
-        turns = [
-            {"role": "user" if i % 2 == 0 else "assistant", "content": "word " * (1 + (7 * i) % 13) + str(i)}
-            for i in range(size)
-        ]
-        prompts += [turns, [{"role": "system", "content": "be brief"}, *turns]]
-    dataset = Dataset.from_list([{"prompt": p} for p in prompts])
-    for max_tokens in (1, 20, 45, 80, 200, 10_000):
-        trimmed = [row["prompt"] for row in train.trim_prompts(dataset, tokenizer, max_tokens=max_tokens)]
-        assert trimmed == [scan(p, max_tokens) for p in prompts], max_tokens
-
-
 def _signal_during_step(monkeypatch: pytest.MonkeyPatch, signum: int, at_call: int = 1) -> list[int]:
     """Send `signum` to this process from inside the `at_call`-th training step (a real signal)."""
     from trl import GRPOTrainer

@@ -111,10 +111,12 @@ OWN_OPTIONS = frozenset(f.name for f in fields(RewardScriptArguments))
 def trim_prompts(dataset: Any, tokenizer: Any, max_tokens: int) -> Any:
     """Drop the oldest turns of conversational prompts longer than `max_tokens` (chat template applied).
 
-    Long multi-turn prompts make each step's attention cost grow quadratically; a
-    prompt that still does not fit with only its last user turn is kept as it is.
-    The result is the first count of oldest turns at which a turn-by-turn scan would stop
-    (dropping a turn never makes a chat template's text longer).
+    Long multi-turn prompts make each step's attention cost grow quadratically, and one long
+    prompt pads every prompt of its batch to its length. The result is the first count of oldest
+    turns at which a turn-by-turn scan would stop (dropping a turn never makes a chat template's
+    text longer). A prompt that still does not fit with only its last user turn loses the start
+    of that turn instead (its last tokens are kept, as TRL's left truncation did before 1.0); one
+    that would not fit even with that turn empty is kept as it is.
     """
     if "prompt" not in dataset.column_names or not getattr(tokenizer, "chat_template", None):
         return dataset
@@ -158,6 +160,22 @@ def trim_prompts(dataset: Any, tokenizer: Any, max_tokens: int) -> Any:
             k += 1
         return min(k + 1, last)
 
+    def cut_last_turn(system: list[dict[str, Any]], turn: dict[str, Any]) -> dict[str, Any]:
+        """`turn` with the fewest leading tokens of its text dropped for the prompt to fit."""
+        content = turn.get("content")
+        if not isinstance(content, str) or length([*system, turn]) <= max_tokens:
+            return turn
+        room = max_tokens - length([*system, {**turn, "content": ""}])
+        if room <= 0:
+            return turn
+        ids = tokenizer(content, add_special_tokens=False, verbose=False)["input_ids"]
+        # Tokens can merge differently at the cut: walk down from the estimate to a fit.
+        for keep in range(min(room, len(ids)), 0, -1):
+            candidate = {**turn, "content": tokenizer.decode(ids[-keep:]).lstrip("\ufffd")}
+            if length([*system, candidate]) <= max_tokens:
+                return candidate
+        return turn
+
     def trim(row: dict[str, Any]) -> dict[str, Any]:
         prompt = row["prompt"]
         if not isinstance(prompt, list):
@@ -167,6 +185,8 @@ def trim_prompts(dataset: Any, tokenizer: Any, max_tokens: int) -> Any:
         turns = turns[fewest_dropped(system, turns) :]
         while turns and turns[0].get("role") != "user" and len(turns) > 1:
             turns = turns[1:]  # a conversation shown to the model starts with the user
+        if len(turns) == 1:
+            turns = [cut_last_turn(system, turns[0])]
         return {"prompt": system + turns}
 
     return dataset.map(trim, desc="trimming long prompts")
@@ -481,11 +501,20 @@ LIBRARY_DEPRECATIONS: tuple[tuple[str, type[Warning], str], ...] = (
 )
 
 
-def _quiet_library_deprecations() -> None:
+def _quiet_libraries(log_raw: bool) -> None:
+    """No library deprecation warnings; the libraries' own progress bars only with `--log_raw`."""
     import warnings
 
     for message, category, module in LIBRARY_DEPRECATIONS:
         warnings.filterwarnings("ignore", message=message, category=category, module=module)
+    if not log_raw:
+        # `datasets`' bars for two 64-row maps and transformers' "Loading weights" bar: noise
+        # around grpo-train's own lines, which say what each phase did.
+        import datasets
+        import transformers
+
+        datasets.disable_progress_bars()
+        transformers.utils.logging.disable_progress_bar()
 
 
 def _show_progress(trainer: Any, names: list[str], log_raw: bool) -> None:
@@ -587,6 +616,7 @@ def main(argv: list[str] | None = None) -> int:
         _err(str(exc))
         return EXIT_USAGE
     _warn_unfinished_schedules(compiled, training_args.max_steps, filename)
+    _quiet_libraries(script_args.log_raw)
 
     # RL225: a group rule (`brevity`, `diversity`) whose groups a process may hold only part of.
     if (group_warning := group_split_warning(compiled.spec, training_args)) and _is_main_process():
@@ -710,7 +740,6 @@ def main(argv: list[str] | None = None) -> int:
     if training_args.resume_from_checkpoint:
         _say(f"resuming from {training_args.resume_from_checkpoint}")
     _quiet_rules_that_did_not_apply()
-    _quiet_library_deprecations()
     try:
         with InterruptCheckpoint() as interrupt:
             trainer.add_callback(interrupt)
