@@ -293,9 +293,15 @@ def test_defaults_on_a_cpu_follow_the_hardware_and_yield_to_the_user(monkeypatch
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     values = train._defaults({}, [1.0, 2.0])
     assert values["bf16"] is False and values["use_cpu"] is True
-    assert values["activation_checkpointing"] is False  # only slows a CPU down
     assert values["reward_weights"] == [1.0, 2.0] and "log_completions" not in values  # TRL's default
-    assert (values["max_steps"], values["max_prompt_length"]) == (12, 128)  # the first run stays short on a CPU
+    # The first run stays short and within 4 GB on a CPU: LoRA, with activation checkpointing.
+    assert (values["max_steps"], values["max_prompt_length"], values["max_completion_length"]) == (8, 64, 40)
+    assert values["use_peft"] is True and values["lora_target_modules"] == "all-linear"
+    assert values["activation_checkpointing"] is True
+
+    own_data = train._defaults({"dataset": "x"}, [1.0])
+    assert own_data["activation_checkpointing"] is False  # a full fine-tune: only slows a CPU down
+    assert "use_peft" not in own_data and "max_steps" not in own_data
 
     explicit = {"gradient_checkpointing": True, "fp16": True, "dataset": "x", "model_name_or_path": "m"}
     mine = train._defaults(explicit, [1.0])

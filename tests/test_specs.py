@@ -364,10 +364,10 @@ def test_tools_spec_scores_hand_checked() -> None:
 def test_default_chat_spec() -> None:
     spec = rewardlang.parse_file(DEFAULT)
     length = _rule(spec, "length", LengthRule)
-    assert (length.range.low, length.range.high, length.unit, length.ramp) == (20, 120, "words", 10)
+    assert (length.range.low, length.range.high, length.unit, length.ramp) == (15, 30, "words", 10)
     finished = _rule(spec, "finished", RegexRule)
     assert finished.pattern == "[.!?][\"')\\]]*\\s*$"
     assert _rule(spec, "on_topic", RelevanceRule).target.kind == "last_user"
-    assert _rule(spec, "fresh", RepetitionRule).ngram == 3
+    assert _rule(spec, "fresh", RepetitionRule).ngram == 2
     # Repetition scales every rule (rewardc probe's fix for the padded echo and the loop).
     assert spec.total is not None and (spec.gates, spec.clip) == ((), None)
