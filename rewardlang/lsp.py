@@ -1,0 +1,144 @@
+"""`rewardc lsp`: the language server, on standard input and output (pygls).
+
+Only the wiring lives here: each request or notification reads the open document from
+pygls's workspace and hands its text to a pure function of `rewardlang.lsp_features`.
+A handler that fails (a bug, never a spec: the front end reports specs) is logged, to
+standard error and to the editor's log, and answers "nothing": the server keeps serving.
+pygls and lsprotocol are the `lsp` extra: `pip install 'rewardlang[lsp]'`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+
+from rewardlang import __version__, lsp_features
+from rewardlang.lsp_features import Document
+
+logger = logging.getLogger("rewardlang.lsp")
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+server = LanguageServer("rewardc", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
+_documents: dict[tuple[str, int | None], Document] = {}  # (uri, version) -> its analysed document
+
+
+def _document(uri: str) -> Document:
+    """The open document at `uri`, analysed once per version."""
+    text_document = server.workspace.get_text_document(uri)
+    key = (uri, text_document.version)
+    document = _documents.get(key)
+    if document is None:
+        for old in [old for old in _documents if old[0] == uri]:
+            del _documents[old]
+        chosen = server.workspace.position_encoding or lsp.PositionEncodingKind.Utf16
+        encoding = chosen.value if isinstance(chosen, lsp.PositionEncodingKind) else chosen
+        document = _documents[key] = Document(text_document.source, lsp_features.path_of(uri), encoding)
+    return document
+
+
+def _guarded(empty: Callable[[], object]) -> Callable[[Handler], Handler]:
+    """A handler that logs its own failure and answers `empty()` (no answer, no edits) instead."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def guarded(*args: Any) -> Any:
+            try:
+                return handler(*args)
+            except Exception as exc:
+                logger.exception("%s failed", handler.__name__)
+                try:
+                    server.window_log_message(
+                        lsp.LogMessageParams(lsp.MessageType.Error, f"rewardc lsp: {handler.__name__} failed: {exc!r}")
+                    )
+                except Exception:  # noqa: BLE001 - no client to tell: the log above has it
+                    logger.debug("could not send the log message")
+                return empty()
+
+        return cast(Handler, guarded)
+
+    return wrap
+
+
+def _nothing() -> None:
+    return None
+
+
+def _publish(uri: str) -> None:
+    for target, found in lsp_features.diagnostics(_document(uri), uri).items():
+        server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=target, diagnostics=found))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+@_guarded(_nothing)
+def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
+    _publish(params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+@_guarded(_nothing)
+def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
+    _publish(params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+@_guarded(_nothing)
+def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
+    _publish(params.text_document.uri)  # a file the spec names (an examples file) may have changed
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+@_guarded(_nothing)
+def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    for old in [old for old in _documents if old[0] == uri]:
+        del _documents[old]
+    server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+@_guarded(_nothing)
+def hover(params: lsp.HoverParams) -> lsp.Hover | None:
+    return lsp_features.hover(_document(params.text_document.uri), params.position)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[":", "{", "="]))
+@_guarded(_nothing)
+def completion(params: lsp.CompletionParams) -> lsp.CompletionList:
+    items = lsp_features.completion(_document(params.text_document.uri), params.position)
+    return lsp.CompletionList(is_incomplete=False, items=items)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+@_guarded(list)
+def definition(params: lsp.DefinitionParams) -> list[lsp.Location]:
+    uri = params.text_document.uri
+    return lsp_features.definition(_document(uri), params.position, uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
+@_guarded(list)
+def references(params: lsp.ReferenceParams) -> list[lsp.Location]:
+    uri = params.text_document.uri
+    return lsp_features.find_references(_document(uri), params.position, uri, params.context.include_declaration)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
+@_guarded(list)
+def formatting(params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit]:
+    return lsp_features.formatting(_document(params.text_document.uri))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+@_guarded(list)
+def document_symbols(params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol]:
+    return lsp_features.symbols(_document(params.text_document.uri))
+
+
+def serve() -> None:
+    """Serve one editor on standard input and output until it says `exit`."""
+    server.start_io()
