@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 from lsprotocol import types as lsp
+from pygls.capabilities import get_capability
 from pygls.lsp.server import LanguageServer
 
 from rewardlang import __version__, lsp_features
@@ -68,6 +69,11 @@ def _nothing() -> None:
     return None
 
 
+def _reads_markdown(formats: Sequence[lsp.MarkupKind] | None) -> bool:
+    """Whether the client said it reads Markdown (a client that says nothing gets plain text)."""
+    return formats is not None and lsp.MarkupKind.Markdown in formats
+
+
 def _publish(uri: str) -> None:
     for target, found in lsp_features.diagnostics(_document(uri), uri).items():
         server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=target, diagnostics=found))
@@ -103,13 +109,17 @@ def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
 @_guarded(_nothing)
 def hover(params: lsp.HoverParams) -> lsp.Hover | None:
-    return lsp_features.hover(_document(params.text_document.uri), params.position)
+    markdown = _reads_markdown(get_capability(server.client_capabilities, "text_document.hover.content_format"))
+    return lsp_features.hover(_document(params.text_document.uri), params.position, markdown)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[":", "{", "="]))
 @_guarded(_nothing)
 def completion(params: lsp.CompletionParams) -> lsp.CompletionList:
-    items = lsp_features.completion(_document(params.text_document.uri), params.position)
+    capabilities = server.client_capabilities
+    markdown = _reads_markdown(
+        get_capability(capabilities, "text_document.completion.completion_item.documentation_format"))
+    items = lsp_features.completion(_document(params.text_document.uri), params.position, markdown)
     return lsp.CompletionList(is_incomplete=False, items=items)
 
 

@@ -263,7 +263,8 @@ def formatting(document: Document) -> list[lsp.TextEdit]:
 
 
 # --------------------------------------------------------------------- hover
-def hover(document: Document, position: lsp.Position) -> lsp.Hover | None:
+def hover(document: Document, position: lsp.Position, markdown: bool = True) -> lsp.Hover | None:
+    """What the word under the cursor is, and the codes of the diagnostics there; Markdown, or the same text plain."""
     offset = document.offset(position)
     token = _token_at(document.text, offset)
     parts: list[str] = []
@@ -287,7 +288,8 @@ def hover(document: Document, position: lsp.Position) -> lsp.Hover | None:
     if not parts:
         return None
     where = document.range(Span(token.start, token.end, 0, 0, 0, 0)) if token is not None else None
-    return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, "\n\n---\n\n".join(parts)), where)
+    kind = lsp.MarkupKind.Markdown if markdown else lsp.MarkupKind.PlainText
+    return lsp.Hover(lsp.MarkupContent(kind, "\n\n---\n\n".join(parts)), where)
 
 
 def _word_text(document: Document, token: Token) -> str | None:
@@ -394,11 +396,17 @@ def _opened(frame: _Frame) -> _Frame:
     return _Frame("other", block=[])
 
 
+def _markup(text: str | None, markdown: bool) -> lsp.MarkupContent | None:
+    kind = lsp.MarkupKind.Markdown if markdown else lsp.MarkupKind.PlainText
+    return lsp.MarkupContent(kind, text) if text else None
+
+
 def _items(labels: list[str], kind: lsp.CompletionItemKind, detail: str = "") -> list[lsp.CompletionItem]:
     return [lsp.CompletionItem(label=label, kind=kind, detail=detail or None) for label in dict.fromkeys(labels)]
 
 
-def completion(document: Document, position: lsp.Position) -> list[lsp.CompletionItem]:
+def completion(document: Document, position: lsp.Position, markdown: bool = True) -> list[lsp.CompletionItem]:
+    """What may be written at the cursor: statements, kinds, options of the rule there, targets, rule names."""
     offset = document.offset(position)
     before = [token for token in tokens(document.text) if token.start < offset]
     if before and before[-1].end > offset and before[-1].kind != "name":
@@ -411,7 +419,7 @@ def completion(document: Document, position: lsp.Position) -> list[lsp.Completio
     first_on_line = not before or before[-1].end <= line_start
     frame = _frames(before)[-1]
     if frame.statement is not None:
-        return _in_statement(document, frame, first_on_line)
+        return _in_statement(document, frame, first_on_line, markdown)
     return _in_block(document, frame, first_on_line)
 
 
@@ -428,7 +436,7 @@ def _targets() -> list[lsp.CompletionItem]:
     return _items([*NAMED_TARGETS, "column"], lsp.CompletionItemKind.EnumMember, "target")
 
 
-def _in_statement(document: Document, frame: _Frame, first_on_line: bool) -> list[lsp.CompletionItem]:
+def _in_statement(document: Document, frame: _Frame, first_on_line: bool, markdown: bool) -> list[lsp.CompletionItem]:
     statement = frame.statement or []
     words = [token.text for token in statement]
     keywords = grammar_facts().statement_keywords if frame.owner == "file" else ("rule",)
@@ -438,7 +446,8 @@ def _in_statement(document: Document, frame: _Frame, first_on_line: bool) -> lis
     if first == "rule":
         if len(words) == 3 and last == ":":
             return [
-                lsp.CompletionItem(label=name, kind=lsp.CompletionItemKind.Class, detail=kind_detail(name))
+                lsp.CompletionItem(label=name, kind=lsp.CompletionItemKind.Class, detail=kind_detail(name),
+                                   documentation=_markup(kind_text(name), markdown))
                 for name in kind_names()
             ]
         if last == "to" or (len(words) == 4 and last in ("equals", "math")):

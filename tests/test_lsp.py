@@ -35,6 +35,8 @@ def capabilities(encodings: list[lsp.PositionEncodingKind] | None = None) -> lsp
         general=lsp.GeneralClientCapabilities(position_encodings=encodings) if encodings else None,
         text_document=lsp.TextDocumentClientCapabilities(
             hover=lsp.HoverClientCapabilities(content_format=[lsp.MarkupKind.Markdown, lsp.MarkupKind.PlainText]),
+            completion=lsp.CompletionClientCapabilities(completion_item=lsp.ClientCompletionItemOptions(
+                documentation_format=[lsp.MarkupKind.Markdown, lsp.MarkupKind.PlainText])),
             document_symbol=lsp.DocumentSymbolClientCapabilities(hierarchical_document_symbol_support=True),
             publish_diagnostics=lsp.PublishDiagnosticsClientCapabilities(related_information=True),
         ),
@@ -189,6 +191,8 @@ async def test_questions_about_nothing_get_empty_answers_and_the_server_carries_
     # A document the editor never opened: the handler's failure is logged, the answer is empty.
     unknown = lsp.TextDocumentIdentifier((tmp_path / "never-opened.reward").as_uri())
     assert as_list(await client.text_document_document_symbol_async(lsp.DocumentSymbolParams(unknown))) == []
+    assert [m.message for m in client.log_messages if m.type == lsp.MessageType.Error] == [
+        "rewardc lsp: document_symbols failed: FileNotFoundError(2, 'No such file or directory')"]
     # ... and the server still answers.
     hover = await client.text_document_hover_async(lsp.HoverParams(where, lsp.Position(0, 12)))
     assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
