@@ -26,6 +26,7 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 server = LanguageServer("rewardc", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
 _documents: dict[tuple[str, int | None], Document] = {}  # (uri, version) -> its analysed document
+_other_files: dict[str, set[str]] = {}  # a spec's URI -> the other files (examples files) it last put diagnostics on
 
 
 def _document(uri: str) -> Document:
@@ -75,8 +76,13 @@ def _reads_markdown(formats: Sequence[lsp.MarkupKind] | None) -> bool:
 
 
 def _publish(uri: str) -> None:
-    for target, found in lsp_features.diagnostics(_document(uri), uri).items():
-        server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=target, diagnostics=found))
+    """The spec's diagnostics, and its examples files'; a file that has none now is cleared."""
+    found = lsp_features.diagnostics(_document(uri), uri)
+    for target in _other_files.get(uri, set()) - set(found):
+        found[target] = []
+    _other_files[uri] = set(found) - {uri}
+    for target, diagnostics in found.items():
+        server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=target, diagnostics=diagnostics))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
@@ -103,7 +109,8 @@ def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     for old in [old for old in _documents if old[0] == uri]:
         del _documents[old]
-    server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+    for target in {uri, *_other_files.pop(uri, set())}:
+        server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=target, diagnostics=[]))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
