@@ -35,12 +35,16 @@ def _document(uri: str) -> Document:
     key = (uri, text_document.version)
     document = _documents.get(key)
     if document is None:
-        for old in [old for old in _documents if old[0] == uri]:
-            del _documents[old]
+        _forget(uri)
         chosen = server.workspace.position_encoding or lsp.PositionEncodingKind.Utf16
         encoding = chosen.value if isinstance(chosen, lsp.PositionEncodingKind) else chosen
         document = _documents[key] = Document(text_document.source, lsp_features.path_of(uri), encoding)
     return document
+
+
+def _forget(uri: str) -> None:
+    for old in [old for old in _documents if old[0] == uri]:
+        del _documents[old]
 
 
 def _guarded(empty: Callable[[], object]) -> Callable[[Handler], Handler]:
@@ -100,15 +104,15 @@ def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
 @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
 @_guarded(_nothing)
 def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
-    _publish(params.text_document.uri)  # a file the spec names (an examples file) may have changed
+    _forget(params.text_document.uri)  # a file the spec names (an examples file) may have changed: read again
+    _publish(params.text_document.uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 @_guarded(_nothing)
 def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
-    for old in [old for old in _documents if old[0] == uri]:
-        del _documents[old]
+    _forget(uri)
     for target in {uri, *_other_files.pop(uri, set())}:
         server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=target, diagnostics=[]))
 

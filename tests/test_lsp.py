@@ -214,3 +214,29 @@ async def test_the_position_encoding_the_client_asks_for(utf8_client: LanguageCl
     # The emoji is 4 UTF-8 code units.
     assert [(d.code, d.range) for d in found] == [
         ("RL004", lsp.Range(lsp.Position(1, 5), lsp.Position(1, 9)))]
+
+
+async def barrier(client: LanguageClient, uri: str) -> None:
+    """A request answered after every notification the server sent before it (it handles messages in order)."""
+    await client.text_document_document_symbol_async(lsp.DocumentSymbolParams(lsp.TextDocumentIdentifier(uri)))
+
+
+@pytest.mark.asyncio
+async def test_an_examples_files_problems_go_to_that_file_and_go_away(client: LanguageClient, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"completion": "x", "expect": {"nosuch": 1}}\n', encoding="utf-8")
+    spec = tmp_path / "spec.reward"
+    text = 'reward x\nrule brief: length ..3 words\nexamples "cases.jsonl"\n'
+    spec.write_text(text, encoding="utf-8")
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+        lsp.TextDocumentItem(uri=spec.as_uri(), language_id="reward", version=1, text=text)))
+    await barrier(client, spec.as_uri())
+    assert list(client.diagnostics[spec.as_uri()]) == []
+    want = [d for d in check_json(spec) if d["file"] != str(spec)]
+    assert [d.code for d in client.diagnostics[cases.as_uri()]] == [d["code"] for d in want] == ["RL111"]
+    # Fixed and saved: the examples file's diagnostics are cleared.
+    cases.write_text('{"completion": "x", "expect": {"brief": 1}}\n', encoding="utf-8")
+    client.text_document_did_save(lsp.DidSaveTextDocumentParams(lsp.TextDocumentIdentifier(spec.as_uri())))
+    await barrier(client, spec.as_uri())
+    assert list(client.diagnostics[cases.as_uri()]) == []
+    assert list(client.diagnostics[spec.as_uri()]) == []
