@@ -436,13 +436,17 @@ def _targets() -> list[lsp.CompletionItem]:
     return _items([*NAMED_TARGETS, "column"], lsp.CompletionItemKind.EnumMember, "target")
 
 
+_FORMULA_CONTINUES = ("=", "+", "-", "*", "/", "(", ",")  # after these a formula expects a term
+
+
 def _in_statement(document: Document, frame: _Frame, first_on_line: bool, markdown: bool) -> list[lsp.CompletionItem]:
     statement = frame.statement or []
     words = [token.text for token in statement]
     keywords = grammar_facts().statement_keywords if frame.owner == "file" else ("rule",)
-    if not statement or first_on_line:
+    first, last = (words[0], words[-1]) if words else ("", "")
+    continued = first == "total" and last in _FORMULA_CONTINUES  # a formula goes on over lines
+    if not statement or (first_on_line and not continued):
         return _items(list(keywords), lsp.CompletionItemKind.Keyword)
-    first, last = words[0], words[-1]
     if first == "rule":
         if len(words) == 3 and last == ":":
             return [
@@ -453,7 +457,7 @@ def _in_statement(document: Document, frame: _Frame, first_on_line: bool, markdo
         if last == "to" or (len(words) == 4 and last in ("equals", "math")):
             return _targets()
         return []
-    if first == "total" and last in ("=", "+", "-", "*", "/", "(", ","):
+    if continued:
         return [
             *_items(_rule_names(document), lsp.CompletionItemKind.Function, "rule"),
             *_items(_schedule_names(document), lsp.CompletionItemKind.Variable, "schedule"),

@@ -232,6 +232,8 @@ def test_completion_of_the_options_of_the_rule_at_the_cursor() -> None:
 def test_completion_of_rule_names_in_formulas_gates_and_examples() -> None:
     spec = SPEC.replace("total = brief + warm * pattern + max(accuracy, concise)", "total = brief + |")
     assert complete(spec) == ["brief", "pattern", "accuracy", "concise", "warm", "min", "max", "clip", "abs"]
+    assert complete("reward x\nrule a: length 1..2 words\ntotal = a +\n    |") == ["a", "min", "max", "clip", "abs"]
+    assert complete("reward x\nrule a: length 1..2 words\ntotal = a\n|")[0] == "reward"  # a new statement
     assert complete(SPEC.replace("gate brief", "gate |"))[:4] == ["brief", "pattern", "accuracy", "concise"]
     assert complete(SPEC.replace("{ correct accuracy }", "{ correct | }")) == [
         "brief", "pattern", "accuracy", "concise"]
@@ -330,3 +332,13 @@ def test_the_features_import_nothing_heavy(all_kinds_spec: str) -> None:
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
+
+
+def test_rewardc_lsp_without_the_lsp_extra_says_what_to_install() -> None:
+    script = "import sys; sys.modules['pygls'] = None\nfrom rewardlang.cli import main\nsys.exit(main(['lsp']))"
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "rewardc: error: the language server needs pygls and lsprotocol (pygls is not installed); "
+        "install them with `pip install 'rewardlang[lsp]'`\n"
+    )

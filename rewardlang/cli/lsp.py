@@ -23,7 +23,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         from rewardlang.lsp import serve
     except ImportError as exc:  # pygls or lsprotocol missing: the `lsp` extra
-        print_error(f"the language server needs pygls and lsprotocol ({exc.name or exc} is not installed); "
+        missing = (exc.name or "pygls").split(".")[0]  # the distribution, not the submodule that failed
+        print_error(f"the language server needs pygls and lsprotocol ({missing} is not installed); "
                     "install them with `pip install 'rewardlang[lsp]'`")
         return EXIT_USAGE
     # Standard output carries the protocol: everything else goes to standard error.
