@@ -18,6 +18,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from rewardlang import ast, codes, nodes, plugins
+from rewardlang.diagnostics import one_of
 from rewardlang.lsp_grammar import grammar_facts
 from rewardlang.registry import KINDS, kind_of
 
@@ -134,7 +135,7 @@ def describe(annotation: Any, metadata: list[Any] | tuple[Any, ...] = ()) -> str
             inner += item.metadata if isinstance(item, FieldInfo) else [item]
         return describe(base, [*metadata, *inner])
     if origin is typing.Literal:
-        return " or ".join(f"`{value}`" for value in typing.get_args(annotation))
+        return one_of([str(value) for value in typing.get_args(annotation)])
     if origin in (typing.Union, types.UnionType):
         members = [member for member in typing.get_args(annotation) if member is not type(None)]
         return ", or ".join(describe(member) for member in members)

@@ -137,13 +137,18 @@ def _token_pattern() -> re.Pattern[str]:
     )
 
 
+_SPACE = re.compile(r"\s+")
+_CALL = re.compile(r"\s*\(")
+
+
 def tokens(text: str) -> Iterator[Token]:
-    """The text's tokens; a string left open runs to the end of the text (`open`)."""
+    """The text's tokens; a string left open (`open`) runs to the end of its line, a triple-quoted one to the end."""
     pattern = _token_pattern()
     position = 0
     while position < len(text):
-        if text[position].isspace():
-            position += 1
+        space = _SPACE.match(text, position)
+        if space is not None:
+            position = space.end()
             continue
         match = pattern.match(text, position)
         if match is None or match.end() == position:
@@ -287,7 +292,7 @@ def hover(document: Document, position: lsp.Position, markdown: bool = True) -> 
     parts = [part for part in parts if part]
     if not parts:
         return None
-    where = document.range(Span(token.start, token.end, 0, 0, 0, 0)) if token is not None else None
+    where = _range(document.positions, token.start, token.end) if token is not None else None
     kind = lsp.MarkupKind.Markdown if markdown else lsp.MarkupKind.PlainText
     return lsp.Hover(lsp.MarkupContent(kind, "\n\n---\n\n".join(parts)), where)
 
@@ -310,7 +315,7 @@ def _word_text(document: Document, token: Token) -> str | None:
             for option in statement.options:
                 if _contains(option.key_span, offset):
                     return option_text(word, None)
-    if word in ast.FUNCTION_ARITY and document.text[token.end:].lstrip().startswith("("):
+    if word in ast.FUNCTION_ARITY and _CALL.match(document.text, token.end):
         return function_text(word)
     if word in codes.CODES:
         return code_text(word)

@@ -153,7 +153,7 @@ def test_hover_on_an_option_is_that_kinds_field() -> None:
     text = "reward x\nrule a: regex \"x\" { case insensitive }\nrule b: phrases \"y\" { case lower }\n"
     document = Document(text)
     regex_case, phrases_case = hover_text(document, at(text, "case")), hover_text(document, at(text, "case", nth=1))
-    assert regex_case.startswith("**`case`** (option of `regex`)\n\nValue: `insensitive` or `sensitive` or `lower`")
+    assert regex_case.startswith("**`case`** (option of `regex`)\n\nValue: `insensitive`, `sensitive` or `lower`")
     assert "Default: `sensitive`" in regex_case  # regex's own default
     assert "Default: `insensitive`" in phrases_case
     assert hover_text(document, at(text, "case", 1)) == regex_case
