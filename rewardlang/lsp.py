@@ -55,7 +55,7 @@ def _guarded(empty: Callable[[], object]) -> Callable[[Handler], Handler]:
         def guarded(*args: Any) -> Any:
             try:
                 return handler(*args)
-            except Exception as exc:
+            except Exception as exc:  # a bug in one answer must not stop the server
                 logger.exception("%s failed", handler.__name__)
                 try:
                     server.window_log_message(
