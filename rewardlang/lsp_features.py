@@ -293,8 +293,8 @@ def hover(document: Document, position: lsp.Position, markdown: bool = True) -> 
     if not parts:
         return None
     where = _range(document.positions, token.start, token.end) if token is not None else None
-    kind = lsp.MarkupKind.Markdown if markdown else lsp.MarkupKind.PlainText
-    return lsp.Hover(lsp.MarkupContent(kind, "\n\n---\n\n".join(parts)), where)
+    contents = _markup("\n\n---\n\n".join(parts), markdown)
+    return lsp.Hover(contents, where) if contents is not None else None
 
 
 def _word_text(document: Document, token: Token) -> str | None:
@@ -402,8 +402,13 @@ def _opened(frame: _Frame) -> _Frame:
 
 
 def _markup(text: str | None, markdown: bool) -> lsp.MarkupContent | None:
-    kind = lsp.MarkupKind.Markdown if markdown else lsp.MarkupKind.PlainText
-    return lsp.MarkupContent(kind, text) if text else None
+    """Markdown text as the client reads it: as it is, or plain (no fences, bold or backquotes)."""
+    if not text:
+        return None
+    if markdown:
+        return lsp.MarkupContent(lsp.MarkupKind.Markdown, text)
+    plain = re.sub(r"^```\w*\n", "", text, flags=re.MULTILINE).replace("**", "").replace("`", "")
+    return lsp.MarkupContent(lsp.MarkupKind.PlainText, plain)
 
 
 def _items(labels: list[str], kind: lsp.CompletionItemKind, detail: str = "") -> list[lsp.CompletionItem]:

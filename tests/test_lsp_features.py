@@ -195,7 +195,9 @@ def test_hover_explains_the_code_of_a_diagnostic_under_the_cursor() -> None:
 def test_hover_in_plain_text_for_clients_without_markdown() -> None:
     answer = hover(Document(SPEC), at(SPEC, "length ..120", 2), markdown=False)
     assert answer is not None and isinstance(answer.contents, lsp.MarkupContent)
+    kind = KINDS["length"]
     assert answer.contents.kind == lsp.MarkupKind.PlainText
+    assert answer.contents.value.startswith(f"{kind.header} (rule kind)\n\n{kind.summary.replace('`', '')}")
 
 
 # ------------------------------------------------------------------ completion
