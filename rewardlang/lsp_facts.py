@@ -68,6 +68,39 @@ def kind_detail(name: str) -> str:
         return "rule kind"
 
 
+def header_parts(kind: str) -> list[str]:
+    """A kind's header after its name, as its template writes it: `["to", "{target}"]` for `relevance`."""
+    try:
+        return kind_of(kind).template.split()[1:]
+    except (KeyError, plugins.PluginError):
+        return []
+
+
+def argument_field(kind: str, argument: str) -> FieldInfo | None:
+    try:
+        record = kind_of(kind)
+    except (KeyError, plugins.PluginError):
+        return None
+    return record.model.model_fields.get(argument) if argument in record.arguments else None
+
+
+def takes_target(info: FieldInfo) -> bool:
+    return nodes.Target in (info.annotation, *typing.get_args(info.annotation))
+
+
+def field_words(info: FieldInfo) -> list[str]:
+    """The words a field accepts (`unit`: words, characters...); [] when it takes no word."""
+    return _literals(info.annotation)
+
+
+def argument_text(word: str, kind: str, argument: str) -> str | None:
+    """A word of a rule's header (`words` in `length 1..2 words`): which argument it is and what it may be."""
+    info = argument_field(kind, argument)
+    if info is None:
+        return None
+    return f"**`{word}`** (the `{argument}` of `{kind}`)\n\nValue: {describe(info.annotation, info.metadata)}"
+
+
 def option_field(option: str, kind: str | None) -> FieldInfo | None:
     """The model field behind option `option` of a rule of `kind` (None: a `defaults` block)."""
     if kind is None:
@@ -82,7 +115,7 @@ def option_field(option: str, kind: str | None) -> FieldInfo | None:
 def option_words(option: str, kind: str | None) -> list[str]:
     """The words option `option` accepts (`scope`: answer, thinking, full); [] when it takes no word."""
     info = option_field(option, kind)
-    return _literals(info.annotation) if info is not None else []
+    return field_words(info) if info is not None else []
 
 
 def option_text(option: str, kind: str | None) -> str | None:

@@ -26,14 +26,19 @@ from rewardlang.diagnostics import Diagnostic
 from rewardlang.frontend import Analysis, analyze, spec_base
 from rewardlang.lsp_facts import (
     NAMED_TARGETS,
+    argument_field,
+    argument_text,
     code_text,
+    field_words,
     function_text,
+    header_parts,
     keyword_text,
     kind_detail,
     kind_names,
     kind_text,
     option_text,
     option_words,
+    takes_target,
     target_text,
 )
 from rewardlang.lsp_grammar import grammar_facts
@@ -307,9 +312,11 @@ def _word_text(document: Document, token: Token) -> str | None:
         for option in rule.options:
             if _contains(option.key_span, offset):
                 return option_text(word, rule.kind.text)
-        for _, value in rule.arguments:
+        for argument, value in rule.arguments:
             if isinstance(value, syn.Target) and _contains(value.span, offset) and not value.is_column:
                 return target_text(word)
+            if isinstance(value, syn.Word) and _contains(value.span, offset):
+                return argument_text(word, rule.kind.text, argument)
     for statement in tree.statements:
         if isinstance(statement, syn.Defaults):
             for option in statement.options:
@@ -464,9 +471,7 @@ def _in_statement(document: Document, frame: _Frame, first_on_line: bool, markdo
                                    documentation=_markup(kind_text(name), markdown))
                 for name in kind_names()
             ]
-        if last == "to" or (len(words) == 4 and last in ("equals", "math")):
-            return _targets()
-        return []
+        return _in_header(words[3], statement[4:]) if len(words) > 3 and words[2] == ":" else []
     if continued:
         return [
             *_items(_rule_names(document), lsp.CompletionItemKind.Function, "rule"),
@@ -476,6 +481,57 @@ def _in_statement(document: Document, frame: _Frame, first_on_line: bool, markdo
     if first == "gate" and len(words) == 1:
         return _items(_rule_names(document), lsp.CompletionItemKind.Function, "rule")
     return []
+
+
+def _in_header(kind: str, written: list[Token]) -> list[lsp.CompletionItem]:
+    """What comes next in a rule's header, read from the kind's template: a word (`to`), a target, a unit..."""
+    parts, index, position = header_parts(kind), 0, 0
+    while position < len(written) and index < len(parts):
+        part = parts[index]
+        if part.startswith("{"):
+            position = _past_value(written, position)
+        elif written[position].text == part:
+            position += 1
+        else:
+            return []  # not this kind's header
+        index += 1
+    if position != len(written) or index >= len(parts):
+        return []  # inside a value (`column |`), or past the header
+    part = parts[index]
+    if not part.startswith("{"):
+        return _items([part], lsp.CompletionItemKind.Keyword)
+    info = argument_field(kind, part.strip("{}"))
+    if info is None:
+        return []
+    if takes_target(info):
+        return _targets()
+    return _items(field_words(info), lsp.CompletionItemKind.EnumMember, part.strip("{}"))
+
+
+def _past_value(written: list[Token], position: int) -> int:
+    """Where one value of a header ends: a range (`1..2`, `..2`, `1..`), a list of strings, `column NAME`, a word."""
+    def at(index: int, *texts: str, kind: str = "") -> bool:
+        return index < len(written) and (written[index].text in texts or written[index].kind == kind)
+
+    if at(position, "column"):
+        return position + 2
+    if at(position, kind="string"):
+        position += 1
+        while at(position, ",") and at(position + 1, kind="string"):
+            position += 2
+        return position
+    if at(position, "-") and at(position + 1, kind="number"):  # a negative number
+        position += 1
+    if at(position, kind="number"):
+        position += 1
+        if not at(position, ".."):
+            return position
+    if at(position, ".."):
+        position += 1
+        if at(position, "-") and at(position + 1, kind="number"):
+            position += 1
+        return position + 1 if at(position, kind="number") else position
+    return position + 1  # a word
 
 
 def _in_block(document: Document, frame: _Frame, first_on_line: bool) -> list[lsp.CompletionItem]:

@@ -179,6 +179,11 @@ def test_hover_on_targets_codes_keywords_functions_and_rule_names() -> None:
     assert hover_text(document, at(full, "warm *")).startswith("```reward\nschedule warm: 0 -> 1 over 100\n```")
 
 
+def test_hover_on_a_word_of_a_rules_header() -> None:
+    text = hover_text(Document(SPEC), at(SPEC, "words {"))
+    assert text == "**`words`** (the `unit` of `length`)\n\nValue: `words`, `characters`, `tokens` or `sentences`"
+
+
 def test_hover_where_there_is_nothing_to_say() -> None:
     document = Document(SPEC)
     assert hover(document, at(SPEC, '"a demo"', 2)) is None  # inside a string
@@ -218,6 +223,21 @@ def test_completion_of_statements_kinds_targets() -> None:
     assert complete("reward x\nrule a: equals |") == ["last_user", "prompt", "system", "column"]
     assert complete("reward x\nrule a: equals column |") == []
     assert complete("reward x\nwhen task = \"a\" {\n    |\n}") == ["rule"]
+
+
+def test_completion_follows_each_kinds_header_template() -> None:
+    units = ["words", "characters", "tokens", "sentences"]
+    assert complete("reward x\nrule a: length 50..200 |") == units
+    assert complete("reward x\nrule a: length ..200 |") == units
+    assert complete("reward x\nrule a: length -1..2 |") == units
+    assert complete("reward x\nrule a: overlong 256 |") == units
+    assert complete("reward x\nrule a: length 50..200 words |") == []  # the header is complete
+    assert complete("reward x\nrule a: relevance |") == ["to"]
+    assert complete("reward x\nrule a: similarity |")[:2] == ["rouge1", "rouge2"]
+    assert complete("reward x\nrule a: similarity rougeL |") == ["to"]
+    assert complete("reward x\nrule a: similarity rougeL to |") == ["last_user", "prompt", "system", "column"]
+    assert complete('reward x\nrule a: banned "x", |') == []
+    assert complete("reward x\nrule a: relevance ot |") == []  # not the kind's header
 
 
 def test_completion_of_the_options_of_the_rule_at_the_cursor() -> None:
