@@ -11,6 +11,7 @@ reports, and the syntax tree with a span on every piece) and `fmt.format_source`
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -425,7 +426,7 @@ def _items(labels: list[str], kind: lsp.CompletionItemKind, detail: str = "") ->
 def completion(document: Document, position: lsp.Position, markdown: bool = True) -> list[lsp.CompletionItem]:
     """What may be written at the cursor: statements, kinds, options of the rule there, targets, rule names."""
     offset = document.offset(position)
-    before = [token for token in tokens(document.text) if token.start < offset]
+    before = list(itertools.takewhile(lambda token: token.start < offset, tokens(document.text)))
     if before and before[-1].end > offset and before[-1].kind != "name":
         return []  # inside a string, a comment or a number
     if before and before[-1].kind in ("open", "comment") and before[-1].end >= offset:
