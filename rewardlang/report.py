@@ -326,13 +326,13 @@ def _completion(row: ScoredRow, rules: Sequence[str], group: str) -> str:
     explanations = row.explanations or {}
     lines = [
         f'<div class="completion" data-group="{group}" data-row="{row.number}">',
-        (f'<p>row {row.number} · total <strong data-field="total" data-value="{_e(json.dumps(row.total))}">'
+        (f'<p>row {row.number} · total <strong data-row="{row.number}" data-field="total" data-value="{_e(json.dumps(row.total))}">'
         f"{row.total:.3f}</strong></p>"),
         f"<pre>{_e(row.text)}</pre>",
         "<table><thead><tr><th>rule</th><th>score</th><th>why</th></tr></thead><tbody>",
     ]
     for rule in rules:
-        cell = _number(row.scores.get(rule), _a(rule=rule, field="score"))
+        cell = _number(row.scores.get(rule), _a(row=str(row.number), rule=rule, field="score"))
         lines.append(f'<tr><th>{_e(rule)}</th>{cell}<td class="text">{_e(explanations.get(rule, ""))}</td></tr>')
     lines.append("</tbody></table></div>")
     return "\n".join(lines)
