@@ -326,8 +326,8 @@ def _completion(row: ScoredRow, rules: Sequence[str], group: str) -> str:
     explanations = row.explanations or {}
     lines = [
         f'<div class="completion" data-group="{group}" data-row="{row.number}">',
-        (f'<p>row {row.number} · total <strong data-row="{row.number}" data-field="total" data-value="{_e(json.dumps(row.total))}">'
-        f"{row.total:.3f}</strong></p>"),
+        (f'<p>row {row.number} · total <strong data-row="{row.number}" data-field="total" '
+         f'data-value="{_e(json.dumps(row.total))}">{row.total:.3f}</strong></p>'),
         f"<pre>{_e(row.text)}</pre>",
         "<table><thead><tr><th>rule</th><th>score</th><th>why</th></tr></thead><tbody>",
     ]
