@@ -94,10 +94,15 @@ def spec(tmp_path: Path) -> Path:
 def verl_reward_fn(spec: Path, name: str) -> Any:
     """`get_custom_reward_fn` for `custom_reward_function: {path: pkg://rewardlang.adapters.verl, name: NAME,
     reward_kwargs: {spec: ..., prompt_key: question}}`."""
-    module_path = "pkg://rewardlang.adapters.verl"
+    reward_fn_config = {
+        "path": "pkg://rewardlang.adapters.verl", "name": name,
+        "reward_kwargs": {"spec": str(spec), "prompt_key": "question"},
+    }
+    module_path = reward_fn_config["path"]
+    assert isinstance(module_path, str) and module_path.startswith("pkg://")
     module = importlib.import_module(module_path[len("pkg://"):].replace("/", "."))  # load_module
     raw_fn = getattr(module, name)  # load_extern_object
-    reward_kwargs = dict({"spec": str(spec), "prompt_key": "question"})  # noqa: C418 - as verl writes it
+    reward_kwargs = dict(reward_fn_config.get("reward_kwargs", {}))
 
     def _call_with_kwargs(raw_fn: Any, extra_kwargs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         merged_kwargs = {**kwargs, **extra_kwargs}
