@@ -24,7 +24,9 @@ How OpenRLHF calls it (OpenRLHF/OpenRLHF at 3c3be6234e0cb353e76bb8019947db9dfe99
   the advantage), `scores` (for dynamic filtering) and `extra_logs` (logged to wandb /
   TensorBoard), torch tensors. `openrlhf/trainer/ppo_utils/samples_generator.py`,
   `_process_response_into_experience`, makes `info["reward"]` of `rewards` and turns each
-  `extra_logs` value into `value.flatten()[0].item()`: one number per sample.
+  `extra_logs` value into `value.flatten()[0].item()`: one number per sample, kept in the
+  experience's `info`; `openrlhf/trainer/ray/ppo_actor.py` merges every `info` tensor into
+  the step's logged metrics (averaged over the samples).
 
 What the rules see: the response (the query after the prompt, less any trailing
 `end_tokens`) as the completion; OpenRLHF's prompt string as the prompt (chat-templated
