@@ -263,3 +263,70 @@ def test_openrlhf_response_of():
 
     assert response_of("PROMPT answer</s><|endoftext|>", "PROMPT ", ["<|endoftext|>", "</s>"]) == "answer"
     assert response_of("other text", "PROMPT", []) == "other text"  # no prompt at its start: the whole query
+
+
+def test_real_verl_reward_managers(tmp_path: Path, spec: Path):
+    """With verl installed (not a dependency: it pulls ray; scripts/test.sh does not install it), its own
+    `get_custom_reward_fn`, `NaiveRewardManager` and `BatchRewardManager` on a real `DataProto`."""
+    pytest.importorskip("verl")
+    from omegaconf import OmegaConf
+    from verl import DataProto
+    from verl.trainer.ppo.reward import get_custom_reward_fn
+    from verl.workers.reward_manager.batch import BatchRewardManager
+    from verl.workers.reward_manager.naive import NaiveRewardManager
+
+    from tiny_model import build_tokenizer
+
+    tokenizer = build_tokenizer()
+    prompt_ids = [tokenizer.encode(row[1]) for row in VERL_ROWS]
+    response_ids = [[*tokenizer.encode(row[2]), tokenizer.convert_tokens_to_ids("<|im_end|>")] for row in VERL_ROWS]
+    width_p, width_r = max(map(len, prompt_ids)), max(map(len, response_ids))
+    pad = tokenizer.pad_token_id
+    # As verl's rollout lays a batch out: prompts left-padded, responses right-padded, one attention mask.
+    prompts = torch.tensor([[pad] * (width_p - len(ids)) + ids for ids in prompt_ids])
+    responses = torch.tensor([ids + [pad] * (width_r - len(ids)) for ids in response_ids])
+    mask = torch.tensor([
+        [0] * (width_p - len(p)) + [1] * len(p) + [1] * len(r) + [0] * (width_r - len(r))
+        for p, r in zip(prompt_ids, response_ids, strict=True)
+    ])
+
+    def batch() -> Any:
+        return DataProto.from_dict(
+            tensors={"prompts": prompts, "responses": responses, "attention_mask": mask},
+            non_tensors={
+                "data_source": np.array([row[0] for row in VERL_ROWS], dtype=object),
+                "reward_model": np.array([{"style": "rule", "ground_truth": row[3]} for row in VERL_ROWS],
+                                         dtype=object),
+                "extra_info": np.array([{"index": i, "question": row[1]} for i, row in enumerate(VERL_ROWS)],
+                                       dtype=object),
+            },
+        )
+
+    expected = rewardc_scores(tmp_path, spec, verl_rewardc_rows())
+    totals = _rewardc_totals(tmp_path, spec, verl_rewardc_rows())
+    lengths = [len(ids) for ids in response_ids]
+
+    def reward_fn(name: str) -> Any:
+        function = {"path": "pkg://rewardlang.adapters.verl", "name": name,
+                    "reward_kwargs": {"spec": str(spec), "prompt_key": "question"}}
+        # verl 0.9 reads `reward.custom_reward_function`; earlier releases the top-level key (0.9 migrates it).
+        return get_custom_reward_fn(OmegaConf.create({"reward": {"custom_reward_function": function},
+                                                      "custom_reward_function": function}))
+
+    for name, manager_class in (("compute_score", NaiveRewardManager), ("compute_score_batch", BatchRewardManager)):
+        manager = manager_class(tokenizer, num_examine=0, compute_score=reward_fn(name))
+        result = manager(batch(), return_dict=True)
+        info = result["reward_extra_info"]
+        for i, rules in enumerate(expected):
+            assert {key: values[i] for key, values in info.items() if key.startswith("adapt/")} == as_logged(rules)
+        assert [result["reward_tensor"][i, n - 1].item() for i, n in enumerate(lengths)] == pytest.approx(totals)
+
+    # The reward loop's manager (verl/experimental/reward_loop/reward_manager/naive.py): one row per run_single.
+    from verl.experimental.reward_loop.reward_manager.naive import NaiveRewardManager as LoopNaiveRewardManager
+
+    loop_manager = LoopNaiveRewardManager(OmegaConf.create({}), tokenizer, compute_score=reward_fn("compute_score"))
+    data = batch()
+    for i, (rules, total) in enumerate(zip(expected, totals, strict=True)):
+        found = loop_manager.loop.run_until_complete(loop_manager.run_single(data[i : i + 1]))
+        assert found["reward_score"] == total
+        assert {k: v for k, v in found["reward_extra_info"].items() if k.startswith("adapt/")} == as_logged(rules)

@@ -1,13 +1,16 @@
 """A spec as verl's custom reward function.
 
-    custom_reward_function:
-      path: pkg://rewardlang.adapters.verl
-      name: compute_score               # compute_score_batch with reward_model.reward_manager=batch
-      reward_kwargs:
-        spec: /abs/path/to/math.reward  # absolute: the function runs in verl's worker processes
-        prompt_key: question            # optional: the extra_info field holding the prompt
+    reward:                             # verl 0.9; earlier releases: a top-level custom_reward_function
+      custom_reward_function:
+        path: pkg://rewardlang.adapters.verl
+        name: compute_score             # compute_score_batch for the `batch` manager of earlier releases
+        reward_kwargs:
+          spec: /abs/path/to/math.reward  # absolute: the function runs in verl's worker processes
+          prompt_key: question            # optional: the extra_info field holding the prompt
 
-How verl calls it (volcengine/verl at b178a3cd56f58b2d502255daba591e92833930a7):
+How verl calls it (volcengine/verl at b178a3cd56f58b2d502255daba591e92833930a7, January 2026;
+verl 0.9.1 from PyPI is the same but for where the config lives, `reward.custom_reward_function`,
+and the reward loop's managers being the only ones its trainer builds):
 
 - `verl/trainer/ppo/reward.py`, `get_custom_reward_fn`: loads `name` from `path` (`pkg://`
   imports a module, `verl/utils/import_utils.py` `load_module`) and wraps it with
@@ -20,7 +23,7 @@ How verl calls it (volcengine/verl at b178a3cd56f58b2d502255daba591e92833930a7):
   `ground_truth` is the row's `reward_model["ground_truth"]`; `extra_info` is the row's
   `extra_info` dict plus `num_turns` and `rollout_reward_scores`. A dict result gives the
   reward as `score`, and every key (each rule here) goes to `reward_extra_info`.
-- `verl/workers/reward_manager/batch.py`, `BatchRewardManager.verify`: one call per batch,
+- `verl/workers/reward_manager/batch.py`, `BatchRewardManager.verify` (before 0.9): one call per batch,
   `compute_score(data_sources=..., solution_strs=..., ground_truths=..., extra_infos=...,
   **reward_kwargs)` with numpy object arrays for `data_sources` and `extra_infos`; it
   returns one float or dict per response.
