@@ -330,3 +330,55 @@ def test_real_verl_reward_managers(tmp_path: Path, spec: Path):
         found = loop_manager.loop.run_until_complete(loop_manager.run_single(data[i : i + 1]))
         assert found["reward_score"] == total
         assert {k: v for k, v in found["reward_extra_info"].items() if k.startswith("adapt/")} == as_logged(rules)
+
+
+def test_real_openrlhf_single_turn_executor(tmp_path: Path, spec: Path):
+    """With OpenRLHF installed (not a dependency: it pins flash-attn and deepspeed; its `agent` module
+    alone imports without them), its own `SingleTurnAgentExecutor` loads the reward file and scores
+    each sample after generation. The generator is the only stand-in: an object with vLLM's
+    `generate` shape that returns the response's tokens (what the policy wrote)."""
+    pytest.importorskip("openrlhf.utils.agent")
+    from types import SimpleNamespace
+
+    from openrlhf.utils.agent import SingleTurnAgentExecutor
+
+    from tiny_model import build_tokenizer
+
+    tokenizer = build_tokenizer()
+    path = tmp_path / "reward_func.py"
+    path.write_text(
+        "from rewardlang.adapters.openrlhf import RewardFunc\n\n"
+        f"reward_func = RewardFunc({str(spec)!r}, end_tokens=[{END!r}])\n",
+        encoding="utf-8",
+    )
+    executor = SingleTurnAgentExecutor(remote_rm_url=str(path))
+    questions = ["What is 2+2?", "What is 3+5?", "Say hi"]
+    rows = []
+    for question, (_, response, label) in zip(questions, OPENRLHF_ROWS, strict=True):
+        # preprocess_data with --apply_chat_template
+        prompt = tokenizer.apply_chat_template([{"role": "user", "content": question}], tokenize=False,
+                                               add_generation_prompt=True)
+        action = tokenizer.encode(response, add_special_tokens=False)
+
+        class Generator:
+            async def generate(self, prompt_token_ids: list[int], sampling_params: Any,
+                               multi_modal_data: Any = None, action: list[int] = action) -> Any:
+                return SimpleNamespace(outputs=[SimpleNamespace(token_ids=action, finish_reason="stop",
+                                                                logprobs=None)])
+
+        sampling = SimpleNamespace(max_tokens=64, logprobs=None)
+        output = asyncio.run(executor.execute(prompt, label, sampling, 512, tokenizer, Generator()))
+        rows.append((prompt, response, label, output))
+    expected = rewardc_scores(tmp_path, spec, [
+        {"prompt": prompt, "completion": response[: -len(END)], "reference": label}
+        for prompt, response, label, _ in rows
+    ])
+    totals = _rewardc_totals(tmp_path, spec, [
+        {"prompt": prompt, "completion": response[: -len(END)], "reference": label}
+        for prompt, response, label, _ in rows
+    ])
+    for (_, _, _, output), rules, total in zip(rows, expected, totals, strict=True):
+        assert output["reward"] is not None  # the executor logs and drops a reward function that raised
+        assert output["reward"].tolist() == pytest.approx([total])
+        logged = {key: value.flatten()[0].item() for key, value in output["extra_logs"].items()}
+        assert logged == pytest.approx(as_logged(rules), abs=1e-6)

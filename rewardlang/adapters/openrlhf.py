@@ -8,7 +8,8 @@ OpenRLHF imports the function from a Python file named by `--reward.remote_url` 
 
     reward_func = RewardFunc("/abs/path/to/chat.reward", end_tokens=["<|im_end|>", "<|endoftext|>"])
 
-How OpenRLHF calls it (OpenRLHF/OpenRLHF at 3c3be6234e0cb353e76bb8019947db9dfe99fca7):
+How OpenRLHF calls it (OpenRLHF/OpenRLHF at 3c3be6234e0cb353e76bb8019947db9dfe99fca7; openrlhf
+0.11.2 from PyPI calls it the same way):
 
 - `openrlhf/utils/agent.py`, `SingleTurnAgentExecutor.__init__`: a `remote_rm_url` ending
   in `.py` is loaded with `importlib.util.spec_from_file_location` and its `reward_func`
