@@ -118,7 +118,7 @@ h1 small { font-weight: normal; color: #666; }
 h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
 table { border-collapse: collapse; margin: .6rem 0; }
 th, td { padding: .25rem .6rem; border-bottom: 1px solid #eee; text-align: right; vertical-align: top; }
-th:first-child, td:first-child, td.text { text-align: left; }
+th:first-child, td:first-child, th.text, td.text { text-align: left; }
 td.na { color: #999; }
 .plots { display: flex; flex-wrap: wrap; gap: 1rem; }
 figure { margin: 0; }
@@ -215,9 +215,9 @@ def _histogram(values: Sequence[float], title: str, salt: str, color: str, width
     figure = Figure(figsize=(width, 2.6))
     axes = figure.subplots()
     low, high = min(values), max(values)
-    bins = BINS if high > low else 1
-    axes.hist(values, bins=bins, range=(low, high) if high > low else (low - 0.5, high + 0.5), color=color,
-              edgecolor="white")
+    # A constant rule: one thin bar at its value, in a window around it (not one bar as wide as the plot).
+    window = (low, high) if high > low else (low - 0.5, high + 0.5)
+    axes.hist(values, bins=BINS, range=window, color=color, edgecolor="white")
     axes.set_xlabel("score")
     axes.set_ylabel("rows")
     axes.set_title(title, fontsize=10)
@@ -329,7 +329,7 @@ def _completion(row: ScoredRow, rules: Sequence[str], group: str) -> str:
         (f'<p>row {row.number} · total <strong data-row="{row.number}" data-field="total" '
          f'data-value="{_e(json.dumps(row.total))}">{row.total:.3f}</strong></p>'),
         f"<pre>{_e(row.text)}</pre>",
-        "<table><thead><tr><th>rule</th><th>score</th><th>why</th></tr></thead><tbody>",
+        "<table><thead><tr><th>rule</th><th>score</th><th class=\"text\">why</th></tr></thead><tbody>",
     ]
     for rule in rules:
         cell = _number(row.scores.get(rule), _a(row=str(row.number), rule=rule, field="score"))
@@ -366,7 +366,7 @@ def _probe_section(report: ProbeReport) -> str:
         f"scored against {honest.count} honest answers of the data: each score is the median over the rows. "
         f"A probe that <span class=\"reaches\">reaches</span> the honest median pays as much as honesty: "
         f"the policy will find it. {reaching} of {len(report.probes)} probes reach it.</p>"),
-        f"<table><thead><tr><th>probe</th>{header}<th>total</th><th>verdict</th></tr></thead><tbody>",
+        f"<table><thead><tr><th>probe</th>{header}<th>total</th><th class=\"text\">verdict</th></tr></thead><tbody>",
         "<tr><th>honest (median)</th>"
         + "".join(_number(honest.scores.get(rule), _a(probe="(honest)", rule=rule), digits=2) for rule in report.rules)
         + _number(honest.median, _a(probe="(honest)", field="total"), digits=2)
