@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
     from rewardlang.compiler import CompiledSpec, Scores
 
 __all__ = ["compiled_spec", "logged_scores", "score_rows"]
+
+# Both trainers call their reward function from several threads at once (verl's reward loop in an
+# executor, OpenRLHF through `asyncio.to_thread`, one sample each); a spec's scorers build matchers and
+# load models lazily on first use, so one batch is scored at a time. The scoring is CPU-bound Python
+# (or one model call), so little is lost.
+_SCORING = threading.Lock()
 
 
 def compiled_spec(path: str | os.PathLike[str]) -> CompiledSpec:
@@ -47,7 +54,10 @@ def score_rows(
     names = sorted({name for row in columns for name in row} - _CLASHING_COLUMNS - {"completion_ids"})
     by_name: dict[str, list[Any]] = {name: [row.get(name) for row in columns] for name in names}
     # Neither trainer passes its training step to a reward function: weight schedules stay at step 0.
-    return compiled.score(list(completions), prompts=prompts, completion_ids=None, explain=False, at_step=0, **by_name)
+    with _SCORING:
+        return compiled.score(
+            list(completions), prompts=prompts, completion_ids=None, explain=False, at_step=0, **by_name
+        )
 
 
 def logged_scores(compiled: CompiledSpec, scores: Scores, index: int) -> dict[str, float]:
