@@ -222,3 +222,27 @@ def test_without_matplotlib_the_error_names_the_pip_command(tmp_path: Path):
         "pip install 'rewardlang[report]'\n"
     )
     assert done.stdout == ""
+
+
+def test_stdout_is_the_same_with_and_without_a_report(tmp_path: Path):
+    spec, data = write_inputs(tmp_path)
+    _, plain, _ = run_rewardc("score", spec, "--data", data, "--format", "json")
+    report = tmp_path / "r.html"
+    code, reported, err = run_rewardc("score", spec, "--data", data, "--format", "json", "--report", report)
+    assert (code, err) == (0, "")
+    assert reported == plain  # the report's explanations stay out of the JSON
+
+
+def test_one_rule_without_tasks(tmp_path: Path):
+    spec = tmp_path / "one.reward"
+    spec.write_text('reward one\nrule brief: length 1..3 words\n', encoding="utf-8")
+    data = tmp_path / "rows.jsonl"
+    data.write_text('{"completion": "one two"}\n{"completion": "one two three four"}\n', encoding="utf-8")
+    code, _, err = run_rewardc("score", spec, "--data", data, "--report", tmp_path / "r.html")
+    assert (code, err) == (0, "")
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    page = Page(text)
+    assert page.tags.count("svg") == 2  # the total and the rule: no matrix for one rule
+    assert 'id="tasks"' not in text
+    assert page.value(pair="brief|brief") == pytest.approx(1.0)
+    assert [(item["data-group"], item["data-row"]) for item in page.blocks] == [("best", "1"), ("worst", "2")]
