@@ -6,7 +6,7 @@ python3 -m venv .venv
 pip=(.venv/bin/pip install --quiet --disable-pip-version-check)
 # torch first, pinned: the CPU wheel on machines that have it, never the CUDA bundle by accident.
 "${pip[@]}" torch==2.13.0
-"${pip[@]}" -e ".[train,test]"
+"${pip[@]}" -e ".[train,test,report]"  # report: matplotlib, for `rewardc score --report`
 # `relevance { backend static }` (and its tests): model2vec and skeletoken, two small pure-Python wheels.
 "${pip[@]}" -e ".[static]"
 "${pip[@]}" -e ".[lsp]"  # `rewardc lsp` (docs/editors.md): pygls and lsprotocol

@@ -6,6 +6,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
+# The report's browser test (tests/test_report_browser.py) runs Debian's headless Chromium and its driver.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+        echo "scripts/test.sh: chromium and chromedriver are missing; the browser test will fail:" \
+            "sudo apt-get install chromium chromium-driver" >&2
+    fi
+fi
+
 .venv/bin/ruff check
 .venv/bin/mypy
 

@@ -80,6 +80,15 @@ def add_parser(commands: Any) -> None:
         help="progress bar on stderr (auto: on a terminal, for more than one batch)",
     )
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument(
+        "--report", metavar="FILE",
+        help="also write a self-contained HTML report: histograms, rule correlations, best and worst "
+        "completions with each rule's reason (scores with explanations)",
+    )
+    parser.add_argument(
+        "--probe", action="store_true",
+        help="with --report: add `rewardc probe`'s results on the same data (a file: it is read again)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -89,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
     from rewardlang.scoring import ScoreRequest, score
 
     quiet_model_loading()
+    if _report_usage_error(args):
+        return EXIT_USAGE
     checked = checked_spec(args.spec, args.color, data=args.data)
     if isinstance(checked, int):
         return checked
@@ -112,8 +123,13 @@ def run(args: argparse.Namespace) -> int:
     # or streamed (jsonl: each written as its batch is scored, none kept).
     documents: list[dict[str, Any]] = []
     table_rows: list[ScoredRow] = []
+    report_rows: list[ScoredRow] = []  # --report: every row, with its explanations
 
     def on_row(row: ScoredRow) -> None:
+        if args.report is not None:
+            report_rows.append(row)
+            if not args.explain:  # explained for the report only
+                row = row._replace(explanations=None)
         if args.format == "jsonl":
             sys.stdout.write(json.dumps(row.as_dict(), ensure_ascii=False) + "\n")
         elif args.format == "json":
@@ -128,8 +144,8 @@ def run(args: argparse.Namespace) -> int:
             advance(count)
 
         request = ScoreRequest(
-            compiled, source, batch_size=args.batch_size, limit=args.limit, explain=args.explain, step=args.step,
-            on_row=on_row, on_progress=on_progress,
+            compiled, source, batch_size=args.batch_size, limit=args.limit,
+            explain=args.explain or args.report is not None, step=args.step, on_row=on_row, on_progress=on_progress,
         )
         try:
             result = score(request)
@@ -162,6 +178,55 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     elif args.format == "table":
         _write_tables(result, table_rows, shown_name, args.explain, args.color, compiled.logged_schedules)
+    if args.report is not None:
+        return _write_report(args, compiled, result, report_rows, shown_name)
+    return EXIT_OK
+
+
+def _report_usage_error(args: argparse.Namespace) -> bool:
+    """--probe without --report, --probe on a stream, or no matplotlib: printed, and True."""
+    if args.probe and args.report is None:
+        print_error("--probe adds probe results to the HTML report: use it with --report FILE")
+        return True
+    if args.probe and not os.path.isfile(args.data):
+        print_error(f"--probe reads the data a second time: {args.data} must be a file, not a stream")
+        return True
+    if args.report is not None:
+        from rewardlang.report import ReportUnavailable, require_matplotlib
+
+        try:
+            require_matplotlib()
+        except ReportUnavailable as exc:
+            print_error(str(exc))
+            return True
+    return False
+
+
+def _write_report(
+    args: argparse.Namespace, compiled: Any, result: ScoreResult, rows: list[ScoredRow], data_name: str
+) -> int:
+    """`--report FILE` (and `--probe`): the page of `rewardlang.report`, from the rows just scored."""
+    from rewardlang.report import honest_rows, render_report
+
+    probe_report = None
+    if args.probe:
+        from rewardlang.probe.run import probe
+        from rewardlang.rules.models import ModelLoadError
+
+        try:
+            with RuleLogCapture() as log_capture:
+                probe_report = probe(compiled, honest_rows(args.data, args.data_format, args.limit))
+            log_capture.report()
+        except (DataError, ModelLoadError) as exc:
+            print_error(str(exc))
+            return EXIT_USAGE
+    page = render_report(result, rows, data_name, probe_report)
+    try:
+        with open(args.report, "w", encoding="utf-8") as file:
+            file.write(page)
+    except OSError as exc:
+        print_error(f"{args.report}: cannot write the report: {exc.strerror or exc}")
+        return EXIT_USAGE
     return EXIT_OK
 
 
