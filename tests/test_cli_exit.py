@@ -60,3 +60,35 @@ def test_called_as_a_function_it_returns_and_restores_the_collector() -> None:
         assert not gc.isenabled()  # a caller's own setting stands
     finally:
         gc.enable()
+
+
+def test_the_program_imports_lark_without_regex_and_regex_stays_importable() -> None:
+    script = f"""
+import runpy, sys
+import rewardlang.cli
+def stop(code):
+    raise SystemExit(code)
+rewardlang.cli._exit_now = stop
+sys.argv = ["rewardc", "check", {str(CHAT)!r}]
+try:
+    runpy.run_module("rewardlang.cli", run_name="__main__")
+except SystemExit as exc:
+    code = exc.code
+import lark.utils
+before = "regex" in sys.modules
+import regex
+print(code, before, lark.utils._has_regex, regex.__name__)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stdout) == (0, "0 False False regex\n"), done.stderr
+
+
+def test_main_as_a_function_imports_lark_as_usual() -> None:
+    script = f"""
+from rewardlang.cli import main
+code = main(["check", {str(CHAT)!r}])
+import lark.utils
+print(code, lark.utils._has_regex)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stdout) == (0, "0 True\n"), done.stderr
