@@ -1,9 +1,9 @@
 """Frozen records with slots, made without generating code: the nodes of the syntax tree.
 
 `@dataclass(frozen=True, slots=True)` compiles six functions from source for every class
-(`__init__`, `__repr__`, `__eq__`, `__hash__`, `__setattr__`, `__delattr__`): some 1.5 ms
-a class on this machine, and `rewardc check` imports the syntax tree's 27 node classes
-before it reads a line (a tenth of the check). A `Record` subclass gets the same methods
+(`__init__`, `__repr__`, `__eq__`, `__hash__`, `__setattr__`, `__delattr__`), and
+`rewardc check` imports the syntax tree's 27 node classes before it reads a line:
+importing it took 20-35 ms of CPU on this machine, 2 ms with records. A `Record` subclass gets the same methods
 from `Record` itself, written once and reading the class's field names, so making a class
 costs no more than `class` does.
 
