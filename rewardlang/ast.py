@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SkipValidation
+from pydantic import ConfigDict, Field, SkipValidation
 
 from rewardlang.diagnostics import SourceFile
 from rewardlang.nodes import (
@@ -71,28 +71,35 @@ FUNCTION_ARITY: dict[str, tuple[int, int]] = {"min": (1, 64), "max": (1, 64), "c
 
 
 # ------------------------------------------------------------------- formulas
-class Num(Node):
+class ExprNode(Node):
+    """A formula's node. Validated as part of the `Spec` only: no validator of its own is built
+    when the class is made (the Spec's holds them all), only if one is ever validated alone."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Num(ExprNode):
     op: Literal["num"] = "num"
     value: float
 
 
-class Ref(Node):
+class Ref(ExprNode):
     op: Literal["ref"] = "ref"
     rule: str
 
 
-class Unary(Node):
+class Unary(ExprNode):
     op: Literal["neg"] = "neg"
     operand: Expr
 
 
-class Binary(Node):
+class Binary(ExprNode):
     op: Literal["add", "sub", "mul", "div"]
     left: Expr
     right: Expr
 
 
-class Call(Node):
+class Call(ExprNode):
     op: Literal["call"] = "call"
     function: FunctionName
     args: tuple[Expr, ...]
@@ -202,5 +209,4 @@ class Spec(Node):
         return bool(self.schedules) or any(isinstance(rule.weight, Schedule) for rule in self.rules)
 
 
-for _model in (Unary, Binary, Call, Spec):
-    _model.model_rebuild()
+Spec.model_rebuild()  # `Expr` is defined now

@@ -2,46 +2,43 @@
 
 `lower.py` builds it from Lark's parse tree; `validate.py` turns it into the
 validated `Spec`; `fmt.py` prints it back in canonical form. It holds values as
-written (options in source order, defaults not yet applied) and never fails.
+written (options in source order, defaults not yet applied) and never fails. Its nodes
+are frozen records (`rewardlang.records`: dataclass-like, without generated code).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rewardlang.records import Record
 from rewardlang.source import Span
 
 
-@dataclass(frozen=True, slots=True)
-class Number:
+class Number(Record):
     value: int | float
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(Record):
     """A bare name used as a value: `words`, `answer`, `rougeL`, a rule name."""
 
     text: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class String:
+class String(Record):
     value: str  # escapes decoded
     span: Span
     raw: bool = False  # written as r"..."
 
 
-@dataclass(frozen=True, slots=True)
-class Range:
+class Range(Record):
     low: Number | None
     high: Number | None
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(Record):
     """`last_user`, `prompt`, `system` (named) or `column NAME` (a dataset column)."""
 
     name: str
@@ -49,15 +46,13 @@ class Target:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Flag:
+class Flag(Record):
     """An option written without a value, such as `ordered`."""
 
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class TypedString:
+class TypedString(Record):
     """A list item with a type after a colon: `"name": string` (the `keys` of `json`)."""
 
     string: String
@@ -65,8 +60,7 @@ class TypedString:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class ColumnValue:
+class ColumnValue(Record):
     """An example's dataset column: `column reference "..."` (a string or a number)."""
 
     name: str
@@ -75,8 +69,7 @@ class ColumnValue:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Expectation:
+class Expectation(Record):
     """An example's `expect RULE = 0.5 within 0.1`, `expect total >= 1`, `expect RULE n/a`."""
 
     subject: Word  # a rule name, or `total`
@@ -86,8 +79,7 @@ class Expectation:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleValue:
+class ScheduleValue(Record):
     """A weight that follows the training step, as written (`rewardlang.schedules`):
     `0 -> 1 over 100` or `over 50..150` (linear), `1 -> 0 at 200` (switch), `points 0: 0, 100: 1`."""
 
@@ -96,8 +88,7 @@ class ScheduleValue:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Correct:
+class Correct(Record):
     """`brevity`'s `correct accuracy` or `correct accuracy >= 0.5`: the rule that says a completion is correct."""
 
     rule: Word
@@ -106,8 +97,7 @@ class Correct:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Condition:
+class Condition(Record):
     """Where a rule applies: `task = "math"`, `task in "a", "b"`, `has reference` (the `when` option and group)."""
 
     column: str
@@ -133,16 +123,14 @@ Value = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
+class Option(Record):
     key: str
     value: Value
     key_span: Span
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(Record):
     name: Word
     kind: Word
     arguments: tuple[tuple[str, Value], ...]  # kind-specific, in source order
@@ -154,8 +142,7 @@ class Rule:
     plugin_values: tuple[Value, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Expr:
+class Expr(Record):
     """A formula node. `op` is one of num, ref, neg, add, sub, mul, div, call."""
 
     op: str
@@ -165,14 +152,12 @@ class Expr:
     args: tuple[Expr, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Total:
+class Total(Record):
     expr: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Gate:
+class Gate(Record):
     rule: Word
     comparison: Word
     threshold: Number
@@ -180,21 +165,18 @@ class Gate:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Clip:
+class Clip(Record):
     range: Range
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Defaults:
+class Defaults(Record):
     options: tuple[Option, ...]
     span: Span
     block_span: Span | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Example:
+class Example(Record):
     """`example "name" { ... }`: its items are options keyed `prompt`, `completion`, `column`,
     `expect`, or a role (`user`, `system`, ...), in source order."""
 
@@ -204,23 +186,20 @@ class Example:
     block_span: Span | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ExamplesFile:
+class ExamplesFile(Record):
     """`examples "file.jsonl"`: more examples, one JSON object per line, in a file next to the spec."""
 
     path: String
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
+class Header(Record):
     name: Word
     description: String | None
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Schedule:
+class Schedule(Record):
     """`schedule NAME: 0 -> 1 over 100`: a named weight for formula terms."""
 
     name: Word
@@ -228,8 +207,7 @@ class Schedule:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class WhenGroup:
+class WhenGroup(Record):
     """`when CONDITION { rule ... }`: rules that apply only where the condition holds."""
 
     condition: Condition
@@ -238,8 +216,7 @@ class WhenGroup:
     block_span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Plugins:
+class Plugins(Record):
     """`plugins "rewardlang-readability", ...`: the distributions whose rule kinds the spec uses."""
 
     packages: tuple[String, ...]
@@ -249,8 +226,7 @@ class Plugins:
 Statement = Header | Defaults | Rule | Total | Gate | Clip | Example | ExamplesFile | Schedule | WhenGroup | Plugins
 
 
-@dataclass(frozen=True, slots=True)
-class Comment:
+class Comment(Record):
     text: str  # including the leading '#'
     span: Span
 

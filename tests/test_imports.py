@@ -126,23 +126,33 @@ SCORING_ONLY = (
 
 
 def modules_after_cli(argv: list[str]) -> set[str]:
-    """The modules loaded by `python -m rewardlang.cli ARGV` in a fresh interpreter (the real entry point)."""
+    """The modules loaded by `python -m rewardlang.cli ARGV` in a fresh interpreter (the real entry point).
+
+    As the program, a check ends the process at once (`_exit_now`); here that raises SystemExit
+    instead, so that the script can list the modules. The test fails if it is never reached.
+    """
     script = textwrap.dedent(
         f"""
         import contextlib, io, json, runpy, sys
+        import rewardlang.cli
+        stops = []
+        def stop(code):
+            stops.append(code)
+            raise SystemExit(code)
+        rewardlang.cli._exit_now = stop
         sys.argv = ["rewardc", *{argv!r}]
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             try:
                 runpy.run_module("rewardlang.cli", run_name="__main__")
             except SystemExit as exc:
                 code = exc.code
-        print(json.dumps({{"code": code, "modules": sorted(sys.modules)}}))
+        print(json.dumps({{"code": code, "stops": stops, "modules": sorted(sys.modules)}}))
         """
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     outcome = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert outcome["code"] == 0
+    assert (outcome["code"], outcome["stops"]) == (0, [0])
     return set(outcome["modules"])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,31 @@ def test_a_cached_parser_parses_as_the_fresh_one(cache: Path) -> None:
     with pytest.raises(type(from_cache.value)) as from_scratch:
         built.parse("rule x: length 1.. words {", start="chunk")
     assert str(from_cache.value) == str(from_scratch.value)
+
+
+def scanner_patterns(parser: Lark) -> list[re.Pattern[str]]:
+    """Every compiled pattern of the parser's lexers (None where a scanner is not built yet)."""
+    lexer = parser.parser.lexer
+    found: list[re.Pattern[str]] = []
+    for basic in [*lexer.lexers.values(), lexer.root_lexer]:
+        assert basic._scanner is not None, "a scanner left to build on the first parse"
+        found += basic._scanner._mres
+        found += [pattern for callback in basic.callback.values() for pattern in callback.scanner._mres]
+    return found
+
+
+def test_the_cached_lexers_hold_the_patterns_re_compile_makes(cache: Path) -> None:
+    lark_cache.load_parser(GRAMMAR, **OPTIONS)
+    loaded = lark_cache.load_parser(GRAMMAR, **OPTIONS)  # a hit: its patterns come from their pickled code
+    patterns = scanner_patterns(loaded)
+    assert len(patterns) > 40  # one or more per parser state
+    # Patterns compare equal when their pattern, flags and compiled code are the same.
+    assert [pattern == re.compile(pattern.pattern, pattern.flags) for pattern in patterns] == [True] * len(patterns)
+    assert [pattern.groupindex == re.compile(pattern.pattern, pattern.flags).groupindex for pattern in patterns] == [
+        True
+    ] * len(patterns)
+    # And they lex as those do: the contextual lexer, through every state the spec reaches.
+    assert loaded.parse(SPEC, start="start") == Lark(GRAMMAR, **OPTIONS).parse(SPEC, start="start")
 
 
 def test_another_grammar_or_option_is_another_file(cache: Path) -> None:
