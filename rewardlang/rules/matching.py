@@ -488,7 +488,8 @@ def count_words(text: str) -> int:
         data = text.encode("utf-8")
     except UnicodeEncodeError:
         return len(fold(text).split())
-    rare = data.translate(None, _ASCII_BYTES).decode("utf-8")
+    # The distinct non-ASCII characters: one pass (a megabyte of them makes a character object each).
+    rare = set(data.translate(None, _ASCII_BYTES).decode("utf-8"))
     if not _count_hazards().isdisjoint(rare):
         return _count_hazardous(text, rare)
     marks = data.translate(_ASCII_SPACE_TABLE)
@@ -500,8 +501,8 @@ def _space_makers() -> frozenset[str]:
     return frozenset(NFKC_SPACE_MAKERS)
 
 
-def _count_hazardous(text: str, rare: str) -> int:
-    """`len(fold(text).split())` for a text holding a hazard (`rare`: its non-ASCII characters).
+def _count_hazardous(text: str, rare: set[str]) -> int:
+    """`len(fold(text).split())` for a text holding a hazard (`rare`: its distinct non-ASCII characters).
 
     Only a space maker needs `fold` (about 3 times a split on chat text): non-ASCII whitespace is
     split by `str.split()` itself, and only the removal of ignorables changes the split otherwise.
