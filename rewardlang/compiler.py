@@ -70,8 +70,12 @@ class CompiledSpec:
         self.combined = spec.total is not None or bool(spec.gates) or spec.clip is not None or spec.scheduled
         # Per call, only what changes is computed: each rule's range and the logged schedules are fixed.
         self._ranges = {name: score_range(scorer.rule) for name, scorer in self.scorers.items()}
+        # Scorers whose scores are in range by construction (`RuleScorer.in_range`): no clamp per score.
+        self._in_range = {name: scorer.in_range(*self._ranges[name]) for name, scorer in self.scorers.items()}
         self._logged = self.logged_schedules
         self._names = tuple(spec.rule_names)
+        # One reward function (one rule, nothing combined): no other function of a TRL step shares its pass.
+        self._single = not self.combined and len(self.scorers) == 1
         # The inputs of the last TRL call (kept alive, compared by identity) and their scores.
         self._last: tuple[dict[str, Any], dict[str, list[float | None]]] | None = None
 
@@ -143,6 +147,11 @@ class CompiledSpec:
 
     def scores_for_call(self, kwargs: dict[str, Any]) -> dict[str, list[float | None]]:
         """Rule scores for one TRL call; the calls of one step (same objects) share one pass."""
+        if self._single:  # nothing to share: no inputs kept, no comparison (the per-call cost of a trivial rule)
+            batch = Batch.of_call(kwargs)
+            scores = self._score_rules(batch)
+            self._log(kwargs, batch)
+            return scores
         inputs = {k: v for k, v in kwargs.items() if k not in _CALL_KEYWORDS}
         if self._last is not None and _same_objects(self._last[0], inputs):
             return self._last[1]
@@ -152,33 +161,39 @@ class CompiledSpec:
         batch = Batch(inputs.get("completions") or [], inputs.get("prompts"), inputs.get("completion_ids"), columns)
         scores = self._score_rules(batch)
         self._last = (inputs, scores)
+        self._log(kwargs, batch)
+        return scores
+
+    def _log(self, kwargs: dict[str, Any], batch: Batch) -> None:
+        """What the rules counted and the schedules' values, through TRL's `log_metric` (if it passed one)."""
         log_metric = kwargs.get("log_metric")
         if callable(log_metric) and (batch.metrics or self._logged):  # TRL averages each over its logging window
             step = step_of(kwargs.get("trainer_state"))
             logged = {**batch.metrics, **{name: schedule.value_at(step) for name, schedule in self._logged.items()}}
             for name, value in logged.items():
                 log_metric(name, value)
-        return scores
 
     def _score_rules(self, batch: Batch) -> dict[str, list[float | None]]:
         # `self.scorers` is in scoring order: a rule that reads another rule's scores comes after it.
-        scores, ranges = batch.rule_scores, self._ranges
+        scores, ranges, in_range = batch.rule_scores, self._ranges, self._in_range
         for name, scorer in self.scorers.items():
-            scores[name] = self._score_rule(scorer, batch, ranges[name])
+            scores[name] = self._score_rule(scorer, batch, ranges[name], in_range[name])
         return {name: scores[name] for name in self._names}
 
-    def _score_rule(self, scorer: RuleScorer, batch: Batch, limits: tuple[float, float]) -> list[float | None]:
+    def _score_rule(
+        self, scorer: RuleScorer, batch: Batch, limits: tuple[float, float], in_range: bool = False
+    ) -> list[float | None]:
         condition = scorer.rule.when
         if condition is None:
-            return _guarded(scorer, batch, limits)
+            return _guarded(scorer, batch, limits, in_range)
         # A per-task rule scores only the rows where it applies (a judge costs nothing elsewhere).
         indices = applicable_rows(condition, batch)
         if len(indices) == batch.size:
-            return _guarded(scorer, batch, limits)
+            return _guarded(scorer, batch, limits, in_range)
         scores: list[float | None] = [None] * batch.size
         if indices:
             part = batch.subset(indices)
-            for index, value in zip(indices, _guarded(scorer, part, limits), strict=True):
+            for index, value in zip(indices, _guarded(scorer, part, limits, in_range), strict=True):
                 scores[index] = value
             for name, value in part.metrics.items():  # what the rule counted counts for the whole call
                 batch.record_metric(name, value)
@@ -265,7 +280,8 @@ class RewardFunction:
     def __call__(self, **kwargs: Any) -> list[float | None]:
         scores = self.compiled.scores_for_call(kwargs)
         if self.rule_name is not None:
-            return list(scores[self.rule_name])
+            # A spec of one function keeps nothing of the call: its list is handed over as it is.
+            return scores[self.rule_name] if self.compiled._single else list(scores[self.rule_name])
         size = len(kwargs.get("completions") or [])
         return list(self.compiled.total(scores, size, step_of(kwargs.get("trainer_state"))))
 
@@ -319,12 +335,19 @@ def _holds(score: float, comparison: str, threshold: float) -> bool:
 
 
 # -------------------------------------------------------------- guarantees
-def _guarded(scorer: RuleScorer, batch: Batch, limits: tuple[float, float]) -> list[float | None]:
-    """A rule's scores, whatever happens: in `limits` (the rule's range), finite or None, one per completion."""
+def _guarded(
+    scorer: RuleScorer, batch: Batch, limits: tuple[float, float], in_range: bool = False
+) -> list[float | None]:
+    """A rule's scores, whatever happens: in `limits` (the rule's range), finite or None, one per completion.
+
+    `in_range`: the scorer's scores are in range by construction (`RuleScorer.in_range`): its
+    list is returned as it is, without a check per score."""
     try:
         raw = scorer.score(batch)  # a list (the clamp below builds the list returned)
         if len(raw) != batch.size:
             raise ValueError(f"rule returned {len(raw)} scores for {batch.size} completions")
+        if in_range and type(raw) is list:
+            return raw
     except ModelLoadError:
         # A model that cannot be loaded is a setup mistake, not a bad completion:
         # fail loudly instead of training on a rule that silently never applies.

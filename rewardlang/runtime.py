@@ -96,6 +96,7 @@ class Batch:
         self._prompts: list[Any] | None = None
         self._ids: list[Any] | None = None
         self._columns: dict[str, list[Any]] | None = None
+        self._call: dict[str, Any] | None = None  # a TRL call's keyword arguments (`of_call`): columns read lazily
         self._cache: dict[Hashable, Any] = {}
         # Counters a rule keeps about this call (`judge/<rule>/failures`): summed per name, logged
         # once per TRL step through its `log_metric`, and reported by `rewardc score`.
@@ -103,6 +104,14 @@ class Batch:
         # The scores of the rules computed so far in this call, in the compiler's order: what a
         # rule that reads another rule's score (`brevity { correct accuracy }`) reads.
         self.rule_scores: dict[str, list[float | None]] = {}
+
+    @classmethod
+    def of_call(cls, kwargs: dict[str, Any]) -> Batch:
+        """The batch of one TRL call's keyword arguments: its dataset columns (lists and tuples
+        besides `TRL_KEYWORDS`) picked on first use."""
+        batch = cls(kwargs.get("completions") or [], kwargs.get("prompts"), kwargs.get("completion_ids"))
+        batch._call = kwargs
+        return batch
 
     # Plain properties, not `functools.cached_property` (which takes a lock on every first read in 3.11).
     @property
@@ -120,7 +129,10 @@ class Batch:
     @property
     def columns(self) -> dict[str, list[Any]]:
         if self._columns is None:
-            self._columns = {name: _fit(values, self.size) for name, values in (self._inputs[2] or {}).items()}
+            given = self._inputs[2] or {}
+            if self._call is not None:
+                given = {k: v for k, v in self._call.items() if k not in TRL_KEYWORDS and isinstance(v, (list, tuple))}
+            self._columns = {name: _fit(values, self.size) for name, values in given.items()}
         return self._columns
 
     def record_metric(self, name: str, value: float) -> None:
@@ -172,7 +184,7 @@ class Batch:
         text to look for surrogates. (Not for RE2: `matching.utf8` reads a high and a
         low surrogate in a row as one character, where `texts` has two U+FFFD.)
         """
-        return self.cached(("text", "raw"), lambda: [completion_text(c) for c in self.completions])
+        return self.cached(("text", "raw"), lambda: _completion_texts(self.completions))
 
     def visible(self, scope: str = "answer") -> list[str]:
         """`texts(scope)`, with default-ignorable characters removed before the thinking is split off.
@@ -224,13 +236,19 @@ class Batch:
         extract = {"last_user": last_user, "system": system_message, "prompt": prompt_text}[target.kind]
 
         def compute() -> list[str | None]:
-            # A prompt's G completions share one prompt object: extract once per distinct prompt.
+            # A prompt's G completions share one prompt object, or (TRL's dataloader) hold equal copies
+            # next to one another: extract once per distinct prompt object, and once per run of equal ones.
             by_prompt: dict[int, str | None] = {}
-            texts = []
+            texts: list[str | None] = []
+            previous: Any = None
+            text: str | None = None
             for prompt in self.prompts:
-                if id(prompt) not in by_prompt:
-                    by_prompt[id(prompt)] = _clean(extract(prompt)) if prompt is not None else None
-                texts.append(by_prompt[id(prompt)])
+                if id(prompt) in by_prompt:
+                    text = by_prompt[id(prompt)]
+                elif previous is None or not _equal_prompts(prompt, previous):
+                    text = by_prompt[id(prompt)] = _clean(extract(prompt)) if prompt is not None else None
+                previous = prompt
+                texts.append(text)
             return texts
 
         return self.cached(("target", target.kind), compute)
@@ -259,6 +277,18 @@ class Batch:
         return groups
 
 
+def _completion_texts(completions: list[Any]) -> list[str]:
+    """`completion_text` of each completion, its fast path (TRL's one assistant message) inline: no call per
+    row (measured: 12 us per batch of 64 against 15 us calling it, and 29 us checking the batch with `map`)."""
+    return [
+        content
+        if type(completion) is list and len(completion) == 1 and type(message := completion[0]) is dict
+        and message.get("role", "assistant") == "assistant" and type(content := message.get("content")) is str
+        else completion_text(completion)
+        for completion in completions
+    ]
+
+
 def _lengths(values: list[Any]) -> list[int | None]:
     """`len` of each value; None for one without a length (missing token ids)."""
     try:
@@ -280,6 +310,16 @@ def prompt_key(prompt: Any) -> str:
         return json.dumps(prompt, sort_keys=True, ensure_ascii=False, default=repr)
     except (TypeError, ValueError):  # keys that do not sort, a circular reference
         return repr(prompt)
+
+
+def _equal_prompts(prompt: Any, other: Any) -> bool:
+    """Equal content (one C comparison): a string, or a list of messages (dicts of strings)."""
+    if type(prompt) is not type(other) or type(prompt) not in (str, list):
+        return False
+    try:
+        return bool(prompt == other)
+    except Exception:  # noqa: BLE001 - a value whose `==` is not a bool (an array in a message): not equal
+        return False
 
 
 def _clean(text: str | None) -> str | None:

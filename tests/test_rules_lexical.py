@@ -515,6 +515,16 @@ def test_count_words_is_the_split_of_the_folded_text(text: str) -> None:
     assert matching.count_words(text) == len(fold(text).split())
 
 
+def test_count_words_of_every_hazard_character_in_every_position() -> None:
+    """Each non-ASCII whitespace, NFKC space maker and ignorable (`matching._count_hazards`), alone,
+    inside a word, between words and next to another kind of hazard: the count of the folded text."""
+    others = ["", "\xa0", "\u200b", "\xa8"]
+    for char in sorted(matching._count_hazards()):
+        for other in others:
+            for text in (char, f"a{char}b", f"a {char} b{other}", f"{char}{other}x", f"x{other} {char}"):
+                assert matching.count_words(text) == len(fold(text).split()), (hex(ord(char)), text)
+
+
 def test_a_word_made_only_of_ignorables_is_no_word() -> None:
     assert matching.count_words("a \u200b b") == 2
     assert matching.count_words("a \u200b\u2060 b\u200bc") == 2
@@ -732,3 +742,12 @@ def test_very_long_words_do_not_crash_the_word_finder() -> None:
     finder = matching.WordFinder(["a" * 1_000_000, "b"])
     assert finder.count("a" * 1_000_000 + " b") == 2
     del finder
+
+
+def test_count_words_and_rare_space_of_texts_with_many_non_ascii_characters() -> None:
+    """Past `_MANY_RARE` non-ASCII characters both look for their characters another way: the same answers."""
+    many = "é" * (matching._MANY_RARE + 1)
+    for extra in ("", "\xa0", "\u200b", "\xa8", "\u3000", "\u200b\u2060"):
+        for text in (f"{many} a{extra}b c", f"{extra}{many}", f"x {many}{extra} y"):
+            assert matching.count_words(text) == len(fold(text).split()), repr(extra)
+            assert matching.has_rare_space(text) == any(c.isspace() and c not in " \n\t" for c in text), repr(extra)

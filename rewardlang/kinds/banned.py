@@ -7,7 +7,7 @@ from typing import Literal
 from rewardlang.kind import Kind
 from rewardlang.kinds.phrases import phrase_matcher
 from rewardlang.nodes import PhraseList, RuleBase, ScoreValue, TextMatching, UnicodeMode
-from rewardlang.rules.base import RuleScorer
+from rewardlang.rules.base import RuleScorer, all_in_range
 from rewardlang.rules.disguises import DisguiseMatcher
 from rewardlang.runtime import Batch
 from rewardlang.scan import PhraseSlot, Scan, View
@@ -41,6 +41,9 @@ class BannedScorer(RuleScorer):
         self.scan = scan
         view = View(self.rule.scope, self.rule.case, self.rule.unicode)
         self.slot: PhraseSlot = scan.phrases(view, self.matcher.phrases, self.matcher.word)
+
+    def in_range(self, low: float, high: float) -> bool:
+        return all_in_range((self.present, self.absent), low, high)  # every score is one of the two
 
     def _texts(self, batch: Batch) -> list[str]:
         return batch.normalized(self.rule.scope, self.rule.case, self.rule.unicode)

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from rewardlang.kind import Kind, RangeField
 from rewardlang.nodes import LengthUnit, Range, RuleBase, ScoreValue
-from rewardlang.rules.base import RuleScorer
+from rewardlang.rules.base import RuleScorer, all_in_range
 from rewardlang.rules.matching import measure
 from rewardlang.runtime import Batch
 from rewardlang.scan import Scan
@@ -38,6 +38,11 @@ class LengthScorer(RuleScorer):
 
     def plan(self, scan: Scan) -> None:
         self.scan = scan  # word counts from a split the spec makes anyway
+
+    def in_range(self, low: float, high: float) -> bool:
+        # Without a ramp every score is 1 or `outside` (the table's, or `shape` beyond it); a ramp's
+        # arithmetic may round one ulp past `outside`, which the compiler's clamp repairs.
+        return self.ramp is None and all_in_range((1.0, self.outside), low, high)
 
     def shape(self, value: float) -> float:
         """1 inside the range; beyond it `outside`, or a straight fall to it over `ramp` units."""

@@ -22,7 +22,7 @@ from rewardlang.diagnostics import Diagnostic
 from rewardlang.kind import Kind, RangeField, RuleSpans
 from rewardlang.kinds.tags import thinking_stripped
 from rewardlang.nodes import PhraseList, Range, RuleBase, Scope, ScoreValue
-from rewardlang.rules.base import RuleScorer
+from rewardlang.rules.base import RuleScorer, all_in_range
 from rewardlang.runtime import THINK_CLOSE, THINK_OPEN, Batch
 
 
@@ -58,6 +58,9 @@ class MarkersScorer(RuleScorer):
 
     def _texts(self, batch: Batch) -> list[str]:
         return batch.raw_texts() if self.raw else batch.texts(self.rule.scope)
+
+    def in_range(self, low: float, high: float) -> bool:
+        return all_in_range(self.table, low, high)  # every score is read from the table
 
     def _counts(self, text: str) -> list[int]:
         return [text.count(marker) for marker in self.markers]

@@ -6,7 +6,7 @@ from typing import Literal
 
 from rewardlang.kind import Kind
 from rewardlang.nodes import Cap, Phrase, PhraseList, RuleBase, ScoreValue, TextMatching
-from rewardlang.rules.base import RuleScorer
+from rewardlang.rules.base import RuleScorer, all_in_range
 from rewardlang.rules.matching import PhraseMatcher, counted, counted_range
 from rewardlang.runtime import Batch
 from rewardlang.scan import PhraseSlot, Scan, View
@@ -47,6 +47,9 @@ class PhrasesScorer(RuleScorer):
         self.scan = scan
         view = View(self.rule.scope, self.rule.case, self.rule.unicode)
         self.slot: PhraseSlot = scan.phrases(view, self.matcher.phrases, self.matcher.word)
+
+    def in_range(self, low: float, high: float) -> bool:
+        return all_in_range(self.table, low, high)  # every score is read from the table
 
     def _texts(self, batch: Batch) -> list[str]:
         return batch.normalized(self.rule.scope, self.rule.case, self.rule.unicode)

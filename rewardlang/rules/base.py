@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rewardlang.nodes import RuleBase
@@ -35,6 +36,16 @@ class RuleScorer:
     def explain(self, batch: Batch, index: int) -> str:
         """One line on why completion `index` scored what it did (for `rewardc score --explain`)."""
         return ""
+
+    def in_range(self, low: float, high: float) -> bool:
+        """Whether `score` returns, by construction, a list whose every item is None or a float in
+        `low..high` (the rule's range): the compiler then skips its clamp (most scorers: it cannot tell)."""
+        return False
+
+
+def all_in_range(values: Iterable[float], low: float, high: float) -> bool:
+    """Whether every one of `values` (a scorer's precomputed scores) is a float in `low..high`."""
+    return all(type(value) is float and low <= value <= high for value in values)
 
 
 class LazyModelScorer(RuleScorer):
