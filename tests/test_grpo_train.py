@@ -295,7 +295,7 @@ def test_defaults_on_a_cpu_follow_the_hardware_and_yield_to_the_user(monkeypatch
     assert values["bf16"] is False and values["use_cpu"] is True
     assert values["reward_weights"] == [1.0, 2.0] and "log_completions" not in values  # TRL's default
     # The first run stays short and within 4 GB on a CPU: LoRA, with activation checkpointing.
-    assert (values["max_steps"], values["max_prompt_length"], values["max_completion_length"]) == (8, 64, 40)
+    assert (values["max_steps"], values["max_prompt_length"], values["max_completion_length"]) == (10, 64, 40)
     assert values["use_peft"] is True and values["lora_target_modules"] == "all-linear"
     assert values["activation_checkpointing"] is True
 

@@ -429,7 +429,7 @@ PACKAGED = {
     "specs/math.reward": "math",
     "specs/reasoning.reward": "reasoning",
     "specs/multitask.reward": "multitask",  # math and chat rows: compared task by task
-    "trainer/specs/default_chat.reward": "chat",  # grpo-train's default
+    "trainer/specs/default_chat.reward": "default_chat",  # grpo-train's default: chitchat replies of a sentence or two
 }
 
 

@@ -364,10 +364,12 @@ def test_tools_spec_scores_hand_checked() -> None:
 def test_default_chat_spec() -> None:
     spec = rewardlang.parse_file(DEFAULT)
     length = _rule(spec, "length", LengthRule)
-    assert (length.range.low, length.range.high, length.unit, length.ramp) == (15, 30, "words", 10)
+    assert (length.range.low, length.range.high, length.unit, length.ramp) == (12, 22, "words", 6)
     finished = _rule(spec, "finished", RegexRule)
     assert finished.pattern == "[.!?][\"')\\]]*\\s*$"
-    assert _rule(spec, "on_topic", RelevanceRule).target.kind == "last_user"
+    on_topic = _rule(spec, "on_topic", RelevanceRule)
+    assert on_topic.target.kind == "last_user"
+    assert (on_topic.rescale.low, on_topic.rescale.high) == (0.1, 0.7)
     assert _rule(spec, "fresh", RepetitionRule).ngram == 2
     # Repetition scales every rule (rewardc probe's fix for the padded echo and the loop).
     assert spec.total is not None and (spec.gates, spec.clip) == ((), None)

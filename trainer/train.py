@@ -31,6 +31,7 @@ import os
 import shlex
 import signal
 import sys
+import time
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
@@ -305,18 +306,18 @@ def _defaults(explicit: dict[str, Any], weights: list[float]) -> dict[str, Any]:
         # average 375 tokens at 512, which made a step 30-60 s) and 40 tokens for a reply, since
         # on this CPU each generated token costs a pass over the weights; 2 prompts of 4
         # completions a step. LoRA on every linear layer at a learning rate that moves the model
-        # in 8 steps, with activation checkpointing: a full fine-tune keeps 1.6 GB of gradients
+        # in 10 steps, with activation checkpointing: a full fine-tune keeps 1.6 GB of gradients
         # and AdamW moments, and the activations another 1.5 GB (8 GB peaks measured).
         values.update(
             {
-                "max_steps": 8,
+                "max_steps": 10,
                 "max_prompt_length": 64,
                 "max_completion_length": 40,
                 "per_device_train_batch_size": 8,
                 "temperature": 0.9,
                 "learning_rate": 1e-3,
                 "lr_scheduler_type": "constant",
-                "save_steps": 4,
+                "save_steps": 5,
                 "use_peft": True,
                 "lora_r": 16,
                 "lora_alpha": 32,
@@ -546,21 +547,42 @@ def _show_progress(trainer: Any, names: list[str], log_raw: bool) -> None:
 
 
 def _cpu_threads() -> int | None:
-    """Torch's thread count for a CPU run: one core fewer than the machine has, unless OMP_NUM_THREADS says.
+    """Torch's thread count for a CPU run: the cores other programs leave idle, unless OMP_NUM_THREADS says.
 
     Torch's CPU kernels split work over threads that wait for each other at the end of every
-    operation; when one of them is descheduled (the process's own tokenizer and reward threads,
-    or another program, want a core too), all wait. On a 2-core machine with other work running,
-    sampling 4 completions of 32 tokens took 127 s with torch's default 2 threads and 9 s with 1
-    (docs/performance-training.md, "First run"). Returns the count set, or None when left as it is.
+    operation; when one of them is descheduled because another program wants its core, all wait.
+    On the 2-core machine of docs/performance-training.md ("First run"), sampling 4 completions of
+    32 tokens took 127 s with 2 threads and 9 s with 1 while other work ran, and on the idle
+    machine the first run's steps took 16-24 s with 2 threads against 26-38 s with 1. So: the
+    cores that were idle over a quarter of a second at the start (all of them where that cannot
+    be read), at least one. Returns the count set, or None when left as it is.
     """
     import torch
 
     if os.environ.get("OMP_NUM_THREADS"):
         return None
-    threads = max(1, min(torch.get_num_threads(), (os.cpu_count() or 1) - 1))
+    cores = os.cpu_count() or 1
+    threads = max(1, min(torch.get_num_threads(), round(cores * _idle_share())))
     torch.set_num_threads(threads)
     return threads
+
+
+def _idle_share(seconds: float = 0.25) -> float:
+    """The share of the machine's CPU time that was idle over `seconds` (Linux /proc/stat; 1 elsewhere)."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+        return sum(fields), fields[3] + (fields[4] if len(fields) > 4 else 0)  # all, idle + iowait
+
+    try:
+        total_before, idle_before = sample()
+        time.sleep(seconds)
+        total_after, idle_after = sample()
+    except (OSError, ValueError, IndexError):
+        return 1.0
+    elapsed = total_after - total_before
+    return (idle_after - idle_before) / elapsed if elapsed > 0 else 1.0
 
 
 # -------------------------------------------------------------------------------------------- main
@@ -659,7 +681,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
     if training_args.use_cpu and (threads := _cpu_threads()) is not None:
-        _say(f"torch threads: {threads} of {os.cpu_count()} cores (OMP_NUM_THREADS sets another count)")
+        _say(f"torch threads: {threads} of {os.cpu_count()} cores, the idle ones (OMP_NUM_THREADS sets another count)")
 
     # 5. The data.
     try:
