@@ -16,6 +16,8 @@ from importlib import resources
 from lark import Lark
 from lark.lexer import PatternRE, PatternStr
 
+from rewardlang.parser import first_terminals
+
 _WORD = re.compile(r"[a-z_]+")
 _RULE_START = re.compile(r"^[?!]?([a-z_][a-z0-9_]*)(?:\.\d+)?\s*:")  # a (lower-case) production
 _LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -60,27 +62,17 @@ def grammar_facts() -> GrammarFacts:
         elif isinstance(pattern, PatternRE) and (alternatives := _literal_alternatives(pattern.value)):
             found.update(alternatives)  # `COMPARISON: "<=" | ">=" | "<" | ">"`
 
-    def first_words(origin: str, seen: set[str]) -> list[str]:
-        words: list[str] = []
-        for rule in parser.rules:
-            if rule.origin.name != origin or not rule.expansion:
-                continue
-            first = rule.expansion[0]
-            if first.is_term:
-                value = literals.get(first.name)
-                if value is not None and _WORD.fullmatch(value):
-                    words.append(value)
-            elif len(rule.expansion) == 1 and first.name not in seen:
-                words += first_words(str(first.name), seen | {str(first.name)})
-        return list(dict.fromkeys(words))
+    def first_words(origin: str) -> list[str]:
+        starts = (literals.get(name) for name in first_terminals(parser, origin))
+        return list(dict.fromkeys(value for value in starts if value is not None and _WORD.fullmatch(value)))
 
     keywords = tuple(sorted(word for word in found if _WORD.fullmatch(word)))
     return GrammarFacts(
         keywords=keywords,
         symbols=tuple(sorted(found - set(keywords))),
-        statement_keywords=tuple(first_words("chunk", {"chunk"})),
-        option_keywords=tuple(first_words("option", {"option"})),
-        example_keywords=tuple(first_words("example_item", {"example_item"})),
+        statement_keywords=tuple(first_words("chunk")),
+        option_keywords=tuple(first_words("option")),
+        example_keywords=tuple(first_words("example_item")),
         patterns={terminal.name: terminal.pattern.to_regexp() for terminal in parser.terminals
                   if not terminal.name.startswith("_") and isinstance(terminal.pattern, PatternRE)},
         usages=_usages(text, set(keywords), {name: value for name, value in literals.items() if name.startswith("_")}),

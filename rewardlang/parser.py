@@ -50,6 +50,25 @@ def _parser() -> Lark:
     )
 
 
+def first_terminals(parser: Lark, origin: str) -> list[str]:
+    """The names of the terminals that start `origin`'s productions, in grammar order, also through
+    its single-symbol alternatives (`chunk: rule_def | total_def | ...`)."""
+
+    def walk(origin: str, seen: set[str]) -> list[str]:
+        found: list[str] = []
+        for rule in parser.rules:
+            if rule.origin.name != origin or not rule.expansion:
+                continue
+            first = rule.expansion[0]
+            if first.is_term:
+                found.append(str(first.name))
+            elif len(rule.expansion) == 1 and first.name not in seen:
+                found += walk(str(first.name), seen | {str(first.name)})
+        return found
+
+    return walk(origin, {origin})
+
+
 class _Lexicon:
     """What the recovery code needs to know of the syntax, read from the grammar (never copied).
 
@@ -62,19 +81,8 @@ class _Lexicon:
         def pattern(name: str) -> str:
             return parser.get_terminal(name).pattern.to_regexp()
 
-        def first_terminals(origin: str, seen: set[str]) -> list[str]:
-            found: list[str] = []
-            for rule in parser.rules:
-                if rule.origin.name != origin or not rule.expansion:
-                    continue
-                first = rule.expansion[0]
-                if first.is_term:
-                    found.append(parser.get_terminal(first.name).pattern.value)
-                elif len(rule.expansion) == 1 and first.name not in seen:
-                    found += first_terminals(str(first.name), seen | {str(first.name)})
-            return found
-
-        self.statement_keywords = tuple(dict.fromkeys(first_terminals("chunk", {"chunk"})))
+        starts = [parser.get_terminal(name).pattern.value for name in first_terminals(parser, "chunk")]
+        self.statement_keywords = tuple(dict.fromkeys(starts))
         keywords = "|".join(map(re.escape, self.statement_keywords))
         self.statement_start = re.compile(rf"^[ \t]*({keywords})\b", re.MULTILINE)
         name, rule_keyword, colon = pattern("NAME"), re.escape("rule"), pattern("_COLON")
