@@ -69,14 +69,19 @@ OPENRLHF_ROWS = [
 END = "<|im_end|>"
 
 
-def rewardc_scores(tmp_path: Path, spec: Path, rows: list[dict[str, Any]]) -> list[dict[str, float | None]]:
-    """Each row's rule scores from `rewardc score --format json`."""
+def _rewardc_rows(tmp_path: Path, spec: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rewardc score --format json`'s rows for `rows`."""
     data = tmp_path / "rows.jsonl"
     data.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert cli.main(["score", str(spec), "--data", str(data), "--format", "json"]) == 0
-    return [row["scores"] for row in json.loads(out.getvalue())["rows"]]
+    return list(json.loads(out.getvalue())["rows"])
+
+
+def rewardc_scores(tmp_path: Path, spec: Path, rows: list[dict[str, Any]]) -> list[dict[str, float | None]]:
+    """Each row's rule scores from `rewardc score --format json`."""
+    return [row["scores"] for row in _rewardc_rows(tmp_path, spec, rows)]
 
 
 def as_logged(scores: dict[str, float | None]) -> dict[str, float]:
@@ -179,12 +184,7 @@ def test_verl_without_a_spec_says_what_to_set():
 
 
 def _rewardc_totals(tmp_path: Path, spec: Path, rows: list[dict[str, Any]]) -> list[float]:
-    data = tmp_path / "totals.jsonl"
-    data.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert cli.main(["score", str(spec), "--data", str(data), "--format", "json"]) == 0
-    return [row["total"] for row in json.loads(out.getvalue())["rows"]]
+    return [row["total"] for row in _rewardc_rows(tmp_path, spec, rows)]
 
 
 def test_openrlhf_reward_func_file(tmp_path: Path, spec: Path):
