@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from rewardlang import __version__
-from rewardlang.cli import check, explain, fmt, lsp, probe, score, test
+from rewardlang.cli import check, completion, explain, fmt, lsp, probe, score, test
 from rewardlang.cli.common import Parser, UsageError, print_error
 from rewardlang.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for command in COMMANDS:
         command.add_parser(commands)
+    completion.add_parser(commands, parser)  # last: the script it prints describes the parser above
     return parser
 
 
