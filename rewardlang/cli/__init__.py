@@ -32,8 +32,17 @@ PARSING = frozenset({"check", "fmt"})  # the front-end commands that parse specs
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="rewardc", description="Check, explain and format rewardlang `.reward` specs.")
+    parser = Parser(
+        prog="rewardc",
+        description="Check, explain and format rewardlang `.reward` specs.",
+        epilog="Colour: check, fmt, score, test and probe take --color auto|always|never (auto: on a "
+        "terminal, unless NO_COLOR is set or TERM is dumb); explain, lsp and completion never print colour.",
+    )
     parser.add_argument("--version", action="version", version=f"rewardc {__version__}")
+    parser.add_argument(
+        "--verbose", action="store_true",
+        help="let the model libraries print their own progress bars, warnings and log lines (score, test, probe)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for command in COMMANDS:
         command.add_parser(commands)
