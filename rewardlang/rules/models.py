@@ -191,7 +191,7 @@ def quiet_model_libraries() -> None:
     pattern = "|".join(MODEL_LIBRARIES)
     warnings.filterwarnings("ignore", module=rf"({pattern})(\.|$)")
     if "huggingface_hub" in sys.modules:
-        from huggingface_hub.utils import disable_progress_bars
+        from huggingface_hub.utils.tqdm import disable_progress_bars
 
         disable_progress_bars()
     if "transformers" in sys.modules:
