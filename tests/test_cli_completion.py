@@ -50,7 +50,8 @@ def test_bash_script_is_valid(bash_script: Path) -> None:
         ("rewardc check --format ", ["rich", "short", "json"]),
         ("rewardc score spec.reward --progress ", ["auto", "always", "never"]),
         ("rewardc completion ", ["bash", "zsh"]),
-        ("rewardc --ver", ["--version"]),
+        ("rewardc --vers", ["--version"]),
+        ("rewardc --verb", ["--verbose"]),
     ],
 )
 def test_bash_completes_commands_options_and_choices(bash_script: Path, line: str, expected: list[str]) -> None:
