@@ -115,3 +115,20 @@ def test_help_says_which_commands_print_colour(rewardc) -> None:
     result = rewardc("--help")
     assert result.code == 0
     assert "explain, lsp and completion never print colour" in " ".join(result.out.split())
+
+
+@pytest.mark.parametrize(
+    ("argv", "verbose"),
+    [
+        (["score", "s.reward", "--data", "d.jsonl"], False),
+        (["--verbose", "score", "s.reward", "--data", "d.jsonl"], True),
+        (["score", "s.reward", "--data", "d.jsonl", "--verbose"], True),
+        (["--verbose", "test", "s.reward"], True),
+        (["probe", "s.reward", "--verbose"], True),
+        (["probe", "s.reward"], False),
+    ],
+)
+def test_verbose_before_or_after_the_command(argv: list[str], verbose: bool) -> None:
+    from rewardlang.cli import build_parser
+
+    assert build_parser().parse_args(argv).verbose is verbose

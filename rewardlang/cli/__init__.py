@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 
 from rewardlang import __version__
 from rewardlang.cli import check, completion, explain, fmt, lsp, probe, score, test
-from rewardlang.cli.common import Parser, UsageError, print_error
+from rewardlang.cli.common import Parser, UsageError, add_verbose_option, print_error
 from rewardlang.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 COMMANDS = (check, explain, fmt, score, test, probe, lsp)
@@ -39,10 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         "terminal, unless NO_COLOR is set or TERM is dumb); explain, lsp and completion never print colour.",
     )
     parser.add_argument("--version", action="version", version=f"rewardc {__version__}")
-    parser.add_argument(
-        "--verbose", action="store_true",
-        help="let the model libraries print their own progress bars, warnings and log lines (score, test, probe)",
-    )
+    add_verbose_option(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for command in COMMANDS:
         command.add_parser(commands)

@@ -44,6 +44,21 @@ def add_color_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+VERBOSE_HELP = "let the model libraries print their own progress bars, warnings and log lines"
+
+
+def add_verbose_option(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    """`--verbose`, before the command (`rewardc --verbose score`) or after it (`rewardc score --verbose`).
+
+    After it, the option sets nothing unless given (`SUPPRESS`): a sub-command's default would
+    otherwise overwrite the `--verbose` given before it.
+    """
+    parser.add_argument(
+        "--verbose", action="store_true", default=False if top else argparse.SUPPRESS,
+        help=VERBOSE_HELP + (" (score, test, probe)" if top else ""),
+    )
+
+
 def positive_int(text: str) -> int:
     return _whole_number(text, 1)
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from rewardlang.cli.common import (
     RuleLogCapture,
     add_color_option,
+    add_verbose_option,
     checked_spec,
     positive_int,
     print_error,
@@ -67,6 +68,7 @@ def add_parser(commands: Any) -> None:
         help="format of the data (default: detected from its content and extension)",
     )
     add_color_option(parser)
+    add_verbose_option(parser)
     parser.set_defaults(run=run)
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from rewardlang.cli.common import (
     RuleLogCapture,
     add_color_option,
+    add_verbose_option,
     checked_spec,
     nonnegative_int,
     positive_int,
@@ -81,6 +82,7 @@ def add_parser(commands: Any) -> None:
         help="progress bar on stderr (auto: on a terminal, for more than one batch)",
     )
     add_color_option(parser)
+    add_verbose_option(parser)
     parser.add_argument(
         "--report", metavar="FILE",
         help="also write a self-contained HTML report: histograms, rule correlations, best and worst "

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from rewardlang.cli.common import (
     RuleLogCapture,
     add_color_option,
+    add_verbose_option,
     display_name,
     print_error,
     quiet_model_loading,
@@ -45,6 +46,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="spec files; `-` reads standard input")
     parser.add_argument("--format", choices=STYLES, default="rich", help="report style (default: rich)")
     add_color_option(parser)
+    add_verbose_option(parser)
     parser.set_defaults(run=run)
 
 
