@@ -88,6 +88,13 @@ def test_zsh_script_is_valid(rewardc, tmp_path: Path) -> None:
     path.write_text(result.out, encoding="utf-8")
     checked = subprocess.run([zsh, "-n", str(path)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
+    # Installed as the README says (a folder on $fpath, then compinit), it completes `rewardc`.
+    program = 'fpath=("$1" $fpath); autoload -Uz compinit; compinit -u -d "$2"; print -r -- "$_comps[rewardc]"'
+    registered = subprocess.run(
+        [zsh, "-f", "-c", program, "zsh", str(tmp_path), str(tmp_path / "zcompdump")],
+        capture_output=True, text=True,
+    )
+    assert registered.stdout == "_rewardc\n", registered.stderr
 
 
 def test_unknown_shell_is_a_usage_error(rewardc) -> None:
