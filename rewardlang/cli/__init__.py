@@ -18,8 +18,8 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from rewardlang import __version__
-from rewardlang.cli import check, explain, fmt, lsp, probe, score, test
-from rewardlang.cli.common import Parser, UsageError, print_error
+from rewardlang.cli import check, completion, explain, fmt, lsp, probe, score, test
+from rewardlang.cli.common import Parser, UsageError, add_verbose_option, print_error
 from rewardlang.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 COMMANDS = (check, explain, fmt, score, test, probe, lsp)
@@ -32,11 +32,18 @@ PARSING = frozenset({"check", "fmt"})  # the front-end commands that parse specs
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="rewardc", description="Check, explain and format rewardlang `.reward` specs.")
+    parser = Parser(
+        prog="rewardc",
+        description="Check, explain and format rewardlang `.reward` specs.",
+        epilog="Colour: check, fmt, score, test and probe take --color auto|always|never (auto: on a "
+        "terminal, unless NO_COLOR is set or TERM is dumb); explain, lsp and completion never print colour.",
+    )
     parser.add_argument("--version", action="version", version=f"rewardc {__version__}")
+    add_verbose_option(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for command in COMMANDS:
         command.add_parser(commands)
+    completion.add_parser(commands, parser)  # last: the script it prints describes the parser above
     return parser
 
 

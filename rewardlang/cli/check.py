@@ -8,7 +8,15 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from rewardlang.cli.common import STDIN, display_name, positive_int, print_error, read_spec, spec_folder_of
+from rewardlang.cli.common import (
+    STDIN,
+    add_color_option,
+    display_name,
+    positive_int,
+    print_error,
+    read_spec,
+    spec_folder_of,
+)
 from rewardlang.datafile import DATA_FORMATS, DataError, open_data
 from rewardlang.diagnostics import Diagnostic, sort_diagnostics
 from rewardlang.exits import EXIT_OK, EXIT_SPEC, EXIT_USAGE
@@ -21,7 +29,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--format", choices=STYLES, default="rich", help="diagnostic style (default: rich)")
     parser.add_argument("--strict", action="store_true", help="warnings fail the check too")
     parser.add_argument("--max-errors", type=positive_int, metavar="N", help="stop after N errors")
-    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    add_color_option(parser)
     parser.add_argument(
         "--data", metavar="FILE",
         help="also check the columns the spec reads against this data (JSONL, JSON or Parquet; `-`: standard input)",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from typing import TYPE_CHECKING, NamedTuple, Self
 
@@ -32,6 +31,32 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         raise UsageError(message)
+
+
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def add_color_option(parser: argparse.ArgumentParser) -> None:
+    """`--color`, the same on every command that can print colour (`rewardlang.render.use_color`)."""
+    parser.add_argument(
+        "--color", choices=COLOR_CHOICES, default="auto",
+        help="colour the output: auto (on a terminal, unless NO_COLOR is set or TERM is dumb), always, never",
+    )
+
+
+VERBOSE_HELP = "let the model libraries print their own progress bars, warnings and log lines"
+
+
+def add_verbose_option(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    """`--verbose`, before the command (`rewardc --verbose score`) or after it (`rewardc score --verbose`).
+
+    After it, the option sets nothing unless given (`SUPPRESS`): a sub-command's default would
+    otherwise overwrite the `--verbose` given before it.
+    """
+    parser.add_argument(
+        "--verbose", action="store_true", default=False if top else argparse.SUPPRESS,
+        help=VERBOSE_HELP + (" (score, test, probe)" if top else ""),
+    )
 
 
 def positive_int(text: str) -> int:
@@ -68,13 +93,13 @@ def spec_folder_of(name: str) -> str | None:
     return None if name == STDIN else spec_base(name)
 
 
-def quiet_model_loading() -> None:
-    """No "Loading weights" bars from transformers while a command reports: it prints its own output.
+def quiet_model_loading(verbose: bool) -> None:
+    """Unless `verbose` (`rewardc --verbose`), the model libraries print nothing of their own while a
+    command reports: no "Loading weights" or "Batches" bars, no library warnings or log lines."""
+    if not verbose:
+        from rewardlang.rules.models import quiet_model_libraries
 
-    Transformers follows huggingface_hub's switch, read when the hub is first imported (by the
-    first rule that loads a model); a user's own setting stands.
-    """
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        quiet_model_libraries()
 
 
 class CheckedSpec(NamedTuple):

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rewardlang.cli.common import STDIN, display_name, print_error, read_spec
+from rewardlang.cli.common import STDIN, add_color_option, display_name, print_error, read_spec
 from rewardlang.exits import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from rewardlang.render import render, use_color
 
@@ -25,14 +25,15 @@ def add_parser(commands: Any) -> None:
     mode.add_argument("--check", action="store_true", help="exit 1 if any file is not formatted")
     mode.add_argument("--diff", action="store_true", help="print a unified diff instead of the formatted text")
     mode.add_argument("--write", action="store_true", help="rewrite files in place")
+    add_color_option(parser)  # the diagnostics of a spec that does not parse, and --diff's lines
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    return fmt(args.files, check=args.check, diff=args.diff, write=args.write)
+    return fmt(args.files, check=args.check, diff=args.diff, write=args.write, color=args.color)
 
 
-def fmt(files: Sequence[str], check: bool, diff: bool, write: bool) -> int:
+def fmt(files: Sequence[str], check: bool, diff: bool, write: bool, color: str = "auto") -> int:
     from rewardlang.fmt import format_source
     from rewardlang.frontend import SourceError, SourceTooLarge, unwritable
 
@@ -49,7 +50,7 @@ def fmt(files: Sequence[str], check: bool, diff: bool, write: bool) -> int:
         else:
             formatted, diagnostics = format_source(text)
         if formatted is None:
-            sys.stderr.write(render(diagnostics, text, display_name(name), color=use_color("auto", sys.stderr)))
+            sys.stderr.write(render(diagnostics, text, display_name(name), color=use_color(color, sys.stderr)))
             spec_failed = True
             continue
         if formatted == text:
@@ -60,14 +61,14 @@ def fmt(files: Sequence[str], check: bool, diff: bool, write: bool) -> int:
         if check:
             print(f"would reformat {display_name(name)}", file=sys.stderr)
         elif diff:
-            sys.stdout.writelines(
-                difflib.unified_diff(
-                    text.splitlines(keepends=True),
-                    formatted.splitlines(keepends=True),
-                    fromfile=f"a/{display_name(name)}",
-                    tofile=f"b/{display_name(name)}",
-                )
+            lines = difflib.unified_diff(
+                text.splitlines(keepends=True),
+                formatted.splitlines(keepends=True),
+                fromfile=f"a/{display_name(name)}",
+                tofile=f"b/{display_name(name)}",
             )
+            colored = use_color(color, sys.stdout)
+            sys.stdout.writelines(colored_diff_line(line, n < 2) if colored else line for n, line in enumerate(lines))
         elif write and name != STDIN:
             try:
                 write_atomically(Path(name), formatted)
@@ -83,6 +84,20 @@ def fmt(files: Sequence[str], check: bool, diff: bool, write: bool) -> int:
     if spec_failed or (check and changed):
         return EXIT_SPEC
     return EXIT_OK
+
+
+# The colours of a unified diff's lines (ANSI SGR codes), by their first character, as `git diff` shows them.
+DIFF_COLORS = {"@": "36", "+": "32", "-": "31"}
+DIFF_HEADER_COLOR = "1"  # the `--- a/...` and `+++ b/...` lines: bold
+
+
+def colored_diff_line(line: str, header: bool) -> str:
+    """`line` of a unified diff in its colour; context lines as they are."""
+    body = line.rstrip("\n")
+    code = DIFF_HEADER_COLOR if header else DIFF_COLORS.get(body[:1])
+    if code is None:
+        return line
+    return f"\x1b[{code}m{body}\x1b[0m" + line[len(body) :]
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from rewardlang.cli.common import (
     RuleLogCapture,
+    add_color_option,
+    add_verbose_option,
     checked_spec,
     positive_int,
     print_error,
@@ -65,7 +67,8 @@ def add_parser(commands: Any) -> None:
         "--data-format", choices=DATA_FORMATS, default="auto",
         help="format of the data (default: detected from its content and extension)",
     )
-    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    add_color_option(parser)
+    add_verbose_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -73,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     """Run `rewardc probe` with parsed arguments; returns the exit status."""
     from rewardlang.rules.models import ModelLoadError
 
-    quiet_model_loading()
+    quiet_model_loading(args.verbose)
     checked = checked_spec(args.spec, args.color, data=args.data)
     if isinstance(checked, int):
         return checked

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from rewardlang.cli.common import (
     RuleLogCapture,
+    add_color_option,
+    add_verbose_option,
     checked_spec,
     nonnegative_int,
     positive_int,
@@ -79,7 +81,8 @@ def add_parser(commands: Any) -> None:
         "--progress", choices=("auto", "always", "never"), default="auto",
         help="progress bar on stderr (auto: on a terminal, for more than one batch)",
     )
-    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    add_color_option(parser)
+    add_verbose_option(parser)
     parser.add_argument(
         "--report", metavar="FILE",
         help="also write a self-contained HTML report: histograms, rule correlations, best and worst "
@@ -97,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     from rewardlang.rules.models import ModelLoadError
     from rewardlang.scoring import ScoreRequest, score
 
-    quiet_model_loading()
+    quiet_model_loading(args.verbose)
     if _report_usage_error(args):
         return EXIT_USAGE
     checked = checked_spec(args.spec, args.color, data=args.data)

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from rewardlang.cli.common import (
     RuleLogCapture,
+    add_color_option,
+    add_verbose_option,
     display_name,
     print_error,
     quiet_model_loading,
@@ -43,7 +45,8 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="spec files; `-` reads standard input")
     parser.add_argument("--format", choices=STYLES, default="rich", help="report style (default: rich)")
-    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    add_color_option(parser)
+    add_verbose_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from rewardlang.rules.models import ModelLoadError
     from rewardlang.spectest import run_examples
 
-    quiet_model_loading()
+    quiet_model_loading(args.verbose)
     color = use_color(args.color, sys.stderr)
     status = EXIT_OK
     documents: list[dict[str, Any]] = []

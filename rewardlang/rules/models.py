@@ -20,9 +20,11 @@ who have the Hub, and a failure names the model and the rule.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
+import warnings
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
@@ -165,6 +167,38 @@ class LRUCache(Generic[K, V]):
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+
+
+#: The libraries that load and run models, and print bars, log lines and warnings of their own.
+MODEL_LIBRARIES = ("transformers", "sentence_transformers", "huggingface_hub", "tokenizers", "torch", "tqdm")
+
+
+def quiet_model_libraries() -> None:
+    """From now on, the model libraries print no progress bars, log messages or warnings.
+
+    For programs that print their own report (`rewardc score`, `test`, `probe` without
+    `--verbose`): transformers' "Loading weights" bar, sentence-transformers' "Batches" bar
+    and the libraries' warnings would be mixed into it. Before the libraries are imported, the
+    switches are their environment variables (read once, at import; a user's own setting
+    stands); once imported, their own functions. Failures still reach the user: a model that
+    cannot load raises `ModelLoadError`, which the commands print.
+    """
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # huggingface_hub's bars; transformers' follow it
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # transformers sets its logger's level from it at import
+    for name in MODEL_LIBRARIES:
+        # sentence-transformers shows its "Batches" bar when its logger is at INFO or below.
+        logging.getLogger(name).setLevel(logging.ERROR)
+    pattern = "|".join(MODEL_LIBRARIES)
+    warnings.filterwarnings("ignore", module=rf"({pattern})(\.|$)")
+    if "huggingface_hub" in sys.modules:
+        from huggingface_hub.utils.tqdm import disable_progress_bars
+
+        disable_progress_bars()
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.set_verbosity_error()
+        transformers_logging.disable_progress_bar()
 
 
 _MODELS: dict[Hashable, Any] = {}
