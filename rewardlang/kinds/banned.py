@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from rewardlang.kind import Kind
-from rewardlang.kinds.phrases import phrase_matcher
+from rewardlang.kinds.phrases import PhraseListScorer
 from rewardlang.nodes import PhraseList, RuleBase, ScoreValue, TextMatching, UnicodeMode
-from rewardlang.rules.base import RuleScorer, all_in_range
+from rewardlang.rules.base import all_in_range
 from rewardlang.rules.disguises import DisguiseMatcher
 from rewardlang.runtime import Batch
-from rewardlang.scan import PhraseSlot, Scan, View
+from rewardlang.scan import Scan
 
 
 class BannedRule(RuleBase, TextMatching):
@@ -21,12 +21,11 @@ class BannedRule(RuleBase, TextMatching):
     absent: ScoreValue = 1.0
 
 
-class BannedScorer(RuleScorer):
+class BannedScorer(PhraseListScorer):
     rule: BannedRule
 
     def __init__(self, rule: BannedRule):
-        super().__init__(rule)
-        self.matcher = phrase_matcher(rule.phrases, rule)
+        super().__init__(rule, rule, rule.phrases)
         self.present = float(rule.present)
         self.absent = float(rule.absent)
         # `unicode confusables` also catches leetspeak, spaced-out letters and ASCII look-alikes (§6.5).
@@ -36,17 +35,9 @@ class BannedScorer(RuleScorer):
         )
         self.plan(Scan())
 
-    def plan(self, scan: Scan) -> None:
-        # The phrases are searched with every phrase and banned list of the view: one pass per text.
-        self.scan = scan
-        view = View(self.rule.scope, self.rule.case, self.rule.unicode)
-        self.slot: PhraseSlot = scan.phrases(view, self.matcher.phrases, self.matcher.word)
-
     def in_range(self, low: float, high: float) -> bool:
         return all_in_range((self.present, self.absent), low, high)  # every score is one of the two
 
-    def _texts(self, batch: Batch) -> list[str]:
-        return batch.normalized(self.rule.scope, self.rule.case, self.rule.unicode)
 
     def _disguised(self, batch: Batch, index: int) -> str:
         return batch.normalized(self.rule.scope, "sensitive", "confusables")[index]

@@ -30,29 +30,37 @@ def describe(matcher: PhraseMatcher, found: list[int]) -> str:
     return ", ".join(repr(matcher.phrases[i]) for i in found) or "nothing"
 
 
-class PhrasesScorer(RuleScorer):
+class PhraseListScorer(RuleScorer):
+    """What the `phrases` and `banned` scorers share: a phrase list, searched in the spec's scan."""
+
+    def __init__(self, rule: RuleBase, matching: TextMatching, phrases: PhraseList):
+        super().__init__(rule)
+        self.view = View(rule.scope, matching.case, matching.unicode)
+        self.matcher = phrase_matcher(phrases, matching)
+
+    def plan(self, scan: Scan) -> None:
+        # The phrases are searched with every phrase and banned list of the view: one pass per text.
+        self.scan = scan
+        self.slot: PhraseSlot = scan.phrases(self.view, self.matcher.phrases, self.matcher.word)
+
+    def _texts(self, batch: Batch) -> list[str]:
+        return batch.normalized(*self.view)
+
+
+class PhrasesScorer(PhraseListScorer):
     rule: PhrasesRule
 
     def __init__(self, rule: PhrasesRule):
-        super().__init__(rule)
-        self.matcher = phrase_matcher(rule.phrases, rule)
+        super().__init__(rule, rule, rule.phrases)
         self.each = float(rule.each)
         self.cap = float(rule.cap)
         # The score for 0, 1, 2, ... distinct phrases found.
         self.table = tuple(counted(self.each, self.cap, n) for n in range(len(self.matcher.phrases) + 1))
         self.plan(Scan())
 
-    def plan(self, scan: Scan) -> None:
-        # The phrases are searched with every phrase and banned list of the view: one pass per text.
-        self.scan = scan
-        view = View(self.rule.scope, self.rule.case, self.rule.unicode)
-        self.slot: PhraseSlot = scan.phrases(view, self.matcher.phrases, self.matcher.word)
-
     def in_range(self, low: float, high: float) -> bool:
         return all_in_range(self.table, low, high)  # every score is read from the table
 
-    def _texts(self, batch: Batch) -> list[str]:
-        return batch.normalized(self.rule.scope, self.rule.case, self.rule.unicode)
 
     def score(self, batch: Batch) -> list[float | None]:
         table, mask = self.table, self.slot.mask
